@@ -1,0 +1,151 @@
+// Runtime objects behind the public handles (weft::Func, Memory, ...).
+//
+// Layout contract between the runtime (src/wasm/runtime: allocation,
+// instantiation, linking, the public API) and the interpreter
+// (src/wasm/interp: executes compiled code against these objects).
+// Everything here is owned by a StoreImpl and lives as long as the store.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wasm/module.h"
+#include "weft/weft.h"
+
+namespace weft::detail {
+
+struct StoreImpl;
+struct InstanceImpl;
+
+// Produced by the validator/compiler (src/wasm/interp/code.h), one per
+// defined function; immutable and shared by every instance of the module.
+struct CompiledFunc;
+
+// Process-wide interning of function types, so call_indirect compares one
+// integer. Thread-safe.
+uint32_t intern_func_type(const FuncType& type);
+const FuncType& interned_func_type(uint32_t id);
+
+struct ModuleImpl {
+  wasm::ModuleDecl decl;
+  std::vector<uint32_t> type_ids;  // interned id of each decl.types[i]
+  // One per defined function (index = func index - decl.funcs_imported).
+  std::vector<std::unique_ptr<CompiledFunc>> code;
+
+  // Views for the public API, filled after validation.
+  std::vector<ImportInfo> import_infos;
+  std::vector<ExportInfo> export_infos;
+  std::vector<MemoryType> defined_memories;
+  std::vector<TableType> defined_tables;
+
+  ModuleImpl();
+  ~ModuleImpl();
+};
+
+struct MemoryInst {
+  uint8_t* base = nullptr;     // start of a reserved range; never moves
+  uint64_t size_bytes = 0;     // current accessible size
+  uint64_t reserved_bytes = 0; // size of the reservation (>= max)
+  MemoryType type;             // limits.min updated? no: type as declared
+  StoreImpl* store = nullptr;
+
+  uint64_t pages() const { return size_bytes >> 16; }
+  // memory.grow semantics: returns old page count, or -1 (as uint64 max) on
+  // failure (over max, over the store's memory cap, mapping failure).
+  uint64_t grow(uint64_t delta_pages);
+  ~MemoryInst();
+};
+
+struct TableInst {
+  std::vector<uint64_t> elements;  // slot encoding: FuncInst* / extern payload+1; 0 = null
+  TableType type;
+  StoreImpl* store = nullptr;
+
+  // table.grow semantics: old size, or uint32 max (-1) on failure.
+  uint32_t grow(uint32_t delta, uint64_t init);
+};
+
+struct GlobalInst {
+  GlobalType type;
+  uint64_t bits = 0;
+};
+
+struct FuncInst {
+  uint32_t type_id = 0;            // interned; compare for call_indirect
+  const FuncType* type = nullptr;  // == &interned_func_type(type_id)
+  StoreImpl* store = nullptr;
+  // Wasm function: its instance, index in that module and compiled code.
+  InstanceImpl* instance = nullptr;
+  uint32_t func_index = 0;
+  const CompiledFunc* code = nullptr;
+  // Host function (instance == nullptr).
+  std::shared_ptr<HostFunc> host;
+
+  bool is_host() const { return instance == nullptr; }
+};
+
+struct InstanceImpl {
+  std::shared_ptr<const Module> module;  // keeps the code alive
+  const ModuleImpl* mod = nullptr;
+  StoreImpl* store = nullptr;
+
+  std::vector<FuncInst*> funcs;      // whole index space (imported + defined)
+  std::vector<TableInst*> tables;
+  std::vector<MemoryInst*> memories;
+  std::vector<GlobalInst*> globals;
+  std::vector<uint8_t> elem_dropped;  // per elem segment
+  std::vector<uint8_t> data_dropped;  // per data segment
+
+  std::unordered_map<std::string, Extern> exports;
+};
+
+struct StoreImpl {
+  explicit StoreImpl(const StoreLimits& l) : limits(l) {}
+
+  StoreLimits limits;
+  std::shared_ptr<std::atomic<bool>> interrupt = std::make_shared<std::atomic<bool>>(false);
+  bool fuel_enabled = false;
+  uint64_t fuel = 0;
+  uint64_t memory_bytes_in_use = 0;  // across all memories, for limits.max_memory_bytes
+  uint32_t host_call_depth = 0;      // nesting of wasm → host → wasm re-entries
+
+  // Owned objects. deque keeps addresses stable.
+  std::deque<FuncInst> funcs;
+  std::deque<MemoryInst> memories;
+  std::deque<TableInst> tables;
+  std::deque<GlobalInst> globals;
+  std::deque<InstanceImpl> instances;
+
+  // The interpreter's value stack (frames of uint64 slots), grown on demand
+  // up to what limits.max_call_depth implies. Owned by the interpreter.
+  std::vector<uint64_t> value_stack;
+  void* interp_state = nullptr;  // interpreter-private, freed by ~StoreImpl
+  void (*interp_state_free)(void*) = nullptr;
+
+  ~StoreImpl() {
+    if (interp_state_free) interp_state_free(interp_state);
+  }
+};
+
+}  // namespace weft::detail
+
+namespace weft::interp {
+
+// Validates every function body, constant expression and module-level rule
+// of `module.decl`, and compiles each body into internal code (one pass per
+// body). Fills module.code. Errors are ErrorKind::Invalid (or Malformed for
+// the few body-level malformations) with byte offset and function index.
+Result<void> validate_and_compile(detail::ModuleImpl& module);
+
+// Calls `func` (wasm or host). `slots` holds the arguments on entry (one
+// uint64 per param, slot encoding) and receives the results (one per
+// result); it must have room for max(params, results) entries.
+// Returns a trap as Error{kind = Trap}.
+Result<void> invoke(detail::StoreImpl& store, detail::FuncInst* func, uint64_t* slots);
+
+}  // namespace weft::interp

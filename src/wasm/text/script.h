@@ -1,0 +1,78 @@
+// A spec test script (.wast) as a list of commands. Two producers fill it:
+// the JSON written by wabt's wast2json (src/cli/wast_json.cpp) and weft's own
+// text parser (src/wasm/text/wast_parser.h). `weft wast` runs it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "weft/weft.h"
+
+namespace weft::wast {
+
+// A module as the script gives it.
+struct ModuleSource {
+  enum class Kind : uint8_t {
+    Binary,  // `bytes` holds a binary module (from text, (module binary ...), or a .wasm file)
+    Quote,   // `text` holds WAT source from (module quote ...) or a wast2json .wat file;
+             // only meaningful if a text parser is available
+  };
+  Kind kind = Kind::Binary;
+  std::vector<uint8_t> bytes;
+  std::string text;
+};
+
+struct Action {
+  enum class Kind : uint8_t { Invoke, Get };
+  Kind kind = Kind::Invoke;
+  std::optional<std::string> module;  // $name of a registered/defined module; nullopt = current
+  std::string field;                  // export name
+  std::vector<Value> args;            // Invoke only
+};
+
+struct Expected {
+  enum class Kind : uint8_t {
+    Exact,          // bits compare equal (floats bitwise, NaN payload included)
+    CanonicalNan,   // nan:canonical
+    ArithmeticNan,  // nan:arithmetic
+    RefNull,        // ref.null of `type`
+    RefNonNull,     // (ref.func) with no index / any non-null reference
+    RefExtern,      // (ref.extern N): value.bits == N + 1
+  };
+  Kind kind = Kind::Exact;
+  Value value;  // type and (for Exact/RefExtern) bits
+};
+
+struct Command {
+  enum class Kind : uint8_t {
+    Module,                // define (and instantiate) `module`, optionally named
+    Register,              // register module `name` (or current) as `as`
+    Action,                // bare action
+    AssertReturn,          // action, expected
+    AssertTrap,            // action (or module: assert_trap on a module = uninstantiable), text
+    AssertExhaustion,      // action, text
+    AssertMalformed,       // module, text
+    AssertInvalid,         // module, text
+    AssertUnlinkable,      // module, text
+    AssertUninstantiable,  // module, text
+  };
+  Kind kind = Kind::Module;
+  uint32_t line = 0;
+  std::optional<std::string> name;  // Module: its $name; Register: module to register
+  std::string as;                   // Register
+  ModuleSource module;
+  Action action;
+  std::vector<Expected> expected;
+  std::string text;  // expected failure message
+};
+
+struct Script {
+  std::string filename;
+  std::vector<Command> commands;
+};
+
+const char* to_string(Command::Kind kind);
+
+}  // namespace weft::wast
