@@ -34,6 +34,8 @@ const FuncType& interned_func_type(uint32_t id);
 struct ModuleImpl {
   wasm::ModuleDecl decl;
   std::vector<uint32_t> type_ids;  // interned id of each decl.types[i]
+  // &interned_func_type(type_ids[i]), cached so instantiation takes no lock.
+  std::vector<const FuncType*> interned_types;
   // One per defined function (index = func index - decl.funcs_imported).
   std::vector<std::unique_ptr<CompiledFunc>> code;
 
@@ -53,6 +55,9 @@ struct MemoryInst {
   uint64_t reserved_bytes = 0; // size of the reservation (>= max)
   MemoryType type;             // limits.min updated? no: type as declared
   StoreImpl* store = nullptr;
+  // Runtime-private (reservation pooling): bytes past size_bytes that may
+  // hold resident zero pages under PROT_NONE, left by an earlier user.
+  uint64_t touched_bytes = 0;
 
   uint64_t pages() const { return size_bytes >> 16; }
   // memory.grow semantics: returns old page count, or -1 (as uint64 max) on
@@ -73,6 +78,7 @@ struct TableInst {
 struct GlobalInst {
   GlobalType type;
   uint64_t bits = 0;
+  StoreImpl* store = nullptr;  // for the linker's same-store check
 };
 
 struct FuncInst {
@@ -100,6 +106,9 @@ struct InstanceImpl {
   std::vector<GlobalInst*> globals;
   std::vector<uint8_t> elem_dropped;  // per elem segment
   std::vector<uint8_t> data_dropped;  // per data segment
+  // Per elem segment: its references (slot encoding), evaluated at
+  // instantiation; emptied when the segment is dropped.
+  std::vector<std::vector<uint64_t>> elem_values;
 
   std::unordered_map<std::string, Extern> exports;
 };
@@ -108,6 +117,7 @@ struct StoreImpl {
   explicit StoreImpl(const StoreLimits& l) : limits(l) {}
 
   StoreLimits limits;
+  Store* owner = nullptr;  // the public handle, for building a Caller
   std::shared_ptr<std::atomic<bool>> interrupt = std::make_shared<std::atomic<bool>>(false);
   bool fuel_enabled = false;
   uint64_t fuel = 0;

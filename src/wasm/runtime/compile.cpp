@@ -1,0 +1,22 @@
+// Module::compile: decode, intern types, validate + compile bodies, then
+// fill the views the public API returns.
+#include "wasm/binary/decoder.h"
+#include "wasm/runtime/module_info.h"
+#include "wasm/runtime/objects.h"
+
+namespace weft {
+
+Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> wasm,
+                                                      const CompileOptions& options) {
+  auto decl = wasm::decode_module(wasm);
+  if (!decl) return std::move(decl).error();
+  auto impl = std::make_unique<detail::ModuleImpl>();
+  impl->decl = std::move(decl).value();
+  detail::intern_module_types(*impl);
+  Result<void> validated = interp::validate_and_compile(*impl);
+  if (!validated) return std::move(validated).error();
+  detail::fill_module_infos(*impl);
+  return std::shared_ptr<const Module>(std::make_shared<Module>(std::move(impl)));
+}
+
+}  // namespace weft
