@@ -1,1 +1,46 @@
-int main() { return 0; }
+// weft — run, check and inspect WebAssembly modules, and run spec scripts.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace weft::cli {
+Subcommand add_up_command(CLI::App& parent);  // cmd_up.cpp (serve)
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"weft: a WebAssembly runtime", "weft"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "weft 0.1.0");
+
+  std::vector<weft::cli::Subcommand> subcommands = {
+      weft::cli::add_run_command(app),
+      weft::cli::add_validate_command(app),
+      weft::cli::add_inspect_command(app),
+      weft::cli::add_wast_command(app),
+      weft::cli::add_up_command(app),
+  };
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& subcommand : subcommands) {
+    if (!args.empty() && args.front() == subcommand.app->get_name() && subcommand.take_arguments) {
+      subcommand.take_arguments(args);
+    }
+  }
+  // CLI11 consumes a vector from the back.
+  std::reverse(args.begin(), args.end());
+
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? weft::cli::kExitOk : weft::cli::kExitUsage;
+  }
+
+  for (const auto& subcommand : subcommands) {
+    if (subcommand.app->parsed()) return subcommand.run();
+  }
+  return weft::cli::kExitUsage;
+}

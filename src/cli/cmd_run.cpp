@@ -1,0 +1,341 @@
+// `weft run [OPTIONS] FILE [ARGS...]`: instantiate a module and call its
+// entry point (`_start`) or, with --invoke, any exported function with
+// ARGS parsed by its parameter types.
+//
+// Layout, so host APIs can be added in one place each:
+//   RunOptions        — every flag of the command (add_run_command binds them)
+//   make_store_limits — options → StoreLimits
+//   build_linker      — every host import the module may use
+//   run_module        — instantiate, pick the entry point, call, report
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/cli.h"
+#include "wasi/wasi.h"
+
+namespace weft::cli {
+namespace {
+
+// `--timeout` ran out: the guest was interrupted (like timeout(1)).
+constexpr int kExitTimeout = 124;
+
+struct RunOptions {
+  std::string file;
+  std::string invoke;                   // empty: run the command entry point `_start`
+  std::vector<std::string> guest_args;  // everything after FILE
+  std::vector<std::string> dirs;        // --dir HOST[::GUEST]
+  std::vector<std::string> envs;        // --env NAME=VALUE | NAME
+  std::string max_memory;               // --max-memory SIZE
+  std::string timeout;                  // --timeout DURATION
+  std::optional<uint64_t> max_memory_bytes;
+  std::optional<std::chrono::nanoseconds> timeout_duration;
+};
+
+// "65536", "64KiB", "64MiB", "1GiB" (also K/M/G, KB/MB/GB = powers of 1000).
+Result<uint64_t> parse_size(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15) return Error::usage("invalid size '" + text + "'");
+  const uint64_t number = std::stoull(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  if (unit == "K" || unit == "KiB") scale = 1ull << 10;
+  if (unit == "M" || unit == "MiB") scale = 1ull << 20;
+  if (unit == "G" || unit == "GiB") scale = 1ull << 30;
+  if (unit == "KB") scale = 1000;
+  if (unit == "MB") scale = 1000 * 1000;
+  if (unit == "GB") scale = 1000 * 1000 * 1000;
+  if (scale == 0) return Error::usage("invalid size unit in '" + text + "' (use KiB, MiB, GiB)");
+  if (number > (uint64_t{1} << 50) / scale) return Error::usage("size '" + text + "' is too large");
+  return number * scale;
+}
+
+// "500ms", "2s", "1m", "100us", "10ns"; a bare number is seconds.
+Result<std::chrono::nanoseconds> parse_duration(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 9) return Error::usage("invalid duration '" + text + "'");
+  const int64_t number = std::stoll(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  using namespace std::chrono;
+  if (unit.empty() || unit == "s") return duration_cast<nanoseconds>(seconds(number));
+  if (unit == "ms") return duration_cast<nanoseconds>(milliseconds(number));
+  if (unit == "us") return duration_cast<nanoseconds>(microseconds(number));
+  if (unit == "ns") return nanoseconds(number);
+  if (unit == "m") return duration_cast<nanoseconds>(minutes(number));
+  return Error::usage("invalid duration unit in '" + text + "' (use ms, s, m)");
+}
+
+Result<void> parse_limits(RunOptions& options) {
+  if (!options.max_memory.empty()) {
+    auto bytes = parse_size(options.max_memory);
+    if (!bytes) return std::move(bytes).error();
+    options.max_memory_bytes = *bytes;
+  }
+  if (!options.timeout.empty()) {
+    auto duration = parse_duration(options.timeout);
+    if (!duration) return std::move(duration).error();
+    options.timeout_duration = *duration;
+  }
+  return {};
+}
+
+StoreLimits make_store_limits(const RunOptions& options) {
+  StoreLimits limits;
+  if (options.max_memory_bytes) limits.max_memory_bytes = *options.max_memory_bytes;
+  return limits;
+}
+
+// WASI for the guest: exactly the --dir preopens and --env variables it was
+// given, the host's stdio, argv = FILE ARGS (FILE alone with --invoke).
+Result<std::unique_ptr<wasi::Context>> make_wasi_context(const RunOptions& options) {
+  wasi::Config config;
+  config.args.push_back(options.file);
+  if (options.invoke.empty()) {
+    config.args.insert(config.args.end(), options.guest_args.begin(), options.guest_args.end());
+  }
+  for (const std::string& dir : options.dirs) {
+    const size_t split = dir.find("::");
+    wasi::Preopen preopen;
+    preopen.host_path = dir.substr(0, split);
+    preopen.guest_path = split == std::string::npos ? dir : dir.substr(split + 2);
+    if (preopen.host_path.empty() || preopen.guest_path.empty()) {
+      return Error::usage("invalid --dir '" + dir + "' (expected HOST[::GUEST])");
+    }
+    config.preopens.push_back(std::move(preopen));
+  }
+  for (const std::string& env : options.envs) {
+    const size_t eq = env.find('=');
+    if (eq == 0) return Error::usage("invalid --env '" + env + "' (expected NAME[=VALUE])");
+    if (eq != std::string::npos) {
+      config.env.emplace_back(env.substr(0, eq), env.substr(eq + 1));
+    } else if (const char* inherited = std::getenv(env.c_str())) {
+      config.env.emplace_back(env, inherited);
+    }
+  }
+  return wasi::Context::create(std::move(config));
+}
+
+// The host imports a module run from the command line can use: WASI
+// preview1. Anything unresolved fails at instantiation with a link error
+// naming the import.
+Result<void> build_linker(Linker& linker, Store& store, const RunOptions& options,
+                          std::unique_ptr<wasi::Context>& wasi_ctx) {
+  auto ctx = make_wasi_context(options);
+  if (!ctx) return std::move(ctx).error();
+  wasi_ctx = std::move(*ctx);
+  wasi::add_to_linker(linker);
+  store.set_user_data(wasi_ctx.get());
+  return {};
+}
+
+// Interrupts the store (and wakes WASI sleeps) once the --timeout passes.
+class Watchdog {
+ public:
+  Watchdog(std::optional<std::chrono::nanoseconds> timeout, InterruptHandle handle,
+           std::shared_ptr<std::atomic<bool>> wasi_flag) {
+    if (!timeout) return;
+    thread_ = std::thread([this, timeout, handle, wasi_flag] {
+      std::unique_lock lock(mutex_);
+      if (!done_cv_.wait_for(lock, *timeout, [this] { return done_; })) {
+        handle.interrupt();
+        if (wasi_flag) wasi_flag->store(true);
+      }
+    });
+  }
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// A trap either ends the process with the guest's exit code (proc_exit) or
+// is reported with its backtrace.
+int report_failure(const RunOptions& options, const Error& error) {
+  if (error.is_trap() && error.trap) {
+    if (error.trap->kind == TrapKind::Exit) return error.trap->exit_code;
+    // Only the --timeout watchdog interrupts a `weft run` store.
+    if (error.trap->kind == TrapKind::Interrupted) {
+      std::fprintf(stderr, "%s: timeout\n", options.file.c_str());
+      return kExitTimeout;
+    }
+    std::fprintf(stderr, "%s: %s\n", options.file.c_str(), error.trap->to_string().c_str());
+    return kExitTrap;
+  }
+  std::fprintf(stderr, "%s: %s\n", options.file.c_str(), error.to_string().c_str());
+  return error.kind == ErrorKind::Usage ? kExitUsage : kExitError;
+}
+
+Result<std::vector<Value>> parse_arguments(const FuncType& type,
+                                           const std::vector<std::string>& args,
+                                           const std::string& name) {
+  if (args.size() != type.params.size()) {
+    return Error::usage("function '" + name + "' takes " + std::to_string(type.params.size()) +
+                        " argument(s) " + type.to_string() + ", but " +
+                        std::to_string(args.size()) + " were given");
+  }
+  std::vector<Value> values;
+  values.reserve(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto value = parse_value(type.params[i], args[i]);
+    if (!value) {
+      return Error::usage("argument " + std::to_string(i + 1) + " of '" + name +
+                          "': " + value.error().message);
+    }
+    values.push_back(*value);
+  }
+  return values;
+}
+
+int call_and_print(const RunOptions& options, const Func& func, const std::string& name,
+                   const std::vector<std::string>& args) {
+  auto values = parse_arguments(func.type(), args, name);
+  if (!values) return report_failure(options, values.error());
+  auto results = func.call(*values);
+  if (!results) return report_failure(options, results.error());
+  for (const Value& result : *results) std::printf("%s\n", format_value(result).c_str());
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+int run_module(const RunOptions& options) {
+  auto module = load_module(options.file);
+  if (!module) {
+    std::fprintf(stderr, "%s\n", module.error().message.c_str());
+    return kExitError;
+  }
+
+  Store store(make_store_limits(options));
+  Linker linker;
+  std::unique_ptr<wasi::Context> wasi_ctx;
+  if (auto linked = build_linker(linker, store, options, wasi_ctx); !linked) {
+    return report_failure(options, linked.error());
+  }
+  Watchdog watchdog(options.timeout_duration, store.interrupt_handle(), wasi_ctx->interrupt_flag());
+  auto instance = linker.instantiate(store, *module);
+  if (!instance) return report_failure(options, instance.error());
+
+  if (options.invoke.empty()) {
+    // A command module: `_start` gets the guest arguments through WASI.
+    auto start = instance->get_func("_start");
+    if (!start) {
+      if (instance->get_func("_initialize")) {
+        auto init = instance->get_func("_initialize");
+        return call_and_print(options, *init, "_initialize", {});
+      }
+      std::fprintf(stderr, "%s: no exported function '_start'; use --invoke NAME\n",
+                   options.file.c_str());
+      return kExitUsage;
+    }
+    return call_and_print(options, *start, "_start", {});
+  }
+
+  // A reactor module is initialised once before its exports are used.
+  if (auto init = instance->get_func("_initialize"); init && options.invoke != "_initialize") {
+    auto done = init->call({});
+    if (!done) return report_failure(options, done.error());
+  }
+  auto func = instance->get_func(options.invoke);
+  if (!func) {
+    std::fprintf(stderr, "%s: no exported function '%s'\n", options.file.c_str(),
+                 options.invoke.c_str());
+    return kExitUsage;
+  }
+  return call_and_print(options, *func, options.invoke, options.guest_args);
+}
+
+// Everything after FILE belongs to the guest, even `--invoke` or `-h`, as
+// with wasmtime. CLI11 cannot stop at the first positional by itself, so
+// the guest's arguments are cut off before it parses: options before FILE
+// are skipped (with their value, if they take one), whatever flags are
+// registered on `app`.
+void take_guest_arguments(CLI::App& app, RunOptions& options, std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+      if (i >= args.size()) return;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      if (arg.find('=') != std::string::npos) continue;
+      const CLI::Option* option = app.get_option_no_throw(arg);
+      if (option != nullptr && option->get_expected_min() > 0) ++i;  // its value
+      continue;
+    }
+    // args[i] is FILE.
+    options.guest_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+    args.resize(i + 1);
+    if (!options.guest_args.empty() && options.guest_args.front() == "--") {
+      options.guest_args.erase(options.guest_args.begin());
+    }
+    return;
+  }
+}
+
+}  // namespace
+
+Subcommand add_run_command(CLI::App& parent) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* app = parent.add_subcommand("run", "Run a module's _start or an exported function");
+  app->add_option("--invoke", options->invoke,
+                  "Call this exported function with ARGS instead of _start");
+  app->add_option("--dir", options->dirs,
+                  "Give the guest the host directory HOST (as GUEST, default HOST); repeatable")
+      ->type_name("HOST[::GUEST]")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--env", options->envs,
+                  "Set NAME=VALUE for the guest, or pass NAME through from the host; repeatable")
+      ->type_name("NAME[=VALUE]")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--max-memory", options->max_memory, "Cap the guest's memory, e.g. 64MiB")
+      ->type_name("SIZE");
+  app->add_option("--timeout", options->timeout,
+                  "Interrupt the guest after DURATION (500ms, 2s, 1m)")
+      ->type_name("DURATION");
+  app->add_option("file", options->file, "The .wasm module")->required();
+  app->footer(
+      "Usage: weft run [OPTIONS] FILE [ARGS...]\n"
+      "ARGS after FILE go to the guest (to the --invoke function as its parameters).\n"
+      "The guest sees only the --dir directories and --env variables given.\n"
+      "Exit status: the guest's proc_exit code; 134 on a trap; 1 on an error;\n"
+      "124 with the message \"timeout\" when --timeout runs out.");
+  Subcommand subcommand;
+  subcommand.app = app;
+  subcommand.run = [options]() -> int {
+    if (auto parsed = parse_limits(*options); !parsed) {
+      std::fprintf(stderr, "%s\n", parsed.error().message.c_str());
+      return kExitUsage;
+    }
+    return run_module(*options);
+  };
+  subcommand.take_arguments = [options, app](std::vector<std::string>& args) {
+    take_guest_arguments(*app, *options, args);
+  };
+  return subcommand;
+}
+
+}  // namespace weft::cli

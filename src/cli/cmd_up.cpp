@@ -1,0 +1,113 @@
+// `weft up [DIR | FILE.toml] [--listen ADDR:PORT]`: load the manifest,
+// compile every service once, and serve HTTP until SIGTERM/SIGINT.
+// Everything that can be wrong with the app is reported (exit 1) before
+// the server listens.
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdio>
+#include <memory>
+
+#include "app/manifest.h"
+#include "cli/cli.h"
+#include "serve/app_host.h"
+#include "serve/server.h"
+
+namespace weft::cli {
+
+namespace {
+
+struct UpOptions {
+  std::string target = ".";
+  std::string listen = "127.0.0.1:3000";
+  unsigned workers = 0;
+  unsigned loops = 0;
+  bool quiet = false;
+};
+
+// "127.0.0.1:3000", "[::1]:8080", ":3000" (all interfaces), "3000".
+Result<std::pair<std::string, uint16_t>> parse_listen(std::string_view text) {
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Error::usage("--listen " + std::string(text) + ": expected [ADDR]:PORT");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else if (size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.empty()) host = "0.0.0.0";
+  } else {
+    host = "127.0.0.1";
+    port = text;
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value > 65535) {
+    return Error::usage("--listen " + std::string(text) + ": invalid port");
+  }
+  return std::pair<std::string, uint16_t>(std::string(host), static_cast<uint16_t>(value));
+}
+
+int run_up(const UpOptions& options) {
+  auto listen = parse_listen(options.listen);
+  if (!listen) {
+    std::fprintf(stderr, "weft up: %s\n", listen.error().message.c_str());
+    return kExitUsage;
+  }
+  auto manifest = app::load_manifest(options.target);
+  if (!manifest) {
+    std::fprintf(stderr, "weft up: %s\n", manifest.error().message.c_str());
+    return kExitError;
+  }
+  auto host = serve::AppHost::create(std::move(manifest).value());
+  if (!host) {
+    std::fprintf(stderr, "weft up: %s\n", host.error().message.c_str());
+    return kExitError;
+  }
+  serve::ServerOptions server_options;
+  server_options.address = listen->first;
+  server_options.port = listen->second;
+  server_options.workers = options.workers;
+  server_options.loops = options.loops;
+  server_options.access_log = !options.quiet;
+  serve::Server server(**host, server_options);
+  if (auto r = server.listen(); !r) {
+    std::fprintf(stderr, "weft up: %s\n", r.error().message.c_str());
+    return kExitError;
+  }
+  const app::Manifest& m = (*host)->manifest();
+  std::string address = listen->first.find(':') != std::string::npos
+                            ? "[" + listen->first + "]"
+                            : listen->first;
+  std::fprintf(stderr, "weft: serving %s on http://%s:%u\n",
+               m.app_name.empty() ? m.file.string().c_str() : m.app_name.c_str(), address.c_str(),
+               static_cast<unsigned>(server.port()));
+  for (const app::RouteSpec& route : m.routes) {
+    std::fprintf(stderr, "  %s -> %s\n", route.path.c_str(), route.service.c_str());
+  }
+  std::fflush(stderr);
+  server.run();
+  std::fprintf(stderr, "weft: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand add_up_command(CLI::App& parent) {
+  auto options = std::make_shared<UpOptions>();
+  CLI::App* app = parent.add_subcommand("up", "Serve the app described by a weft.toml over HTTP");
+  app->add_option("target", options->target, "A directory holding weft.toml, or a .toml file")
+      ->capture_default_str();
+  app->add_option("--listen", options->listen, "ADDR:PORT to listen on")->capture_default_str();
+  app->add_option("--workers", options->workers, "Guest worker threads (default 4 per core)");
+  app->add_option("--loops", options->loops, "Event-loop threads (default one per core)");
+  app->add_flag("--quiet", options->quiet, "No access log");
+  Subcommand subcommand;
+  subcommand.app = app;
+  subcommand.run = [options]() -> int { return run_up(*options); };
+  return subcommand;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,508 @@
+// Runs a spec script: every command is guarded, so a trap or an error in
+// one never stops the script. All modules share one Store, because the
+// spec's linking tests share tables and memories across instances.
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/wast_script.h"
+
+namespace weft::cli {
+namespace {
+
+using wast::Command;
+using wast::Expected;
+
+// Generous for the spec scripts, but bounded so a runaway script cannot
+// take the machine's memory.
+StoreLimits spec_store_limits() {
+  StoreLimits limits;
+  limits.max_memory_bytes = 1ull << 30;
+  limits.max_table_elements = 10'000'000;
+  limits.max_call_depth = 20'000;
+  return limits;
+}
+
+// Interrupts the store when one command runs longer than its time limit,
+// so an engine bug that loops forever fails that command instead of
+// hanging the whole script.
+class Watchdog {
+ public:
+  Watchdog(InterruptHandle handle, std::chrono::milliseconds timeout)
+      : handle_(std::move(handle)), timeout_(timeout), thread_([this] { loop(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  void arm() {
+    {
+      std::lock_guard lock(mutex_);
+      armed_ = true;
+      deadline_ = std::chrono::steady_clock::now() + timeout_;
+    }
+    wake_.notify_one();
+  }
+  // Returns true if the command ran out of time.
+  bool disarm() {
+    std::lock_guard lock(mutex_);
+    armed_ = false;
+    bool fired = fired_;
+    fired_ = false;
+    return fired;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      if (!armed_) {
+        wake_.wait(lock);
+        continue;
+      }
+      if (std::chrono::steady_clock::now() >= deadline_) {
+        handle_.interrupt();
+        fired_ = true;
+        armed_ = false;
+        continue;
+      }
+      wake_.wait_until(lock, deadline_);
+    }
+  }
+
+  InterruptHandle handle_;
+  std::chrono::milliseconds timeout_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool armed_ = false;
+  bool fired_ = false;
+  bool stop_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+  std::thread thread_;  // last: starts after the fields it reads exist
+};
+
+const char* command_name(Command::Kind kind) {
+  switch (kind) {
+    case Command::Kind::Module:
+      return "module";
+    case Command::Kind::Register:
+      return "register";
+    case Command::Kind::Action:
+      return "action";
+    case Command::Kind::AssertReturn:
+      return "assert_return";
+    case Command::Kind::AssertTrap:
+      return "assert_trap";
+    case Command::Kind::AssertExhaustion:
+      return "assert_exhaustion";
+    case Command::Kind::AssertMalformed:
+      return "assert_malformed";
+    case Command::Kind::AssertInvalid:
+      return "assert_invalid";
+    case Command::Kind::AssertUnlinkable:
+      return "assert_unlinkable";
+    case Command::Kind::AssertUninstantiable:
+      return "assert_uninstantiable";
+  }
+  return "command";
+}
+
+// Both producers may or may not keep the `$` of a module name.
+std::string module_key(const std::string& name) {
+  return !name.empty() && name[0] == '$' ? name.substr(1) : name;
+}
+
+std::string describe_expected(const Expected& expected) {
+  switch (expected.kind) {
+    case Expected::Kind::Exact:
+      return describe_value(expected.value);
+    case Expected::Kind::CanonicalNan:
+      return std::string(to_string(expected.value.type)) + ":nan:canonical";
+    case Expected::Kind::ArithmeticNan:
+      return std::string(to_string(expected.value.type)) + ":nan:arithmetic";
+    case Expected::Kind::RefNull:
+      return std::string(to_string(expected.value.type)) + ":ref.null";
+    case Expected::Kind::RefNonNull:
+      return std::string(to_string(expected.value.type)) + ":non-null";
+    case Expected::Kind::RefExtern:
+      return "externref:ref.extern " + std::to_string(expected.value.extern_payload());
+  }
+  return "?";
+}
+
+template <class List, class Describe>
+std::string describe_list(const List& items, Describe describe) {
+  std::string text = "(";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += describe(items[i]);
+  }
+  return text + ")";
+}
+
+bool is_32_bit(ValType type) { return type == ValType::I32 || type == ValType::F32; }
+
+bool matches(const Expected& expected, const Value& actual) {
+  const ValType type = expected.value.type;
+  if (actual.type != type) return false;
+  switch (expected.kind) {
+    case Expected::Kind::Exact:
+      if (is_32_bit(type)) return static_cast<uint32_t>(actual.bits) == expected.value.as_u32();
+      return actual.bits == expected.value.bits;
+    case Expected::Kind::CanonicalNan:
+      if (type == ValType::F32) return (actual.bits & 0x7fffffffu) == 0x7fc00000u;
+      if (type == ValType::F64) {
+        return (actual.bits & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
+      }
+      return false;
+    case Expected::Kind::ArithmeticNan:
+      if (type == ValType::F32) return (actual.bits & 0x7fc00000u) == 0x7fc00000u;
+      if (type == ValType::F64) {
+        return (actual.bits & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+      }
+      return false;
+    case Expected::Kind::RefNull:
+      return is_ref(type) && actual.bits == 0;
+    case Expected::Kind::RefNonNull:
+      return is_ref(type) && actual.bits != 0;
+    case Expected::Kind::RefExtern:
+      return type == ValType::ExternRef && actual.bits == expected.value.bits;
+  }
+  return false;
+}
+
+std::string error_text(const Error& error) {
+  if (error.is_trap() && error.trap) return "trap: " + error.trap->message;
+  return error.to_string();
+}
+
+// A trap's message, for comparing with the script's expected text.
+std::string trap_text(const Error& error) {
+  if (error.trap)
+    return error.trap->message.empty() ? trap_message(error.trap->kind) : error.trap->message;
+  return error.message;
+}
+
+class Runner {
+ public:
+  Runner(const LoadedScript& loaded, const WastOptions& options)
+      : loaded_(loaded),
+        options_(options),
+        store_(spec_store_limits()),
+        watchdog_(store_.interrupt_handle(), options.command_timeout) {
+    define_spectest(linker_, store_);
+  }
+
+  WastCounts run() {
+    const auto& commands = loaded_.script.commands;
+    size_t next_problem = 0;
+    for (size_t i = 0; i <= commands.size(); ++i) {
+      while (next_problem < loaded_.problems.size() &&
+             loaded_.problems[next_problem].position <= i) {
+        report_problem(loaded_.problems[next_problem++]);
+      }
+      if (i < commands.size()) {
+        watchdog_.arm();
+        run_command(commands[i]);
+        if (watchdog_.disarm()) {
+          std::printf("%s:%u: note: interrupted after %lld ms\n", loaded_.script.filename.c_str(),
+                      commands[i].line, static_cast<long long>(options_.command_timeout.count()));
+        }
+        store_.clear_interrupt();
+      }
+    }
+    return counts_;
+  }
+
+ private:
+  // An instance slot: nullopt when the module failed, so later actions on
+  // it fail instead of running against an older module.
+  using Slot = std::optional<Instance>;
+
+  void report_problem(const ScriptProblem& problem) {
+    fail_line(problem.line, "command", "cannot load: " + problem.message);
+    if (problem.is_module) {
+      current_ = Slot{};
+      have_current_ = true;
+      if (problem.name) named_[module_key(*problem.name)] = Slot{};
+    }
+  }
+
+  void pass() { ++counts_.passed; }
+
+  void fail_line(uint32_t line, const char* kind, const std::string& detail) {
+    ++counts_.failed;
+    std::printf("%s:%u: %s: %s\n", loaded_.script.filename.c_str(), line, kind, detail.c_str());
+  }
+
+  void fail(const Command& command, const std::string& detail) {
+    fail_line(command.line, command_name(command.kind), detail);
+  }
+
+  void note(const Command& command, const std::string& detail) {
+    if (!options_.verbose) return;
+    std::printf("%s:%u: %s: note: %s\n", loaded_.script.filename.c_str(), command.line,
+                command_name(command.kind), detail.c_str());
+  }
+
+  // Quoted text goes through the text parser first; either step failing
+  // is reported as the error.
+  Result<std::shared_ptr<const Module>> compile(const wast::ModuleSource& source) {
+    if (source.kind == wast::ModuleSource::Kind::Binary) return Module::compile(source.bytes);
+    if (!options_.wat_to_wasm) return Error::usage("no text parser for a quoted module");
+    auto bytes = options_.wat_to_wasm(source.text);
+    if (!bytes) return bytes.error();
+    return Module::compile(*bytes);
+  }
+
+  Result<Instance> instantiate(const wast::ModuleSource& source) {
+    auto module = compile(source);
+    if (!module) return module.error();
+    return linker_.instantiate(store_, *module);
+  }
+
+  Result<Instance> target_instance(const wast::Action& action) {
+    if (action.module) {
+      auto it = named_.find(module_key(*action.module));
+      if (it == named_.end()) return Error::usage("unknown module " + *action.module);
+      if (!it->second) return Error::usage("module " + *action.module + " failed to instantiate");
+      return *it->second;
+    }
+    if (!have_current_) return Error::usage("no module defined before this action");
+    if (!current_) return Error::usage("the current module failed to instantiate");
+    return *current_;
+  }
+
+  Result<std::vector<Value>> perform(const wast::Action& action) {
+    auto instance = target_instance(action);
+    if (!instance) return instance.error();
+    if (action.kind == wast::Action::Kind::Get) {
+      auto global = instance->get_global(action.field);
+      if (!global) return Error::usage("no exported global '" + action.field + "'");
+      return std::vector<Value>{global->get()};
+    }
+    auto func = instance->get_func(action.field);
+    if (!func) return Error::usage("no exported function '" + action.field + "'");
+    const FuncType& type = func->type();
+    bool types_match = type.params.size() == action.args.size();
+    for (size_t i = 0; types_match && i < action.args.size(); ++i) {
+      types_match = type.params[i] == action.args[i].type;
+    }
+    if (!types_match) {
+      return Error::usage("arguments " + describe_list(action.args, describe_value) +
+                          " do not match " + type.to_string());
+    }
+    return func->call(action.args);
+  }
+
+  void run_command(const Command& command) {
+    switch (command.kind) {
+      case Command::Kind::Module:
+        return run_module(command);
+      case Command::Kind::Register:
+        return run_register(command);
+      case Command::Kind::Action:
+        return run_action(command);
+      case Command::Kind::AssertReturn:
+        return run_assert_return(command);
+      case Command::Kind::AssertTrap:
+        if (is_module_form(command)) return run_assert_uninstantiable(command);
+        return run_assert_trap(command);
+      case Command::Kind::AssertExhaustion:
+        return run_assert_exhaustion(command);
+      case Command::Kind::AssertMalformed:
+      case Command::Kind::AssertInvalid:
+        return run_assert_rejected(command);
+      case Command::Kind::AssertUnlinkable:
+        return run_assert_unlinkable(command);
+      case Command::Kind::AssertUninstantiable:
+        return run_assert_uninstantiable(command);
+    }
+  }
+
+  // (assert_trap (module ...) "...") carries a module instead of an action.
+  static bool is_module_form(const Command& command) {
+    return !command.module.bytes.empty() || !command.module.text.empty();
+  }
+
+  void run_module(const Command& command) {
+    auto instance = instantiate(command.module);
+    have_current_ = true;
+    if (instance) {
+      current_ = *instance;
+    } else {
+      current_ = Slot{};
+      fail(command, "module failed: " + error_text(instance.error()));
+    }
+    if (command.name) named_[module_key(*command.name)] = current_;
+  }
+
+  void run_register(const Command& command) {
+    Slot slot;
+    std::string which = command.name ? *command.name : "the current module";
+    if (command.name) {
+      auto it = named_.find(module_key(*command.name));
+      if (it != named_.end()) slot = it->second;
+    } else if (have_current_) {
+      slot = current_;
+    }
+    if (!slot) {
+      fail(command, "cannot register " + which + " as \"" + command.as +
+                        "\": it is not defined or failed to instantiate");
+      return;
+    }
+    linker_.define_instance(command.as, *slot);
+  }
+
+  void run_action(const Command& command) {
+    auto results = perform(command.action);
+    if (!results) {
+      fail(command, "\"" + command.action.field + "\" failed: " + error_text(results.error()));
+      return;
+    }
+    pass();
+  }
+
+  void run_assert_return(const Command& command) {
+    auto results = perform(command.action);
+    std::string expected = describe_list(command.expected, describe_expected);
+    if (!results) {
+      fail(command, "\"" + command.action.field + "\": expected " + expected + " got " +
+                        error_text(results.error()));
+      return;
+    }
+    bool ok = results->size() == command.expected.size();
+    for (size_t i = 0; ok && i < results->size(); ++i) {
+      ok = matches(command.expected[i], (*results)[i]);
+    }
+    if (!ok) {
+      fail(command, "\"" + command.action.field + "\": expected " + expected + " got " +
+                        describe_list(*results, describe_value));
+      return;
+    }
+    pass();
+  }
+
+  void run_assert_trap(const Command& command) {
+    auto results = perform(command.action);
+    if (results) {
+      fail(command, "\"" + command.action.field + "\": expected trap \"" + command.text +
+                        "\" got " + describe_list(*results, describe_value));
+      return;
+    }
+    const Error& error = results.error();
+    if (!error.is_trap() || (error.trap && error.trap->kind == TrapKind::Interrupted)) {
+      fail(command, "\"" + command.action.field + "\": expected trap \"" + command.text +
+                        "\" got " + error_text(error));
+      return;
+    }
+    check_message(command, trap_text(error));
+    pass();
+  }
+
+  void run_assert_exhaustion(const Command& command) {
+    auto results = perform(command.action);
+    if (results) {
+      fail(command, "\"" + command.action.field + "\": expected stack exhaustion got " +
+                        describe_list(*results, describe_value));
+      return;
+    }
+    const Error& error = results.error();
+    if (!error.is_trap() || !error.trap || error.trap->kind != TrapKind::StackExhausted) {
+      fail(command,
+           "\"" + command.action.field + "\": expected stack exhaustion got " + error_text(error));
+      return;
+    }
+    pass();
+  }
+
+  // assert_malformed / assert_invalid: the module must be rejected before
+  // instantiation.
+  void run_assert_rejected(const Command& command) {
+    auto module = compile(command.module);
+    if (module) {
+      fail(command, "expected \"" + command.text + "\" but the module compiled");
+      return;
+    }
+    check_message(command, module.error().to_string());
+    pass();
+  }
+
+  void run_assert_unlinkable(const Command& command) {
+    auto module = compile(command.module);
+    if (!module) {
+      fail(command, "expected \"" + command.text +
+                        "\" at link time, but compile failed: " + error_text(module.error()));
+      return;
+    }
+    auto instance = linker_.instantiate(store_, *module);
+    if (instance) {
+      fail(command, "expected \"" + command.text + "\" but the module linked");
+      return;
+    }
+    if (instance.error().kind != ErrorKind::Link) {
+      note(command, "failed with " + error_text(instance.error()) + ", not a link error");
+    }
+    check_message(command, instance.error().to_string());
+    pass();
+  }
+
+  void run_assert_uninstantiable(const Command& command) {
+    auto module = compile(command.module);
+    if (!module) {
+      fail(command, "expected trap \"" + command.text +
+                        "\" at instantiation, but compile failed: " + error_text(module.error()));
+      return;
+    }
+    auto instance = linker_.instantiate(store_, *module);
+    if (instance) {
+      fail(command, "expected trap \"" + command.text + "\" but the module instantiated");
+      return;
+    }
+    const Error& error = instance.error();
+    if (!error.is_trap() || (error.trap && error.trap->kind == TrapKind::Interrupted)) {
+      fail(command, "expected trap \"" + command.text + "\" got " + error_text(instance.error()));
+      return;
+    }
+    check_message(command, trap_text(instance.error()));
+    pass();
+  }
+
+  // Messages need not match; verbose mode shows the ones that differ.
+  void check_message(const Command& command, const std::string& actual) {
+    if (command.text.empty() || actual.find(command.text) != std::string::npos) return;
+    note(command, "expected message \"" + command.text + "\", got \"" + actual + "\"");
+  }
+
+  const LoadedScript& loaded_;
+  const WastOptions& options_;
+  Store store_;
+  Watchdog watchdog_;
+  Linker linker_;
+  WastCounts counts_;
+  bool have_current_ = false;
+  Slot current_;
+  std::map<std::string, Slot> named_;
+};
+
+}  // namespace
+
+WastCounts run_wast_script(const LoadedScript& loaded, const WastOptions& options) {
+  Runner runner(loaded, options);
+  return runner.run();
+}
+
+}  // namespace weft::cli
