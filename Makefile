@@ -1,0 +1,39 @@
+# The front door. `make run` and `make test` work on a fresh Debian 12
+# machine as root: both install what they need first.
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+JOBS      ?= $(shell nproc)
+CMAKE_GEN := -G Ninja
+
+.PHONY: setup build test test-sanitize fuzz run bench clean
+
+setup:
+	./scripts/setup.sh
+
+build:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: setup build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# Unit and spec tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: setup
+	cmake -S . -B $(ASAN_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L 'unit|spec'
+
+# libFuzzer over decode → validate → instantiate → call, FUZZ_SECONDS long.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	./fuzz/run.sh $(FUZZ_SECONDS)
+
+run: setup build
+	./scripts/run-main.sh $(BUILD_DIR)
+
+bench: setup build
+	./bench/compute/run.sh $(BUILD_DIR)
+	./bench/validate/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-fuzz

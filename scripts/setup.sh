@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing and benchmarking weft
+# needs. Skips apt entirely when all of them are already installed.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  clang lld libclang-rt-14-dev                    # fuzzing (libFuzzer) and sanitizers
+  wasi-libc libclang-rt-14-dev-wasm32             # guests: clang --target=wasm32-wasi
+  rustc cargo libstd-rust-dev-wasm32              # guests: /usr/bin/rustc --target wasm32-wasi
+  librust-serde-dev librust-serde-derive-dev librust-serde-json-dev  # examples/uppercase-rust
+  wabt                                            # wast2json, wat2wasm, wasm-interp (reference)
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libboost-dev libfmt-dev libspdlog-dev
+  wrk nginx hyperfine                             # bench/http
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+sudo=
+[[ $(id -u) -eq 0 ]] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
