@@ -34,6 +34,7 @@ run: setup build
 bench: setup build
 	./bench/compute/run.sh $(BUILD_DIR)
 	./bench/validate/run.sh $(BUILD_DIR)
+	./bench/http/run.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) build-fuzz

@@ -6,6 +6,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   clang lld libclang-rt-14-dev                    # fuzzing (libFuzzer) and sanitizers
   wasi-libc libclang-rt-14-dev-wasm32             # guests: clang --target=wasm32-wasi
+  libc++-14-dev-wasm32 libc++abi-14-dev-wasm32    # C++ guests (examples/uppercase)
+  python3                                         # tests: JWT minting, corpus tools
   rustc cargo libstd-rust-dev-wasm32              # guests: /usr/bin/rustc --target wasm32-wasi
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev  # examples/uppercase-rust
   wabt                                            # wast2json, wat2wasm, wasm-interp (reference)

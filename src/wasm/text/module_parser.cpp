@@ -452,7 +452,7 @@ class ModuleParser {
         const Node& id = p.next();
         if (!allow_names) return fail(id, "unexpected parameter name");
         if (p.done()) return fail_at(p, "expected a value type");
-        ValType t;
+        ValType t = ValType::I32;
         if (!value_type(p.next(), &t)) return false;
         tu.sig.params.push_back(t);
         tu.param_names.push_back(id.text);
@@ -460,7 +460,7 @@ class ModuleParser {
         continue;
       }
       while (!p.done()) {
-        ValType t;
+        ValType t = ValType::I32;
         if (!value_type(p.next(), &t)) return false;
         tu.sig.params.push_back(t);
         tu.param_names.push_back({});
@@ -471,7 +471,7 @@ class ModuleParser {
       const Node& list = c.next();
       Cursor r{&list, 1};
       while (!r.done()) {
-        ValType t;
+        ValType t = ValType::I32;
         if (!value_type(r.next(), &t)) return false;
         tu.sig.results.push_back(t);
       }
@@ -540,7 +540,7 @@ class ModuleParser {
   bool global_type(Cursor& c, Bytes& out) {
     if (c.done()) return fail_at(c, "expected a global type");
     const Node& n = c.next();
-    ValType t;
+    ValType t = ValType::I32;
     if (n.is_list_of("mut")) {
       if (n.items.size() != 2) return fail(n, "expected (mut type)");
       if (!value_type(n.items[1], &t)) return false;
@@ -756,7 +756,7 @@ class ModuleParser {
     Bytes lim;
     if (!limits(c, lim)) return false;
     if (c.done()) return fail_at(c, "expected a reference type");
-    ValType t;
+    ValType t = ValType::I32;
     if (!ref_type(c.next(), &t)) return false;
     put_u8(out, static_cast<uint8_t>(t));
     put_bytes(out, lim);
@@ -800,14 +800,14 @@ class ModuleParser {
           return fail(id, "duplicate local " + std::string(id.text));
         }
         if (l.done()) return fail_at(l, "expected a value type");
-        ValType t;
+        ValType t = ValType::I32;
         if (!value_type(l.next(), &t) || !expect_done(l)) return false;
         locals.push_back(t);
         ++local_count;
         continue;
       }
       while (!l.done()) {
-        ValType t;
+        ValType t = ValType::I32;
         if (!value_type(l.next(), &t)) return false;
         locals.push_back(t);
         ++local_count;
@@ -860,7 +860,7 @@ class ModuleParser {
       return table_type(c, import_sec_) && expect_done(c);
     }
     if (!c.done() && is_ref_type_atom(c.peek())) {
-      ValType t;
+      ValType t = ValType::I32;
       if (!ref_type(c.next(), &t)) return false;
       if (!c.peek_list_of("elem")) return fail_at(c, "expected (elem ...)");
       const Node& elem = c.next();
@@ -1414,7 +1414,7 @@ class ModuleParser {
         const Node& r = c.next();
         Cursor rc{&r, 1};
         while (!rc.done()) {
-          ValType t;
+          ValType t = ValType::I32;
           if (!value_type(rc.next(), &t)) return false;
           types.push_back(t);
         }

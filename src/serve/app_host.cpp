@@ -1,0 +1,78 @@
+#include "serve/app_host.h"
+
+#include "serve/proxy_wasm/proxy_wasm.h"
+#include "serve/wagi.h"
+#include "wasi/wasi.h"
+
+namespace weft::serve {
+
+Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
+  std::unique_ptr<AppHost> host(new AppHost());
+  host->manifest_ = std::move(manifest);
+  host->linker_ = std::make_shared<Linker>();
+  wasi::add_to_linker(*host->linker_);
+  proxy_wasm::add_to_linker(*host->linker_);
+  std::shared_ptr<const Linker> linker = host->linker_;
+
+  // Each [filter.NAME] is prepared once and shared by the services using it.
+  std::map<std::string, std::shared_ptr<const proxy_wasm::ProxyWasmPlugin>> filters;
+  for (const auto& [name, spec] : host->manifest_.filters) {
+    auto plugin = proxy_wasm::create_filter(spec, linker);
+    if (!plugin) return Error::usage(spec.location + ": " + plugin.error().message);
+    filters.emplace(name, std::move(plugin).value());
+  }
+
+  for (const auto& [name, spec] : host->manifest_.services) {
+    auto fail = [&](const Error& error) {
+      return Error::usage(spec.location + ": service \"" + name + "\": " + error.message);
+    };
+    auto module = compile_file(spec.source);
+    if (!module) return fail(module.error());
+    std::unique_ptr<Handler> handler;
+    switch (spec.executor) {
+      case app::Executor::Wagi: {
+        auto wagi = WagiHandler::create(spec, std::move(module).value(), linker);
+        if (!wagi) return fail(wagi.error());
+        handler = std::move(wagi).value();
+        break;
+      }
+      case app::Executor::ProxyWasm: {
+        auto proxy = proxy_wasm::create_handler(spec, std::move(module).value(), linker);
+        if (!proxy) return Error::usage(spec.location + ": " + proxy.error().message);
+        handler = std::move(proxy).value();
+        break;
+      }
+    }
+    if (!spec.filters.empty()) {
+      std::vector<std::shared_ptr<const proxy_wasm::ProxyWasmPlugin>> chain;
+      for (const std::string& filter : spec.filters) chain.push_back(filters.at(filter));
+      handler = std::make_unique<proxy_wasm::FilterChainHandler>(std::move(chain),
+                                                                 std::move(handler));
+    }
+    host->handlers_.emplace(name, std::move(handler));
+  }
+
+  for (size_t i = 0; i < host->manifest_.routes.size(); ++i) {
+    const app::RouteSpec& route = host->manifest_.routes[i];
+    if (auto r = host->router_.add(route.path, i); !r) {
+      return Error::usage(route.location + ": route.path: " + r.error().message);
+    }
+    host->route_services_.push_back(&host->manifest_.services.at(route.service));
+  }
+  return host;
+}
+
+std::optional<RoutedService> AppHost::route(Request& request) const {
+  auto match = router_.match(request.path);
+  if (!match) return std::nullopt;
+  const app::ServiceSpec* spec = route_services_[match->target];
+  request.matched_route = std::move(match->pattern);
+  request.script_name = std::move(match->script_name);
+  request.raw_path_info = std::move(match->raw_path_info);
+  request.params = std::move(match->params);
+  auto it = handlers_.find(spec->name);
+  if (it == handlers_.end()) return std::nullopt;
+  return RoutedService{spec->name, spec->timeout_ms, it->second.get()};
+}
+
+}  // namespace weft::serve

@@ -1,0 +1,452 @@
+#include "serve/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace weft::serve {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool is_http_parse_error(const beast::error_code& ec) {
+  static const boost::system::error_category& category =
+      http::make_error_code(http::error::bad_target).category();
+  return ec.category() == category;
+}
+
+std::string sanitize_for_log(std::string_view text, size_t max = 256) {
+  std::string out;
+  for (char c : text.substr(0, max)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f || c == '"' ? '?' : c);
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+}  // namespace
+
+class Session;
+
+struct Server::Impl {
+  Impl(const Dispatcher& dispatcher, ServerOptions opts) : app(dispatcher), options(std::move(opts)) {
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    if (options.loops == 0) options.loops = cores;
+    if (options.workers == 0) options.workers = std::max(8u, 4 * cores);
+    for (unsigned i = 0; i < options.loops; ++i) {
+      loops.push_back(std::make_unique<net::io_context>(1));
+      guards.emplace_back(net::make_work_guard(*loops.back()));
+    }
+    workers = std::make_unique<net::thread_pool>(options.workers);
+    acceptor = std::make_unique<tcp::acceptor>(*loops[0]);
+    signals = std::make_unique<net::signal_set>(*loops[0]);
+  }
+  // Sessions still queued in a loop unregister themselves on destruction,
+  // so the loops go first, while the registry and its mutex are alive.
+  ~Impl() {
+    guards.clear();
+    workers->join();
+    workers.reset();
+    signals.reset();
+    acceptor.reset();
+    loops.clear();
+  }
+
+  void do_accept();
+  void begin_stop();
+  void log_line(const std::string& line) {
+    if (!options.access_log) return;
+    std::lock_guard lock(log_mutex);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  void log_error(const std::string& text) {
+    std::lock_guard lock(log_mutex);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    if (!text.empty() && text.back() != '\n') std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+  const Dispatcher& app;
+  ServerOptions options;
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  std::unique_ptr<net::thread_pool> workers;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<net::signal_set> signals;
+  uint16_t bound_port = 0;
+  size_t next_loop = 0;
+
+  std::atomic<bool> stopping{false};
+  std::mutex state_mutex;
+  std::condition_variable state_cv;
+  unsigned loops_finished = 0;
+  bool stop_requested = false;
+
+  std::mutex sessions_mutex;
+  std::map<Session*, std::weak_ptr<Session>> sessions;
+
+  std::mutex log_mutex;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Server::Impl& server)
+      : server_(server), stream_(std::move(socket)) {
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      remote_addr_ = remote.address().to_string();
+      remote_port_ = remote.port();
+    }
+    auto local = stream_.socket().local_endpoint(ec);
+    if (!ec) {
+      local_addr_ = local.address().to_string();
+      local_port_ = local.port();
+    }
+  }
+  ~Session() {
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.erase(this);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(server_.sessions_mutex);
+      server_.sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  // Runs on the session's loop.
+  void close_if_idle() {
+    if (idle_) do_close();
+  }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  void do_read() {
+    if (server_.stopping.load()) return do_close();
+    parser_.emplace();
+    parser_->header_limit(server_.options.header_limit_bytes);
+    parser_->body_limit(server_.options.body_limit_bytes);
+    idle_ = true;
+    stream_.expires_after(std::chrono::milliseconds(server_.options.idle_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    idle_ = false;
+    if (ec) return on_read_error(ec);
+    started_ = Clock::now();
+    const auto& message = parser_->get();
+    size_t count = 0;
+    for (auto it = message.begin(); it != message.end(); ++it) ++count;
+    if (count > server_.options.max_header_count) {
+      return send_error(431, "too many request headers");
+    }
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    if (parser_->is_done()) return on_request();
+    auto expect = message[http::field::expect];
+    if (iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                          if (ec) return self->do_close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->on_read_error(ec);
+                       self->on_request();
+                     });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::eof) {
+      return do_close();
+    }
+    if (ec == http::error::header_limit) return send_error(431, "request headers too large");
+    if (ec == http::error::body_limit) return send_error(413, "request body too large");
+    if (is_http_parse_error(ec)) return send_error(400, "malformed request: " + ec.message());
+    do_close();
+  }
+
+  void on_request() {
+    auto message = parser_->release();
+    parser_.reset();
+    keep_alive_ = message.keep_alive();
+    is_head_ = message.method() == http::verb::head;
+    method_ = std::string(message.method_string());
+    std::string_view target(message.target().data(), message.target().size());
+    if (target.empty() || target[0] != '/') {
+      path_ = sanitize_for_log(target);
+      return send_error(400, "request target must be an absolute path");
+    }
+
+    auto request = std::make_shared<Request>();
+    request->method = method_;
+    request->target = std::string(target);
+    size_t question = target.find('?');
+    request->path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) request->query = std::string(target.substr(question + 1));
+    request->version = message.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    request->headers.reserve(8);
+    for (const auto& field : message) {
+      request->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request->body = std::move(message.body());
+    request->remote_addr = remote_addr_;
+    request->remote_port = remote_port_;
+    request->local_addr = local_addr_;
+    request->local_port = local_port_;
+    path_ = sanitize_for_log(request->path);
+
+    auto routed = server_.app.route(*request);
+    if (!routed) {
+      service_.clear();
+      Outcome out;
+      out.response = error_response(404, "no route for " + request->path);
+      return send(std::move(out));
+    }
+    service_ = std::string(routed->service_name);
+
+    auto control = std::make_shared<RequestControl>();
+    auto timer = std::make_shared<net::steady_timer>(stream_.get_executor());
+    timer->expires_after(std::chrono::milliseconds(routed->timeout_ms));
+    timer->async_wait([control](beast::error_code ec) {
+      if (!ec) control->time_out();
+    });
+    net::post(*server_.workers, [self = shared_from_this(), request, handler = routed->handler,
+                                 control, timer]() mutable {
+      Outcome out;
+      try {
+        out = handler->handle(*request, *control);
+      } catch (const std::exception& e) {  // bad_alloc and the like: answer, don't die
+        out = Outcome{error_response(500, "internal error"), std::string("exception: ") + e.what(),
+                      {}};
+      }
+      auto executor = self->executor();
+      net::post(executor, [self = std::move(self), timer = std::move(timer),
+                           out = std::move(out)]() mutable {
+        timer->cancel();
+        self->send(std::move(out));
+      });
+    });
+  }
+
+  void send_error(unsigned status, const std::string& message) {
+    close_after_ = true;
+    if (started_ == Clock::time_point()) started_ = Clock::now();
+    Outcome out;
+    out.response = error_response(status, message);
+    send(std::move(out));
+  }
+
+  void send(Outcome out) {
+    response_ = {};
+    response_.version(11);
+    response_.result(out.response.status);
+    response_.set(http::field::server, "weft");
+    for (auto& [name, value] : out.response.headers) response_.insert(name, value);
+    bool keep_alive = keep_alive_ && !close_after_ && !server_.stopping.load();
+    response_.keep_alive(keep_alive);
+    unsigned status = out.response.status;
+    if (status == 204 || status == 304) {
+      // No body allowed, no Content-Length needed.
+    } else if (is_head_) {
+      response_.content_length(out.response.body.size());
+    } else {
+      response_.body() = std::move(out.response.body);
+      response_.prepare_payload();
+    }
+
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    std::string line = remote_addr_ + " " + (method_.empty() ? "-" : sanitize_for_log(method_, 16)) +
+                       " " + (path_.empty() ? "-" : path_) + " " + std::to_string(status) + " " +
+                       std::to_string(micros) + "us " + (service_.empty() ? "-" : service_);
+    if (!out.note.empty()) line += " \"" + sanitize_for_log(out.note) + "\"";
+    line += "\n";
+    server_.log_line(line);
+    if (!out.detail.empty()) {
+      server_.log_error("[" + (service_.empty() ? std::string("-") : service_) + "] " + method_ +
+                        " " + path_ + ": " + out.detail);
+    }
+
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->do_close();
+                        self->reset_request_state();
+                        self->do_read();
+                      });
+  }
+
+  void reset_request_state() {
+    method_.clear();
+    path_.clear();
+    service_.clear();
+    started_ = {};
+  }
+
+  void do_close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  Server::Impl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::string remote_addr_, local_addr_;
+  uint16_t remote_port_ = 0, local_port_ = 0;
+  bool idle_ = false;
+  bool keep_alive_ = true;
+  bool close_after_ = false;
+  bool is_head_ = false;
+  bool closed_ = false;
+  std::string method_, path_, service_;
+  Clock::time_point started_{};
+};
+
+void Server::Impl::do_accept() {
+  net::io_context& target = *loops[next_loop];
+  next_loop = (next_loop + 1) % loops.size();
+  acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || stopping.load()) return;
+      // EMFILE and friends: keep accepting rather than going deaf.
+      log_error(std::string("accept: ") + ec.message());
+    } else if (stopping.load()) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      return;
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    do_accept();
+  });
+}
+
+void Server::Impl::begin_stop() {
+  if (stopping.exchange(true)) return;
+  net::post(*loops[0], [this] {
+    beast::error_code ec;
+    acceptor->close(ec);
+    signals->cancel(ec);
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [raw, weak] : sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) {
+    auto executor = session->executor();
+    net::post(executor, [session] { session->close_if_idle(); });
+  }
+  live.clear();
+  for (auto& guard : guards) guard.reset();
+  {
+    std::lock_guard lock(state_mutex);
+    stop_requested = true;
+  }
+  state_cv.notify_all();
+}
+
+Server::Server(const Dispatcher& app, ServerOptions options)
+    : impl_(std::make_unique<Impl>(app, std::move(options))) {}
+
+Server::~Server() = default;
+
+Result<void> Server::listen() {
+  Impl& s = *impl_;
+  std::string where = s.options.address + ":" + std::to_string(s.options.port);
+  beast::error_code ec;
+  auto address = net::ip::make_address(s.options.address, ec);
+  if (ec) return Error::usage("--listen " + where + ": invalid address");
+  tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Error::io("cannot listen on " + where + ": " + ec.message());
+  s.bound_port = s.acceptor->local_endpoint(ec).port();
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::stop() { impl_->begin_stop(); }
+
+void Server::run() {
+  Impl& s = *impl_;
+  if (s.options.handle_signals) {
+    s.signals->add(SIGINT);
+    s.signals->add(SIGTERM);
+    s.signals->async_wait([&s](beast::error_code ec, int) {
+      if (!ec) s.begin_stop();
+    });
+  }
+  s.do_accept();
+  std::vector<std::thread> threads;
+  for (auto& loop : s.loops) {
+    threads.emplace_back([&s, loop = loop.get()] {
+      loop->run();
+      {
+        std::lock_guard lock(s.state_mutex);
+        ++s.loops_finished;
+      }
+      s.state_cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(s.state_mutex);
+    s.state_cv.wait(lock, [&] { return s.stop_requested; });
+    bool drained = s.state_cv.wait_for(lock, std::chrono::milliseconds(s.options.shutdown_grace_ms),
+                                       [&] { return s.loops_finished == s.loops.size(); });
+    if (!drained) {
+      s.log_error("shutdown: in-flight requests did not finish in time; closing them");
+      for (auto& loop : s.loops) loop->stop();
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  s.workers->join();
+}
+
+}  // namespace weft::serve

@@ -1,0 +1,60 @@
+// weft — the HTTP/1.1 server (Boost.Beast over Asio).
+//
+// Threads: one event loop (io_context) per core; an acceptor on the first
+// loop hands connections out round-robin. Guest code never runs on a loop:
+// each routed request goes to a worker pool, and a timer on the loop
+// interrupts the guest's store at the service's deadline. So a slow guest
+// holds one worker, never a loop.
+//
+// Shutdown (SIGTERM/SIGINT or stop()): stop accepting, close idle
+// connections, let in-flight requests finish and answer with
+// "Connection: close", then return from run().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "serve/handler.h"
+#include "weft/result.h"
+
+namespace weft::serve {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 3000;
+  unsigned loops = 0;    // 0 = one per core
+  unsigned workers = 0;  // 0 = 4 per core, at least 8
+  uint32_t header_limit_bytes = 16 * 1024;  // request line + headers → 431 beyond
+  uint32_t max_header_count = 100;          // → 431 beyond
+  uint64_t body_limit_bytes = 16u << 20;    // → 413 beyond
+  uint32_t idle_timeout_ms = 60'000;        // keep-alive connection with no request
+  uint32_t read_timeout_ms = 30'000;        // to receive one whole request
+  uint32_t shutdown_grace_ms = 60'000;      // in-flight requests get this long
+  bool access_log = true;
+  bool handle_signals = true;
+};
+
+class Server {
+ public:
+  Server(const Dispatcher& dispatcher, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; an error names the address.
+  Result<void> listen();
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+  // Serves until shutdown; returns once every loop has finished.
+  void run();
+  // Begins a graceful shutdown; safe from any thread.
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::serve
