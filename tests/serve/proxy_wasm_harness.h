@@ -4,6 +4,8 @@
 // proxy-wasm functions.
 #pragma once
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -34,7 +36,9 @@ inline fs::path build_guest(const std::string& name) {
       fs::last_write_time(out) >= fs::last_write_time(sdk / "proxy_wasm.h")) {
     return out;
   }
-  const fs::path tmp = out.string() + ".tmp";
+  // ctest runs each TEST as its own process, in parallel: a per-process
+  // temporary keeps two compilers from writing one file.
+  const fs::path tmp = out.string() + "." + std::to_string(getpid()) + ".tmp";
   const std::string cmd = "clang --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Werror -I'" +
                           sdk.string() + "' '" + src.string() + "' -o '" + tmp.string() + "' 2>&1";
   if (std::system(cmd.c_str()) != 0) {
