@@ -1,0 +1,12 @@
+# The fuzz targets' seed corpora as ordinary tests, built by the normal
+# (GCC) build: standalone_main.cpp replays every file through the target's
+# LLVMFuzzerTestOneInput. Included from tests/CMakeLists.txt.
+set(WEFT_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
+
+add_executable(fuzz_module_corpus ${WEFT_FUZZ_DIR}/fuzz_module.cpp
+                                  ${WEFT_FUZZ_DIR}/standalone_main.cpp)
+target_link_libraries(fuzz_module_corpus PRIVATE weft_engine)
+weft_target_flags(fuzz_module_corpus)
+add_test(NAME fuzz/module_corpus
+         COMMAND fuzz_module_corpus ${WEFT_FUZZ_DIR}/corpus/module)
+set_tests_properties(fuzz/module_corpus PROPERTIES LABELS fuzz TIMEOUT 300)
