@@ -308,10 +308,12 @@ do_call:
     const FuncType& type = *callee->type;
     st->stack_top = new_fp + std::max(type.params.size(), type.results.size());
     st->frame_top = fr + 1;
-    Result<void> r = call_host(*store, callee, inst, new_fp);
-    if (!r) {
-      host_error = std::move(r).error();
-      goto trap_error;
+    {  // scoped: clang forbids an indirect goto past a live Result's destructor
+      Result<void> r = call_host(*store, callee, inst, new_fp);
+      if (!r) {
+        host_error = std::move(r).error();
+        goto trap_error;
+      }
     }
     RELOAD_MEM();
     NEXT();
@@ -680,14 +682,16 @@ L_i32_rem_u : {
   WEFT_UN(f32_ceil, uint64_t, b32(round_op(f32(a), [](float x) { return std::ceil(x); })))
   WEFT_UN(f32_floor, uint64_t, b32(round_op(f32(a), [](float x) { return std::floor(x); })))
   WEFT_UN(f32_trunc, uint64_t, b32(round_op(f32(a), [](float x) { return std::trunc(x); })))
+  // nearest: nearbyint rounds half to even in the default rounding mode,
+  // which weft never changes (and it builds under clang 14, unlike roundeven).
   WEFT_UN(f32_nearest, uint64_t,
-          b32(round_op(f32(a), [](float x) { return __builtin_roundevenf(x); })))
+          b32(round_op(f32(a), [](float x) { return std::nearbyint(x); })))
   WEFT_UN(f32_sqrt, uint64_t, b32(std::sqrt(f32(a))))
   WEFT_UN(f64_ceil, uint64_t, b64(round_op(f64(a), [](double x) { return std::ceil(x); })))
   WEFT_UN(f64_floor, uint64_t, b64(round_op(f64(a), [](double x) { return std::floor(x); })))
   WEFT_UN(f64_trunc, uint64_t, b64(round_op(f64(a), [](double x) { return std::trunc(x); })))
   WEFT_UN(f64_nearest, uint64_t,
-          b64(round_op(f64(a), [](double x) { return __builtin_roundeven(x); })))
+          b64(round_op(f64(a), [](double x) { return std::nearbyint(x); })))
   WEFT_UN(f64_sqrt, uint64_t, b64(std::sqrt(f64(a))))
   WEFT_UN(f32_convert_i32_s, uint64_t, b32(static_cast<float>(static_cast<int32_t>(a))))
   WEFT_UN(f32_convert_i32_u, uint64_t, b32(static_cast<float>(static_cast<uint32_t>(a))))
