@@ -3,6 +3,7 @@
 #include "wasm/binary/decoder.h"
 #include "wasm/runtime/module_info.h"
 #include "wasm/runtime/objects.h"
+#include "wasm/runtime/runtime.h"
 
 namespace weft {
 
@@ -16,6 +17,9 @@ Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> w
   Result<void> validated = interp::validate_and_compile(*impl);
   if (!validated) return std::move(validated).error();
   detail::fill_module_infos(*impl);
+  // Initial memory contents as a copy-on-write image, when they can be
+  // (null otherwise: instantiation copies the segments as before).
+  impl->memory_image = detail::build_memory_image(*impl);
   return std::shared_ptr<const Module>(std::make_shared<Module>(std::move(impl)));
 }
 

@@ -232,6 +232,22 @@ Result<void> match_extern(const ModuleImpl& mod, const wasm::Import& imp, const 
 
 Error trap(TrapKind kind) { return Error::make_trap(kind, trap_message(kind)); }
 
+// A memory that came from the pool already holding the module's image must
+// read as zero if instantiation fails before the data segments are due (an
+// earlier elem segment may have put this instance's functions in an imported
+// table, so the memory stays reachable).
+class ImageGuard {
+ public:
+  void arm(MemoryInst* mem) { mem_ = mem; }
+  void disarm() { mem_ = nullptr; }
+  ~ImageGuard() {
+    if (mem_ != nullptr) detail::discard_memory_image(*mem_);
+  }
+
+ private:
+  MemoryInst* mem_ = nullptr;
+};
+
 }  // namespace
 
 // ---- Linker definitions ----
@@ -358,11 +374,16 @@ Result<Instance> Linker::instantiate(Store& store,
     inst.tables.push_back(*table);
   }
 
+  // build_memory_image only makes an image for a module whose single memory
+  // is defined (not imported), so the image belongs to inst.memories[0].
+  const std::shared_ptr<const detail::MemoryImage>& image = mod.memory_image;
+  ImageGuard image_guard;
   inst.memories = std::move(imports.memories);
   for (size_t i = decl.memories_imported; i < decl.memories.size(); ++i) {
-    auto mem = detail::new_memory(s, decl.memories[i]);
+    auto mem = detail::new_memory(s, decl.memories[i], image.get());
     if (!mem) return std::move(mem).error();
     inst.memories.push_back(*mem);
+    if ((*mem)->image != nullptr) image_guard.arm(*mem);
   }
 
   ConstExprEvaluator evaluator(mod, inst);
@@ -441,9 +462,21 @@ Result<Instance> Linker::instantiate(Store& store,
     std::vector<uint64_t>().swap(inst.elem_values[i]);
   }
 
+  image_guard.disarm();
+  bool image_mapped = false;
+  if (image != nullptr && decl.memories_imported == 0 && inst.memories.size() == 1) {
+    auto mapped = detail::map_memory_image(*inst.memories[0], image);
+    if (!mapped) return std::move(mapped).error();
+    image_mapped = *mapped;
+  }
   for (size_t i = 0; i < decl.datas.size(); ++i) {
     const wasm::DataSegment& seg = decl.datas[i];
     if (seg.mode != wasm::SegmentMode::Active) continue;
+    if (image_mapped) {
+      // The image holds every active segment (all constant and in bounds).
+      inst.data_dropped[i] = 1;
+      continue;
+    }
     auto offset = evaluator.eval(seg.offset);
     if (!offset) return std::move(offset).error();
     if (seg.memory >= inst.memories.size()) return Error::usage("data memory index out of range");

@@ -32,9 +32,12 @@ uint64_t max_pages_of(const MemoryType& type) {
 // a pooled one is reused with no syscall when the next memory has the same
 // size. Only the pages a guest touched are zeroed (mincore tells which).
 //
-// An entry's invariant: every byte of the range is zero; [0, committed) is
-// read-write; the rest is PROT_NONE; pages at or past `touched` are not
-// resident.
+// An entry's invariant: if `image` is set, [0, image->bytes) is a private
+// mapping of it that reads exactly as the image (see reset_image_part),
+// read-write; every other byte is zero; [0, committed) is read-write; the
+// rest is PROT_NONE; pages at or past `touched` are not resident. A range
+// keeps its image mapped so that the next instance of the same module
+// instantiates with no syscall at all.
 class ReservationPool {
  public:
   struct Entry {
@@ -42,7 +45,8 @@ class ReservationPool {
     uint64_t reserved = 0;
     uint64_t committed = 0;
     uint64_t touched = 0;
-    uint64_t resident = 0;  // bytes of resident (zero) pages it holds
+    uint64_t resident = 0;  // bytes of private resident pages it holds
+    std::shared_ptr<const MemoryImage> image;
   };
 
   static ReservationPool& get() {
@@ -57,17 +61,24 @@ class ReservationPool {
   }
 
   // A scrubbed reservation of `reserved` bytes whose first `initial` bytes
-  // are read-write and the rest PROT_NONE, if the pool has one.
-  std::optional<Entry> acquire(uint64_t reserved, uint64_t initial) {
+  // are read-write and the rest PROT_NONE, if the pool has one. It maps
+  // `image` (if not null) when a range that does is pooled, else no image.
+  std::optional<Entry> acquire(uint64_t reserved, uint64_t initial, const MemoryImage* image) {
     if (!enabled()) return std::nullopt;
     Entry entry;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto best = entries_.end();
+      int best_score = -1;
       for (auto it = entries_.begin(); it != entries_.end(); ++it) {
         if (it->reserved != reserved) continue;
-        if (best == entries_.end() || it->committed == initial) best = it;
-        if (it->committed == initial) break;
+        // Same image first (no remapping), then same size (no mprotect).
+        int score = (it->image.get() == image ? 2 : 0) + (it->committed == initial ? 1 : 0);
+        if (score > best_score) {
+          best = it;
+          best_score = score;
+        }
+        if (score == 3) break;
       }
       if (best == entries_.end()) return std::nullopt;
       entry = *best;
@@ -75,9 +86,19 @@ class ReservationPool {
       pooled_resident_ -= entry.resident;
     }
     bool ok = true;
-    if (entry.committed > initial) {
+    // Another module's image (or, impossibly, one past the new size: one
+    // image belongs to one module and so to one initial size): replace it
+    // with zero pages, read-write as it lies within `committed`.
+    if (entry.image != nullptr && (entry.image.get() != image || entry.image->bytes > initial)) {
+      if (entry.image->bytes > 0) {
+        ok = mmap(entry.base, entry.image->bytes, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == entry.base;
+      }
+      entry.image.reset();
+    }
+    if (ok && entry.committed > initial) {
       ok = mprotect(entry.base + initial, entry.committed - initial, PROT_NONE) == 0;
-    } else if (entry.committed < initial) {
+    } else if (ok && entry.committed < initial) {
       ok = mprotect(entry.base + entry.committed, initial - entry.committed,
                     PROT_READ | PROT_WRITE) == 0;
     }
@@ -90,18 +111,24 @@ class ReservationPool {
   }
 
   // Takes a memory's range back (or unmaps it). [0, size) is read-write and
-  // may hold guest data; [size, touched) holds zero pages under PROT_NONE.
-  void release(uint8_t* base, uint64_t reserved, uint64_t size, uint64_t touched) {
+  // may hold guest data; [size, touched) holds zero pages under PROT_NONE;
+  // [0, image->bytes) (within size) maps `image` privately.
+  void release(uint8_t* base, uint64_t reserved, uint64_t size, uint64_t touched,
+               std::shared_ptr<const MemoryImage> image) {
     uint64_t resident = 0;
-    if (!enabled() || !scrub(base, size, std::max(size, touched), resident)) {
+    uint64_t image_bytes = image != nullptr ? image->bytes : 0;
+    touched = std::max(size, touched);
+    if (!enabled() || image_bytes > size ||
+        (image_bytes > 0 && !reset_image_part(base, *image, resident)) ||
+        !scrub(base + image_bytes, size - image_bytes, touched - image_bytes, resident)) {
       munmap(base, reserved);
       return;
     }
-    Entry entry{base, reserved, size, std::max(size, touched), resident};
+    Entry entry{base, reserved, size, touched, resident, std::move(image)};
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (entries_.size() < kMaxEntries && pooled_resident_ + resident <= kMaxPooledResident) {
-        entries_.push_back(entry);
+        entries_.push_back(std::move(entry));
         pooled_resident_ += resident;
         return;
       }
@@ -124,6 +151,62 @@ class ReservationPool {
   static constexpr uint64_t kMaxResidentBytes = 8ull << 20;    // per entry kept
   static constexpr uint64_t kMaxPooledResident = 64ull << 20;  // over all entries
 
+  // Makes [0, image.bytes) read as the image again. Pages the guest wrote
+  // are private copies: /proc/self/pagemap tells them apart (present and not
+  // file-backed, or swapped). They are restored from the image in place and
+  // stay resident, while pages only read stay mapped to the page cache, so
+  // the next instance of the module faults on neither. Without pagemap (or
+  // with selective reset off, or past the resident cap) MADV_DONTNEED drops
+  // the private copies instead, which on a private file mapping also reverts
+  // them to the file. Adds the private bytes kept to `resident_bytes`.
+  static bool reset_image_part(uint8_t* base, const MemoryImage& image, uint64_t& resident_bytes) {
+    static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const int pagemap = memory_image_selective_reset() ? pagemap_for_reset() : -1;
+    if (pagemap < 0 || image.contents == nullptr || page == 0 || image.bytes % page != 0) {
+      return madvise(base, image.bytes, MADV_DONTNEED) == 0;
+    }
+    constexpr uint64_t kPresent = 1ull << 63, kSwapped = 1ull << 62, kFile = 1ull << 61;
+    constexpr size_t kChunk = 512;
+    uint64_t entries[kChunk];
+    uint64_t pages = image.bytes / page;
+    uint64_t first_page = reinterpret_cast<uintptr_t>(base) / page;
+    uint64_t kept = 0;
+    for (uint64_t done = 0; done < pages;) {
+      size_t count = static_cast<size_t>(std::min<uint64_t>(kChunk, pages - done));
+      size_t want = count * sizeof(uint64_t);
+      ssize_t got = pread(pagemap, entries, want, static_cast<off_t>((first_page + done) * 8));
+      if (got != static_cast<ssize_t>(want)) {
+        // Cannot tell the rest apart: drop every private copy (including
+        // those just restored, so nothing private is kept).
+        return madvise(base, image.bytes, MADV_DONTNEED) == 0;
+      }
+      for (size_t i = 0; i < count;) {
+        auto is_private = [&](size_t k) {
+          uint64_t e = entries[k];
+          return (e & kSwapped) != 0 || ((e & kPresent) != 0 && (e & kFile) == 0);
+        };
+        if (!is_private(i)) {
+          ++i;
+          continue;
+        }
+        size_t j = i + 1;
+        while (j < count && is_private(j)) ++j;
+        uint64_t offset = (done + i) * page;
+        uint64_t len = (j - i) * page;
+        if (kept + len <= kMaxResidentBytes) {
+          std::memcpy(base + offset, image.contents + offset, len);
+          kept += len;
+        } else if (madvise(base + offset, len, MADV_DONTNEED) != 0) {
+          return false;
+        }
+        i = j;
+      }
+      done += count;
+    }
+    resident_bytes += kept;
+    return true;
+  }
+
   // Zeroes [0, size): memset for resident pages, MADV_DONTNEED for the
   // others (a swapped-out page is not resident yet still holds data).
   // False if the range should rather be unmapped (too much resident memory,
@@ -137,7 +220,7 @@ class ReservationPool {
     if (mincore(base, touched, resident.data()) != 0) return false;
     uint64_t resident_pages = 0;
     for (unsigned char r : resident) resident_pages += r & 1;
-    resident_bytes = resident_pages * page;
+    resident_bytes += resident_pages * page;
     if (resident_bytes > kMaxResidentBytes) return false;
     uint64_t size_pages = size / page;
     uint64_t i = 0;
@@ -189,7 +272,8 @@ uint64_t MemoryInst::grow(uint64_t delta_pages) {
 
 MemoryInst::~MemoryInst() {
   if (base != nullptr)
-    ReservationPool::get().release(base, reserved_bytes, size_bytes, touched_bytes);
+    ReservationPool::get().release(base, reserved_bytes, size_bytes, touched_bytes,
+                                   std::move(image));
 }
 
 uint32_t TableInst::grow(uint32_t delta, uint64_t init) {
@@ -204,7 +288,7 @@ uint32_t TableInst::grow(uint32_t delta, uint64_t init) {
   return static_cast<uint32_t>(old_size);
 }
 
-Result<MemoryInst*> new_memory(StoreImpl& store, const MemoryType& type) {
+Result<MemoryInst*> new_memory(StoreImpl& store, const MemoryType& type, const MemoryImage* image) {
   uint64_t min_pages = type.limits.min;
   uint64_t max_pages = max_pages_of(type);
   if (min_pages > max_pages) return Error::limit("memory minimum exceeds its maximum");
@@ -219,9 +303,11 @@ Result<MemoryInst*> new_memory(StoreImpl& store, const MemoryType& type) {
   uint64_t reserve_bytes = std::max<uint64_t>(max_pages * kPageSize, kPageSize);
   uint8_t* base = nullptr;
   uint64_t touched = 0;
-  if (auto pooled = ReservationPool::get().acquire(reserve_bytes, initial_bytes)) {
+  std::shared_ptr<const MemoryImage> pooled_image;
+  if (auto pooled = ReservationPool::get().acquire(reserve_bytes, initial_bytes, image)) {
     base = pooled->base;
     touched = pooled->touched;
+    pooled_image = std::move(pooled->image);
   } else {
     void* reserved =
         mmap(nullptr, reserve_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -235,6 +321,7 @@ Result<MemoryInst*> new_memory(StoreImpl& store, const MemoryType& type) {
   MemoryInst& mem = store.memories.emplace_back();
   mem.base = base;
   mem.touched_bytes = touched;
+  mem.image = std::move(pooled_image);
   mem.size_bytes = initial_bytes;
   mem.reserved_bytes = reserve_bytes;
   mem.type = type;

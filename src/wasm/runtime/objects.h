@@ -26,6 +26,10 @@ struct InstanceImpl;
 // defined function; immutable and shared by every instance of the module.
 struct CompiledFunc;
 
+// A module's initial memory contents as a copy-on-write image (runtime.h);
+// built by Module::compile, shared read-only by every instance.
+struct MemoryImage;
+
 // Process-wide interning of function types, so call_indirect compares one
 // integer. Thread-safe.
 uint32_t intern_func_type(const FuncType& type);
@@ -45,6 +49,10 @@ struct ModuleImpl {
   std::vector<MemoryType> defined_memories;
   std::vector<TableType> defined_tables;
 
+  // Set when the active data segments can be mapped instead of copied
+  // (runtime-private; null means instantiation copies them).
+  std::shared_ptr<const MemoryImage> memory_image;
+
   ModuleImpl();
   ~ModuleImpl();
 };
@@ -58,6 +66,9 @@ struct MemoryInst {
   // Runtime-private (reservation pooling): bytes past size_bytes that may
   // hold resident zero pages under PROT_NONE, left by an earlier user.
   uint64_t touched_bytes = 0;
+  // Runtime-private (memory images): when set, [0, image->bytes) is a
+  // private (copy-on-write) mapping of this image.
+  std::shared_ptr<const MemoryImage> image;
 
   uint64_t pages() const { return size_bytes >> 16; }
   // memory.grow semantics: returns old page count, or -1 (as uint64 max) on
