@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# HTTP throughput: wrk against `weft up examples/hello` and against nginx
-# serving the same bytes, same run, same connections and threads. Prints
-# requests/s and p99 latency for each and weft's ratio to nginx.
+# HTTP throughput: wrk against `weft up examples/hello` (WAGI), against a
+# proxy-wasm handler served by weft, and against nginx serving hello's bytes;
+# same run, same connections and threads. Prints requests/s and p99 latency
+# for each and weft's ratios to nginx.
 #
 # usage: bench/http/run.sh BUILD_DIR        (BUILD_DIR/weft is the CLI)
 # env:   WEFT_BENCH_SECONDS=5  WEFT_BENCH_CONNECTIONS=32  WEFT_BENCH_THREADS=2
@@ -25,9 +26,11 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d)
 weft_pid=""
+pw_pid=""
 nginx_pid=""
 cleanup() {
   [[ -n $weft_pid ]] && kill -TERM "$weft_pid" 2>/dev/null || true
+  [[ -n $pw_pid ]] && kill -TERM "$pw_pid" 2>/dev/null || true
   [[ -n $nginx_pid ]] && kill -TERM "$nginx_pid" 2>/dev/null || true
   sleep 0.3
   rm -rf "$work"
@@ -50,6 +53,27 @@ weft_port=$(up_pick_port)
 weft_pid=$!
 wait_port "$weft_port"
 body=$(curl -sS "http://127.0.0.1:$weft_port/")
+
+# A proxy-wasm module as the route's handler (answers with send_local_response).
+clang --target=wasm32-wasi -O2 -mexec-model=reactor -I"$src/sdk/proxy_wasm" \
+  "$src/tests/serve/proxy_wasm_guests/hello_handler.c" -o "$work/handler.wasm"
+cat >"$work/weft.toml" <<'TOML'
+[app]
+name = "bench-proxy-wasm"
+
+[[route]]
+path = "/..."
+service = "handler"
+
+[service.handler]
+source = "handler.wasm"
+executor = "proxy-wasm"
+env = { GREETING = "Hello" }
+TOML
+pw_port=$(up_pick_port)
+"$weft" up "$work" --listen "127.0.0.1:$pw_port" --quiet 2>"$work/weft-pw.log" &
+pw_pid=$!
+wait_port "$pw_port"
 
 nginx_port=$(up_pick_port)
 mkdir -p "$work/nginx"
@@ -96,8 +120,11 @@ run() {
 
 echo "wrk -t$threads -c$connections -d${seconds}s, $(nproc) cores"
 read -r weft_rps weft_p99 < <(run weft "$weft_port")
+read -r pw_rps pw_p99 < <(run proxy-wasm "$pw_port")
 read -r nginx_rps nginx_p99 < <(run nginx "$nginx_port")
-printf '%-22s %12s %10s\n' "target" "requests/s" "p99"
-printf '%-22s %12s %10s\n' "weft up examples/hello" "$weft_rps" "$weft_p99"
-printf '%-22s %12s %10s\n' "nginx (same bytes)" "$nginx_rps" "$nginx_p99"
-awk -v w="$weft_rps" -v n="$nginx_rps" 'BEGIN { printf "weft/nginx throughput ratio: %.3f (goal >= 0.5)\n", w / n }'
+printf '%-26s %12s %10s\n' "target" "requests/s" "p99"
+printf '%-26s %12s %10s\n' "weft up examples/hello" "$weft_rps" "$weft_p99"
+printf '%-26s %12s %10s\n' "weft proxy-wasm handler" "$pw_rps" "$pw_p99"
+printf '%-26s %12s %10s\n' "nginx (hello's bytes)" "$nginx_rps" "$nginx_p99"
+awk -v w="$weft_rps" -v n="$nginx_rps" 'BEGIN { printf "weft hello / nginx throughput ratio: %.3f (goal >= 0.5)\n", w / n }'
+awk -v w="$pw_rps" -v n="$nginx_rps" 'BEGIN { printf "weft proxy-wasm / nginx throughput ratio: %.3f\n", w / n }'

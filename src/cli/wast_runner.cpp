@@ -94,32 +94,6 @@ class Watchdog {
   std::thread thread_;  // last: starts after the fields it reads exist
 };
 
-const char* command_name(Command::Kind kind) {
-  switch (kind) {
-    case Command::Kind::Module:
-      return "module";
-    case Command::Kind::Register:
-      return "register";
-    case Command::Kind::Action:
-      return "action";
-    case Command::Kind::AssertReturn:
-      return "assert_return";
-    case Command::Kind::AssertTrap:
-      return "assert_trap";
-    case Command::Kind::AssertExhaustion:
-      return "assert_exhaustion";
-    case Command::Kind::AssertMalformed:
-      return "assert_malformed";
-    case Command::Kind::AssertInvalid:
-      return "assert_invalid";
-    case Command::Kind::AssertUnlinkable:
-      return "assert_unlinkable";
-    case Command::Kind::AssertUninstantiable:
-      return "assert_uninstantiable";
-  }
-  return "command";
-}
-
 // Both producers may or may not keep the `$` of a module name.
 std::string module_key(const std::string& name) {
   return !name.empty() && name[0] == '$' ? name.substr(1) : name;
@@ -249,13 +223,13 @@ class Runner {
   }
 
   void fail(const Command& command, const std::string& detail) {
-    fail_line(command.line, command_name(command.kind), detail);
+    fail_line(command.line, wast::to_string(command.kind), detail);
   }
 
   void note(const Command& command, const std::string& detail) {
     if (!options_.verbose) return;
     std::printf("%s:%u: %s: note: %s\n", loaded_.script.filename.c_str(), command.line,
-                command_name(command.kind), detail.c_str());
+                wast::to_string(command.kind), detail.c_str());
   }
 
   // Quoted text goes through the text parser first; either step failing
