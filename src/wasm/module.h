@@ -133,11 +133,14 @@ struct ModuleDecl {
 };
 
 // Implementation limits (counts are also checked against bytes left).
-inline constexpr uint32_t kMaxLocals = 50000;       // per function, params + locals
-inline constexpr uint32_t kMaxPages = 65536;        // 4 GiB of 64 KiB pages
+inline constexpr uint32_t kMaxLocals = 50000;  // per function, params + locals
+inline constexpr uint32_t kMaxPages = 65536;   // 4 GiB of 64 KiB pages
 inline constexpr uint32_t kMaxTableSize = 10'000'000;
 inline constexpr uint32_t kMaxFunctionSize = 7654321;  // bytes, as in V8
 inline constexpr uint32_t kMaxParams = 1000;
 inline constexpr uint32_t kMaxResults = 1000;
+// Types per module: the JS API's limit, which V8, SpiderMonkey and
+// Wasmtime share, so a module one engine accepts the others accept.
+inline constexpr uint32_t kMaxTypes = 1'000'000;
 
 }  // namespace weft::wasm

@@ -289,7 +289,12 @@ class Decoder {
   // ---- sections ----------------------------------------------------------
 
   Result<void> type_section() {
+    const size_t count_at = r_.pos();
     WEFT_TRY(uint32_t count, r_.read_count());
+    if (count > kMaxTypes) {
+      return Error::malformed(count_at, "too many types (" + std::to_string(count) + ", at most " +
+                                            std::to_string(kMaxTypes) + ")");
+    }
     m_.types.reserve(reserve_hint(count, r_, section_end_));
     for (uint32_t i = 0; i < count; ++i) {
       const size_t at = r_.pos();

@@ -417,12 +417,19 @@ class FuncCompiler {
       reader_.seek(reader_.pos() + 1);
       return {};
     }
-    if (b & 0x40) {  // a one-byte negative s33: a value type
+    // A value type is one byte whose LEB128 reading is negative: sign bit
+    // (0x40) set and no continuation bit (0x80). A first byte with both bits
+    // set starts a multi-byte s33, e.g. `c0 00` is type index 64.
+    if ((b & 0xC0) == 0x40) {
       WEFT_TRY(c.single, read_value_type());
       return {};
     }
+    const size_t at = reader_.pos();
     WEFT_TRY(int64_t idx, reader_.read_s33());
-    if (idx < 0 || static_cast<uint64_t>(idx) >= decl_.types.size()) return invalid("unknown type");
+    // Only single-byte negative values name value types; a longer negative
+    // encoding is no block type at all.
+    if (idx < 0) return Error::malformed(at, "malformed value type");
+    if (static_cast<uint64_t>(idx) >= decl_.types.size()) return invalid("unknown type");
     c.type_index = idx;
     return {};
   }

@@ -2,6 +2,7 @@
 // commands, and robustness on hostile input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -275,6 +276,41 @@ TEST(Wast, HostileInputs) {
       }
     }
     (void)wat_to_wasm(text, "fuzz");
+  }
+}
+
+}  // namespace
+}  // namespace weft::text
+
+namespace weft::text {
+namespace {
+
+// Block types by index are s33: index 64 is `c0 00`, 8192 is `80 c0 00`.
+// The parser must write the multi-byte form, not a value-type byte.
+TEST(Encoding, BlockTypeIndexAtLeb128Boundaries) {
+  for (uint32_t filler : {63u, 64u, 127u, 128u, 8191u, 8192u}) {
+    std::string text = "(module";
+    for (uint32_t i = 0; i < filler; ++i) text += " (type (func))";
+    text += " (type $bt (func (result i32 i32)))";
+    text +=
+        " (func (export \"f\") (result i32) (block (type $bt) (i32.const 7) (i32.const 35)) "
+        "i32.add))";
+    Bytes bytes = wasm(text);
+    ASSERT_FALSE(bytes.empty()) << filler;
+    Bytes s33;
+    for (int64_t v = filler;;) {
+      const uint8_t b = v & 0x7F;
+      v >>= 7;
+      const bool done = v == 0 && !(b & 0x40);
+      s33.push_back(done ? b : static_cast<uint8_t>(b | 0x80));
+      if (done) break;
+    }
+    // `block` (0x02) followed by the s33, then i32.const 7.
+    Bytes needle = {0x02};
+    needle.insert(needle.end(), s33.begin(), s33.end());
+    needle.insert(needle.end(), {0x41, 0x07});
+    EXPECT_NE(std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end()), bytes.end())
+        << "type index " << filler;
   }
 }
 
