@@ -18,6 +18,9 @@ WEFT_FIB_SMALL=32
 # build_compute_programs SOURCE_DIR OUT_DIR: native (clang -O2) and wasm
 # (clang --target=wasm32-wasi -O2, no SIMD) builds of every program, plus
 # fib_kernel.wasm (no imports, for wasm-interp).
+# The wasm builds go through scripts/wasm-cc so that they do not depend on
+# whether binaryen's wasm-opt is on PATH.
+WEFT_WASM_CC_SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/wasm-cc"
 build_compute_programs() {
   local src=$1 out=$2 entry name
   mkdir -p "$out"
@@ -25,8 +28,8 @@ build_compute_programs() {
     read -r name _ <<<"$entry"
     clang -O2 -o "$out/$name" "$src/$name.c" -lm || return 1
     # mvp-ish features wasi-libc needs; -mno-simd128 keeps SIMD out explicitly.
-    clang --target=wasm32-wasi -O2 -mno-simd128 -o "$out/$name.wasm" "$src/$name.c" -lm || return 1
+    "$WEFT_WASM_CC_SCRIPT" clang --target=wasm32-wasi -O2 -mno-simd128 -o "$out/$name.wasm" "$src/$name.c" -lm || return 1
   done
-  clang --target=wasm32 -O2 -nostdlib -Wl,--no-entry -DFIB_N="$WEFT_FIB_SMALL" \
+  "$WEFT_WASM_CC_SCRIPT" clang --target=wasm32 -O2 -nostdlib -Wl,--no-entry -DFIB_N="$WEFT_FIB_SMALL" \
     -o "$out/fib_kernel.wasm" "$src/fib_kernel.c" || return 1
 }

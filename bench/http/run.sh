@@ -55,7 +55,7 @@ wait_port "$weft_port"
 body=$(curl -sS "http://127.0.0.1:$weft_port/")
 
 # A proxy-wasm module as the route's handler (answers with send_local_response).
-clang --target=wasm32-wasi -O2 -mexec-model=reactor -I"$src/sdk/proxy_wasm" \
+"$src/scripts/wasm-cc" clang --target=wasm32-wasi -O2 -mexec-model=reactor -I"$src/sdk/proxy_wasm" \
   "$src/tests/serve/proxy_wasm_guests/hello_handler.c" -o "$work/handler.wasm"
 cat >"$work/weft.toml" <<'TOML'
 [app]

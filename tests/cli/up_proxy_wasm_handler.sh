@@ -8,7 +8,7 @@ source "$SRC/tests/serve/up_common.bash"
 work=$(mktemp -d)
 trap 'up_cleanup; rm -rf "$work"' EXIT
 
-clang --target=wasm32-wasi -O2 -mexec-model=reactor -I"$SRC/sdk/proxy_wasm" \
+"$SRC/scripts/wasm-cc" clang --target=wasm32-wasi -O2 -mexec-model=reactor -I"$SRC/sdk/proxy_wasm" \
   "$SRC/tests/serve/proxy_wasm_guests/hello_handler.c" -o "$work/handler.wasm" ||
   up_fail "cannot compile the handler"
 cat >"$work/weft.toml" <<'TOML'

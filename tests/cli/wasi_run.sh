@@ -4,7 +4,7 @@
 source "$(dirname "$0")/common.bash"
 
 guest="$TMP/cli_run.wasm"
-clang --target=wasm32-wasi -O2 "$SOURCE_DIR/tests/wasi/guests/cli_run.c" -o "$guest" ||
+"$SOURCE_DIR/scripts/wasm-cc" clang --target=wasm32-wasi -O2 "$SOURCE_DIR/tests/wasi/guests/cli_run.c" -o "$guest" ||
   { echo "cannot build the guest with clang --target=wasm32-wasi" >&2; exit 2; }
 
 # Arguments: argv[0] is FILE, then everything after it (flags included).

@@ -33,13 +33,18 @@ inline fs::path build_guest(const std::string& name) {
   fs::create_directories(guest_build_dir());
   std::error_code ec;
   if (fs::exists(out, ec) && fs::last_write_time(out) >= fs::last_write_time(src) &&
-      fs::last_write_time(out) >= fs::last_write_time(sdk / "proxy_wasm.h")) {
+      fs::last_write_time(out) >= fs::last_write_time(sdk / "proxy_wasm.h") &&
+      fs::last_write_time(out) >=
+          fs::last_write_time(fs::path(WEFT_SOURCE_DIR) / "scripts/wasm-cc")) {
     return out;
   }
   // ctest runs each TEST as its own process, in parallel: a per-process
   // temporary keeps two compilers from writing one file.
   const fs::path tmp = out.string() + "." + std::to_string(getpid()) + ".tmp";
-  const std::string cmd = "clang --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Werror -I'" +
+  // scripts/wasm-cc: compile and link apart, so clang never runs wasm-opt.
+  const std::string cmd = "'" WEFT_SOURCE_DIR
+                          "/scripts/wasm-cc' clang --target=wasm32-wasi -O2 -mexec-model=reactor "
+                          "-Wall -Werror -I'" +
                           sdk.string() + "' '" + src.string() + "' -o '" + tmp.string() + "' 2>&1";
   if (std::system(cmd.c_str()) != 0) {
     ADD_FAILURE() << "building guest failed: " << cmd;

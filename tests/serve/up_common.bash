@@ -83,7 +83,9 @@ expect_contains() {
   [[ "$2" == *"$3"* ]] || up_fail "$1: expected to contain '$3', got '$2'"
 }
 
-# Compiles a test guest (C) to wasm: up_guest SRC OUT
+# Compiles a test guest (C) to wasm: up_guest SRC OUT (scripts/wasm-cc: the
+# result does not depend on whether wasm-opt is on PATH).
+UP_WASM_CC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/wasm-cc"
 up_guest() {
-  clang --target=wasm32-wasi -O1 -o "$2" "$1" || up_fail "cannot compile $1"
+  "$UP_WASM_CC" clang --target=wasm32-wasi -O1 -o "$2" "$1" || up_fail "cannot compile $1"
 }

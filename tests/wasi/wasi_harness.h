@@ -45,7 +45,9 @@ inline fs::path build_guest(const std::string& source) {
   std::error_code ec;
   const bool fresh =
       fs::exists(out, ec) && fs::last_write_time(out) >= fs::last_write_time(src) &&
-      fs::last_write_time(out) >= fs::last_write_time(guest_source_dir() / "check.h");
+      fs::last_write_time(out) >= fs::last_write_time(guest_source_dir() / "check.h") &&
+      fs::last_write_time(out) >=
+          fs::last_write_time(fs::path(WEFT_SOURCE_DIR) / "scripts/wasm-cc");
   if (fresh) return out;
   // Unique per process: ctest runs several test processes at once.
   const fs::path tmp = out.string() + "." + std::to_string(getpid()) + ".tmp";
@@ -54,8 +56,10 @@ inline fs::path build_guest(const std::string& source) {
     cmd = "/usr/bin/rustc --target wasm32-wasi -O -C strip=debuginfo '" + src.string() + "' -o '" +
           tmp.string() + "'";
   } else {
-    cmd = "clang --target=wasm32-wasi -O2 -Wall -Werror '" + src.string() + "' -o '" +
-          tmp.string() + "'";
+    // scripts/wasm-cc links without -O, so clang never runs wasm-opt (which
+    // would strip the name section) even when binaryen is installed.
+    cmd = "'" WEFT_SOURCE_DIR "/scripts/wasm-cc' clang --target=wasm32-wasi -O2 -Wall -Werror '" +
+          src.string() + "' -o '" + tmp.string() + "'";
   }
   const int status = std::system((cmd + " 2>&1").c_str());
   if (status != 0) {
