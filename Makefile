@@ -5,7 +5,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 
-.PHONY: setup build test test-sanitize fuzz run bench clean
+.PHONY: setup build test test-sanitize fuzz diff run bench clean
 
 setup:
 	./scripts/setup.sh
@@ -17,16 +17,23 @@ build:
 test: setup build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-# Unit and spec tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Unit, spec and differential tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: setup
 	cmake -S . -B $(ASAN_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
-	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L 'unit|spec'
+	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L 'unit|spec|diff'
 
 # libFuzzer over decode → validate → instantiate → call, FUZZ_SECONDS long.
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	./fuzz/run.sh $(FUZZ_SECONDS)
+
+# The differential oracle: DIFF_SECONDS of new wasm-opt -ttf modules run in
+# weft and in Node's V8, traces compared (a fixed seed set runs in `make test`).
+DIFF_SECONDS ?= 180
+diff: setup build
+	python3 fuzz/diff/diff.py --runner $(BUILD_DIR)/weft_diff_run --seconds $(DIFF_SECONDS) \
+	  --failures $(BUILD_DIR)/diff-failures
 
 run: setup build
 	./scripts/run-main.sh $(BUILD_DIR)

@@ -11,6 +11,7 @@ packages=(
   rustc cargo libstd-rust-dev-wasm32              # guests: /usr/bin/rustc --target wasm32-wasi
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev  # examples/uppercase-rust
   wabt                                            # wast2json, wat2wasm, wasm-interp (reference)
+  binaryen nodejs                                 # fuzz/diff: wasm-opt -ttf modules, V8 as the reference
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libboost-dev libfmt-dev libspdlog-dev
   wrk nginx hyperfine                             # bench/http
