@@ -5,7 +5,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 
-.PHONY: setup build test test-sanitize fuzz diff run bench clean
+.PHONY: setup build install test test-sanitize fuzz diff run bench clean
 
 setup:
 	./scripts/setup.sh
@@ -13,6 +13,12 @@ setup:
 build:
 	cmake -S . -B $(BUILD_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Headers, libweft.a, the CMake package and weft.pc for embedders, and
+# bin/weft, under PREFIX (see examples/embed).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 test: setup build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

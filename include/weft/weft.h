@@ -201,7 +201,18 @@ struct StoreLimits {
   uint64_t max_memory_bytes = 4ull << 30;   // summed over all memories in the store
   uint64_t max_table_elements = 10'000'000;  // per table
   uint32_t max_call_depth = 20'000;          // wasm frames; beyond: StackExhausted trap
-  std::optional<uint64_t> fuel;              // instructions (approximate); nullopt = unmetered
+  // Fuel is not an instruction count. The interpreter spends 1 unit at each
+  // of two check points, the same ones that poll the interrupt flag: every
+  // entry into a wasm function (the embedder's call and each wasm-to-wasm
+  // call, direct or indirect; host functions cost nothing), and every taken
+  // backward branch (a br, br_if, br_table or fused compare-and-branch that
+  // jumps back, i.e. a loop back-edge; forward branches and fall-through
+  // cost nothing). A check point reached with fuel == 0 traps with
+  // TrapKind::OutOfFuel ("out of fuel") before running on, so N units allow
+  // exactly N check points. Fuel is shared by all calls into the store and
+  // never refills by itself (see Store::fuel_remaining / set_fuel).
+  // nullopt = unmetered.
+  std::optional<uint64_t> fuel;
 };
 
 class InterruptHandle {
