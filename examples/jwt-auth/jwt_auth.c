@@ -9,8 +9,10 @@
  * WASI environment with exactly the variables its secret_env names, read
  * from weft's own environment; the filter reads it with getenv().
  *
- * Build: clang --target=wasm32-wasi -O2 -mexec-model=reactor
+ * Build: scripts/wasm-cc clang --target=wasm32-wasi -O2 -mexec-model=reactor
  *          -I sdk/proxy_wasm jwt_auth.c -o jwt_auth.wasm
+ * (wasm-cc links without -O, so clang never runs wasm-opt and the name
+ * section that trap backtraces use survives).
  */
 #include <stdlib.h>
 #include <string.h>

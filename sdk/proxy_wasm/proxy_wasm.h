@@ -8,7 +8,9 @@
  *   PROXY_WASM_EXPORT(proxy_on_request_headers)
  *   uint32_t on_headers(uint32_t ctx, uint32_t n, uint32_t eos) { ... }
  *
- * Build: clang --target=wasm32-wasi -O2 -mexec-model=reactor filter.c -o filter.wasm
+ * Build: scripts/wasm-cc clang --target=wasm32-wasi -O2 -mexec-model=reactor filter.c -o filter.wasm
+ * (compile and link as separate steps, the link without -O: otherwise clang
+ * runs binaryen's wasm-opt when it is installed, which drops the names).
  * (wasi-libc provides malloc, which the host calls to hand memory to the
  * guest; a guest without libc must export its own proxy_on_memory_allocate).
  *
