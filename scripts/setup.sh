@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package that building, testing and benchmarking weft
-# needs. Skips apt entirely when all of them are already installed.
+# needs, then the pinned npm packages (fuzz/diff). Skips apt entirely when all
+# of the Debian packages are already installed.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
@@ -22,11 +23,24 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  sudo=
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "setup: installing ${missing[*]}"
-sudo=
-[[ $(id -u) -eq 0 ]] || sudo=sudo
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# npm packages, pinned by their package-lock.json: binaryen 132 for
+# fuzz/diff's generator. `npm ci` runs only when the installed version
+# differs from the locked one.
+cd "$(dirname "$0")/.."
+npm_version() { node -p "try { require('$1').version } catch { '' }" 2>/dev/null; }
+want=$(node -p "require('./fuzz/diff/package-lock.json').packages['node_modules/binaryen'].version")
+if [[ "$(npm_version ./fuzz/diff/node_modules/binaryen/package.json)" != "$want" ]]; then
+  echo "setup: npm ci in fuzz/diff (binaryen $want)"
+  (cd fuzz/diff && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "setup: npm packages present (binaryen $want)"
+fi

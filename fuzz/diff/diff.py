@@ -32,11 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 V8_RUNNER = os.path.join(HERE, "v8_run.mjs")
 
-# The proposals weft implements. binaryen 108 predates the final
-# reference-types spec (its funcref is a subtype of its anyref, which it
-# writes as externref), so modules generated with reference types are often
-# invalid under 2.0; both engines must then reject them, which tests the
-# validator's subtyping rules.
+# The proposals weft implements, as wasm-opt feature flags.
 CORE = ["--mvp-features", "--enable-mutable-globals", "--enable-sign-ext",
         "--enable-nontrapping-float-to-int", "--enable-bulk-memory",
         "--enable-multivalue"]
@@ -45,12 +41,30 @@ FEATURE_SETS = {
     "reftypes": CORE + ["--enable-reference-types"],
 }
 
-TIMEOUT_S = 60
+# Two generators. Debian's binaryen 108 is fast (native), but it predates
+# the final reference-types spec (its funcref is a subtype of its anyref,
+# which it writes as externref), so most of its reference-types modules are
+# invalid under 2.0: both engines must then reject them, which tests the
+# validator's subtyping rules. binaryen 132 from npm (fuzz/diff/package.json,
+# installed by setup) writes valid reference-types modules and uses more of
+# the fuzzing-support host (call-export, call-ref, table-get/set), at about
+# a second a module under node.
+BINARYEN_JS = os.path.join(HERE, "node_modules", "binaryen", "bin", "wasm-opt")
+GENERATORS = {
+    "binaryen108": ["wasm-opt"],
+    "binaryen132": ["node", BINARYEN_JS],
+}
+# (generator, features, share of seeds)
+MIX = [("binaryen108", "core", 0.35), ("binaryen108", "reftypes", 0.15),
+       ("binaryen132", "core", 0.15), ("binaryen132", "reftypes", 0.35)]
+
+TIMEOUT_S = 30
 
 
 def plan(seed):
-    """The input size and feature set of a seed: mostly small, some up to
-    ~100 KiB (the large ones are what produce more than 64 types)."""
+    """The input size, generator and feature set of a seed: mostly small
+    inputs, some up to ~100 KiB (the large ones are what produce more than
+    64 types)."""
     rng = random.Random(seed)
     bucket = rng.random()
     if bucket < 0.5:
@@ -59,8 +73,12 @@ def plan(seed):
         size = rng.randint(4096, 32768)
     else:
         size = rng.randint(32768, 100 * 1024)
-    features = "reftypes" if rng.random() < 0.25 else "core"
-    return size, features, rng.randbytes(size)
+    pick, acc = rng.random(), 0.0
+    for generator, features, share in MIX:
+        acc += share
+        if pick < acc:
+            break
+    return size, f"{generator}/{features}", rng.randbytes(size)
 
 
 def run(cmd):
@@ -73,9 +91,13 @@ def run(cmd):
 
 
 def compare(runner, wasm):
-    """Returns (verdict, detail): verdict is 'ran', 'rejected' or 'mismatch'."""
+    """Returns (verdict, detail): verdict is 'ran', 'rejected', 'hung' or 'mismatch'."""
     weft = run([runner, wasm])
     v8 = run(["node", "--no-warnings", "--experimental-wasm-type-reflection", V8_RUNNER, wasm])
+    if weft[0] == "timeout" and v8[0] == "timeout":
+        # A module can spin without a host call; both engines ran it past
+        # the limit, which is agreement, counted apart.
+        return "hung", ""
     if v8[0] != "ok":
         # A reference that crashes or hangs tells nothing about weft; it is
         # reported, and fails the run, so it gets looked at.
@@ -104,14 +126,17 @@ def one_seed(runner, seed, work, failures):
     # time: the spec lets NaN payloads differ between engines, and one
     # stored to memory or reinterpreted as an integer would otherwise show
     # up as a (legal) difference in the hash or the logs.
-    gen = subprocess.run(["wasm-opt", "-ttf", stem + ".dat", "--denan", "-o", stem + ".wasm",
-                          *FEATURE_SETS[features]], capture_output=True, text=True)
+    generator, feature_set = features.split("/")
+    gen = subprocess.run([*GENERATORS[generator], "-ttf", stem + ".dat", "--denan",
+                          "-o", stem + ".wasm", *FEATURE_SETS[feature_set]],
+                         capture_output=True, text=True)
     if gen.returncode != 0:
-        return seed, size, features, "mismatch", f"wasm-opt failed: {gen.stderr.strip()}"
+        return seed, size, features, "mismatch", f"generator failed (not a weft result): {gen.stderr.strip()}"
     verdict, detail = compare(runner, stem + ".wasm")
     if verdict == "mismatch":
         os.makedirs(failures, exist_ok=True)
-        shutil.copy(stem + ".wasm", os.path.join(failures, f"seed{seed}-{features}.wasm"))
+        shutil.copy(stem + ".wasm",
+                    os.path.join(failures, f"seed{seed}-{features.replace('/', '-')}.wasm"))
     for ext in (".dat", ".wasm"):
         os.remove(stem + ext)
     return seed, size, features, verdict, detail
@@ -137,6 +162,9 @@ def main():
         if shutil.which(tool) is None:
             print(f"diff: {tool} not found (setup installs binaryen and nodejs)", file=sys.stderr)
             return 2
+    if not os.path.exists(BINARYEN_JS):
+        print(f"diff: {BINARYEN_JS} not found (setup runs npm ci in fuzz/diff)", file=sys.stderr)
+        return 2
     if not os.access(args.runner, os.X_OK):
         print(f"diff: runner {args.runner} is not executable", file=sys.stderr)
         return 2
@@ -146,7 +174,7 @@ def main():
         print(f"{args.module}: {verdict}\n{detail}".rstrip())
         return 1 if verdict == "mismatch" else 0
 
-    counts = {"ran": 0, "rejected": 0, "mismatch": 0}
+    counts = {"ran": 0, "rejected": 0, "hung": 0, "mismatch": 0}
     by_features = {}
     with tempfile.TemporaryDirectory(prefix="weft-diff-") as work, \
             concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -177,7 +205,7 @@ def main():
                 pending.remove(fut)
                 seed, size, features, verdict, detail = fut.result()
                 counts[verdict] += 1
-                f = by_features.setdefault(features, {"ran": 0, "rejected": 0, "mismatch": 0})
+                f = by_features.setdefault(features, {"ran": 0, "rejected": 0, "hung": 0, "mismatch": 0})
                 f[verdict] += 1
                 if verdict == "mismatch":
                     print(f"MISMATCH seed {seed} ({features}, {size} input bytes): {detail}")
@@ -186,9 +214,11 @@ def main():
     total = sum(counts.values())
     for features, f in sorted(by_features.items()):
         print(f"diff: {features}: {sum(f.values())} modules, {f['ran']} ran identically, "
-              f"{f['rejected']} rejected by both, {f['mismatch']} mismatched")
-    print(f"diff: {total} modules, {counts['ran'] + counts['rejected']} identical "
-          f"({counts['ran']} ran, {counts['rejected']} rejected by both), "
+              f"{f['rejected']} rejected by both, {f['hung']} past the time limit in both, "
+              f"{f['mismatch']} mismatched")
+    agreed = counts["ran"] + counts["rejected"] + counts["hung"]
+    print(f"diff: {total} modules, {agreed} agreed ({counts['ran']} ran identically, "
+          f"{counts['rejected']} rejected by both, {counts['hung']} past the time limit in both), "
           f"{counts['mismatch']} mismatched")
     if counts["mismatch"]:
         print(f"diff: mismatching modules are in {args.failures}; replay one with --module FILE")

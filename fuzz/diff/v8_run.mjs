@@ -4,10 +4,31 @@
 //
 // usage: node --experimental-wasm-type-reflection v8_run.mjs FILE.wasm [DUMP_PREFIX]
 //   with DUMP_PREFIX, each exported memory is also written to DUMP_PREFIX.NAME
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, writeSync } from 'node:fs';
 
+// Trace lines, written once at the end; after MAX_TRACE_LINES the trace is
+// cut with "output limit" exactly as weft_diff_run cuts it.
+const MAX_TRACE_LINES = 100000;
+const MAX_CALLBACK_DEPTH = 50;
 const out = [];
-const print = (line) => out.push(line);
+let flushed = false;
+const flush = () => {
+  if (flushed) return;
+  flushed = true;
+  writeSync(1, out.length ? out.join('\n') + '\n' : '');
+};
+const print = (line) => {
+  if (flushed) return;
+  out.push(line);
+  if (out.length >= MAX_TRACE_LINES) {
+    out.push('output limit');
+    flush();
+    // process.exit() called beneath wasm frames can surface as an exception
+    // that a call-export-catch below us would catch; nothing prints after
+    // the flush either way.
+    process.exit(0);
+  }
+};
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -64,18 +85,83 @@ function run(bytes) {
     process.stderr.write(String(e.message) + '\n');
     return;
   }
-  const log = (t) => (v) => {
+  // The imports of weft_diff_run.cpp's protocol, by the names the module
+  // asks for; anything else stays missing and fails to link.
+  let instance;
+  const exportList = () => WebAssembly.Module.exports(module);
+  const logOne = (v, t) => {
     if (t === 'i32') print('log i32 ' + v);
     else if (t === 'i64') print('log i64 ' + BigInt.asIntN(64, v).toString());
     else if (t === 'f32') print('log f32 ' + f32Text(v));
-    else print('log f64 ' + f64Text(v));
+    else if (t === 'f64') print('log f64 ' + f64Text(v));
+    else print('log ' + valueText(t, v));
   };
-  const imports = {
-    'fuzzing-support': {
-      'log-i32': log('i32'), 'log-i64': log('i64'), 'log-f32': log('f32'), 'log-f64': log('f64'),
+  // Nesting of callbacks is capped at the same depth in both runners, so the
+  // engines' own (different, implementation-defined) stack limits never
+  // decide a trace.
+  let depth = 0;
+  const callBack = (f) => {
+    if (depth >= MAX_CALLBACK_DEPTH) throw new Error('callback depth limit');
+    const { parameters } = WebAssembly.Function.type(f);
+    ++depth;
+    try {
+      f(...parameters.map(zeroOf));
+    } finally {
+      --depth;
+    }
+  };
+  const exportAt = (index) => {
+    const e = exportList()[index >>> 0];
+    if (!e || e.kind !== 'function') throw new Error('call-export: no function export ' + index);
+    return instance.exports[e.name];
+  };
+  const funcOf = (ref) => {
+    if (ref === null) throw new Error('call-ref: null');
+    return ref;
+  };
+  const caught = (thunk) => {
+    try {
+      thunk();
+      print('callback returned');
+      return 0;
+    } catch (e) {
+      print('callback caught');
+      return 1;
+    }
+  };
+  const table = () => {
+    const t = instance.exports.table;
+    if (!(t instanceof WebAssembly.Table)) throw new Error('no table export');
+    return t;
+  };
+  const support = {
+    'call-export': (index) => { print('callback export ' + (index >>> 0)); callBack(exportAt(index)); },
+    'call-export-catch': (index) => {
+      print('callback export ' + (index >>> 0));
+      return caught(() => callBack(exportAt(index)));
     },
+    'call-ref': (ref) => { print('callback ref'); callBack(funcOf(ref)); },
+    'call-ref-catch': (ref) => { print('callback ref'); return caught(() => callBack(funcOf(ref))); },
+    'sleep': (ms, id) => id,
+    'table-get': (i) => table().get(i >>> 0),
+    'table-set': (i, v) => table().set(i >>> 0, v),
   };
-  let instance;
+  const imports = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    let value;
+    if (imp.module === '__fuzz_import' && imp.kind === 'global' &&
+        (imp.type.value === 'externref' || imp.type.value === 'anyfunc' || imp.type.value === 'funcref')) {
+      value = new WebAssembly.Global({ value: imp.type.value, mutable: imp.type.mutable }, null);
+    } else if (imp.module === 'fuzzing-support' && imp.kind === 'function') {
+      if (imp.name.startsWith('log-')) {
+        const types = imp.type.parameters;
+        value = (...args) => args.forEach((v, i) => logOne(v, types[i]));
+      } else {
+        value = support[imp.name];
+      }
+    }
+    if (value !== undefined) (imports[imp.module] ??= {})[imp.name] = value;
+  }
   try {
     instance = new WebAssembly.Instance(module, imports);
   } catch (e) {
@@ -102,6 +188,11 @@ function run(bytes) {
     }
   }
   for (const e of exports) {
+    if (e.kind !== 'global') continue;
+    const g = instance.exports[e.name];
+    print(`global ${e.name} ${valueText(e.type.value, g.value)}`);
+  }
+  for (const e of exports) {
     if (e.kind !== 'memory') continue;
     const mem = instance.exports[e.name];
     const pages = mem.buffer.byteLength / 65536;
@@ -111,4 +202,4 @@ function run(bytes) {
 }
 
 run(readFileSync(process.argv[2]));
-process.stdout.write(out.join('\n') + '\n');
+flush();

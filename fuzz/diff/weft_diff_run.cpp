@@ -2,30 +2,66 @@
 // fuzz/diff/v8_run.mjs runs it in V8 and prints the same trace, so
 // fuzz/diff/diff.py can compare the two line by line.
 //
-// The protocol (binaryen's fuzz-exec, which `wasm-opt -ttf` modules are
-// written for): the imports are fuzzing-support.log-{i32,i64,f32,f64},
-// which log their argument; every exported function is called in export
-// order with zero (or null) arguments, after `hangLimitInitializer` when
-// the module exports it; after the last call each exported memory is
-// hashed. Floats print as bit patterns, any NaN as "nan" (the spec leaves
-// payloads nondeterministic). Traps print as a category that both engines'
-// messages map onto, so a different trap is a mismatch too.
+// The protocol follows binaryen's fuzz-exec, which `wasm-opt -ttf` modules
+// are written for. Every exported function is called in export order with
+// zero (or null) arguments, after `hangLimitInitializer` when the module
+// exports it (binaryen 108's modules do); then each exported global's value
+// and each exported memory's hash are printed. The imports:
+//   fuzzing-support.log-*            print their arguments
+//   call-export(index, ...)          call the export at `index` of the export
+//                                    list (all kinds counted) with zero
+//                                    arguments; a trap inside unwinds the
+//                                    caller too; a bad index is a host error
+//   call-export-catch(index) -> i32  the same, but 1 if it failed, else 0
+//   call-ref(funcref, ...), call-ref-catch(funcref) -> i32
+//                                    the same for a function reference
+//   sleep(ms, id) -> id              returns at once
+//   table-get(i), table-set(i, ref)  on the export named "table"
+//   __fuzz_import.* reference globals  null
+// Any other import fails to link, in both engines alike. Floats print as
+// bit patterns, any NaN as "nan" (the spec leaves payloads
+// nondeterministic). Traps print as a category that both engines' messages
+// map onto, so a different trap is a mismatch too.
 //
 // usage: weft_diff_run FILE.wasm [DUMP_PREFIX]
 //   exit 0 whenever a trace was printed; with DUMP_PREFIX, each exported
 //   memory is also written to DUMP_PREFIX.NAME (to find where a hash differs)
 #include <cmath>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "weft/weft.h"
 
 namespace {
+
+// Every trace line goes through here. A module can log forever (a loop
+// around a host call, which binaryen's hang limit does not always bound), so
+// after kMaxTraceLines both runners print "output limit" and stop: the same
+// cut in both, and no trace that outgrows the disk.
+constexpr long kMaxTraceLines = 100'000;
+long trace_lines = 0;
+
+[[gnu::format(printf, 1, 2)]] void emit(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  std::vprintf(format, args);
+  va_end(args);
+  if (++trace_lines >= kMaxTraceLines) {
+    std::printf("output limit\n");
+    std::fflush(stdout);
+    std::_Exit(0);
+  }
+}
 
 std::string hex(uint64_t v) {
   char buf[24];
@@ -94,6 +130,8 @@ const char* trap_category(const weft::Error& e) {
       return "stack";
     case weft::TrapKind::MemoryLimit:
       return "memory-limit";
+    case weft::TrapKind::HostError:  // a fuzzing-support import failed (JS: an Error thrown)
+      return "host";
     default:
       return "other";
   }
@@ -121,6 +159,146 @@ weft::Value zero_of(weft::ValType t) {
   }
 }
 
+void print_log(const weft::Value& v) {
+  switch (v.type) {
+    case weft::ValType::I32:
+      emit("log i32 %d\n", v.as_i32());
+      break;
+    case weft::ValType::I64:
+      emit("log i64 %lld\n", static_cast<long long>(v.as_i64()));
+      break;
+    case weft::ValType::F32:
+      emit("log f32 %s\n", f32_text(static_cast<uint32_t>(v.bits)).c_str());
+      break;
+    case weft::ValType::F64:
+      emit("log f64 %s\n", f64_text(v.bits).c_str());
+      break;
+    default:
+      emit("log %s\n", value_text(v).c_str());
+      break;
+  }
+}
+
+// Calls `f` the way the JS side does: zero arguments, results dropped. A
+// trap inside comes back unchanged, so it unwinds the outer call too.
+// Nesting is capped at the same depth in both runners, so the engines' own
+// (different, implementation-defined) stack limits never decide a trace.
+constexpr int kMaxCallbackDepth = 50;
+int callback_depth = 0;
+
+weft::Error host_failure(std::string message);
+
+weft::Result<void> call_back(const weft::Func& f) {
+  if (callback_depth >= kMaxCallbackDepth) return host_failure("callback depth limit");
+  std::vector<weft::Value> args;
+  for (weft::ValType t : f.type().params) args.push_back(zero_of(t));
+  ++callback_depth;
+  auto r = f.call(args);
+  --callback_depth;
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+weft::Error host_failure(std::string message) {
+  return weft::Error::make_trap(weft::TrapKind::HostError, std::move(message));
+}
+
+// The function export at `index` of the module's export list (all kinds
+// counted, as the JS shell's list of exports does), or a host failure.
+weft::Result<weft::Func> export_at(weft::Caller& caller,
+                                   const std::vector<weft::ExportInfo>& exports, uint32_t index) {
+  if (index >= exports.size())
+    return host_failure("call-export: no export " + std::to_string(index));
+  auto ext = caller.get_export(exports[index].name);
+  if (!ext || !std::holds_alternative<weft::Func>(*ext)) {
+    return host_failure("call-export: export " + std::to_string(index) + " is no function");
+  }
+  return std::get<weft::Func>(*ext);
+}
+
+weft::Result<weft::Func> func_of(const weft::Value& ref) {
+  if (ref.type != weft::ValType::FuncRef || ref.is_null()) return host_failure("call-ref: null");
+  return weft::Func(reinterpret_cast<weft::detail::FuncInst*>(ref.bits));
+}
+
+weft::Result<weft::Table> exported_table(weft::Caller& caller) {
+  auto ext = caller.get_export("table");
+  if (!ext || !std::holds_alternative<weft::Table>(*ext)) return host_failure("no table export");
+  return std::get<weft::Table>(*ext);
+}
+
+// fuzzing-support.NAME, or nullopt when the protocol has no such import
+// (then the module fails to link in both engines). `exports` outlives the
+// linker: it belongs to the module.
+std::optional<weft::HostFunc> fuzzing_support(const std::string& name,
+                                              const std::vector<weft::ExportInfo>& exports) {
+  using weft::Caller, weft::Value;
+  using Args = std::span<const Value>;
+  using Results = std::span<Value>;
+  if (name.starts_with("log-")) {
+    return [](Caller&, Args args, Results) -> weft::Result<void> {
+      for (const Value& v : args) print_log(v);
+      return {};
+    };
+  }
+  if (name == "call-export" || name == "call-export-catch") {
+    const bool catches = name == "call-export-catch";
+    return [&exports, catches](Caller& caller, Args args, Results results) -> weft::Result<void> {
+      const uint32_t index = args[0].as_u32();
+      emit("callback export %u\n", index);
+      weft::Result<void> r = [&]() -> weft::Result<void> {
+        auto f = export_at(caller, exports, index);
+        if (!f) return f.error();
+        return call_back(*f);
+      }();
+      if (!catches) return r;
+      emit("callback %s\n", r ? "returned" : "caught");
+      results[0] = Value::i32(r ? 0 : 1);
+      return {};
+    };
+  }
+  if (name == "call-ref" || name == "call-ref-catch") {
+    const bool catches = name == "call-ref-catch";
+    return [catches](Caller&, Args args, Results results) -> weft::Result<void> {
+      emit("callback ref\n");
+      weft::Result<void> r = [&]() -> weft::Result<void> {
+        auto f = func_of(args[0]);
+        if (!f) return f.error();
+        return call_back(*f);
+      }();
+      if (!catches) return r;
+      emit("callback %s\n", r ? "returned" : "caught");
+      results[0] = Value::i32(r ? 0 : 1);
+      return {};
+    };
+  }
+  if (name == "sleep") {  // sleep(ms, id) -> id, without sleeping
+    return [](Caller&, Args args, Results results) -> weft::Result<void> {
+      results[0] = Value::i32(args[1].as_i32());
+      return {};
+    };
+  }
+  if (name == "table-get") {
+    return [](Caller& caller, Args args, Results results) -> weft::Result<void> {
+      auto table = exported_table(caller);
+      if (!table) return table.error();
+      auto v = table->get(args[0].as_u32());
+      if (!v) return host_failure("table-get: out of bounds");
+      results[0] = *v;
+      return {};
+    };
+  }
+  if (name == "table-set") {
+    return [](Caller& caller, Args args, Results) -> weft::Result<void> {
+      auto table = exported_table(caller);
+      if (!table) return table.error();
+      if (!table->set(args[0].as_u32(), args[1])) return host_failure("table-set: out of bounds");
+      return {};
+    };
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,72 +317,66 @@ int main(int argc, char** argv) {
   auto module = weft::Module::compile(bytes);
   if (!module) {
     // Both engines must reject; the reason goes to stderr for the report.
-    std::printf("module invalid\n");
+    emit("module invalid\n");
     std::fprintf(stderr, "%s\n", module.error().to_string().c_str());
     return 0;
   }
 
+  weft::Store store;
   weft::Linker linker;
-  auto log = [](weft::ValType t) {
-    return [t](weft::Caller&, std::span<const weft::Value> args, std::span<weft::Value>) {
-      const weft::Value& v = args[0];
-      switch (t) {
-        case weft::ValType::I32:
-          std::printf("log i32 %d\n", v.as_i32());
-          break;
-        case weft::ValType::I64:
-          std::printf("log i64 %lld\n", static_cast<long long>(v.as_i64()));
-          break;
-        case weft::ValType::F32:
-          std::printf("log f32 %s\n", f32_text(static_cast<uint32_t>(v.bits)).c_str());
-          break;
-        default:
-          std::printf("log f64 %s\n", f64_text(v.bits).c_str());
-          break;
-      }
-      return weft::Result<void>{};
-    };
-  };
-  for (auto [name, t] :
-       {std::pair{"log-i32", weft::ValType::I32}, std::pair{"log-i64", weft::ValType::I64},
-        std::pair{"log-f32", weft::ValType::F32}, std::pair{"log-f64", weft::ValType::F64}}) {
-    linker.func("fuzzing-support", name, weft::FuncType{{t}, {}}, log(t));
+  // Each import the protocol knows gets the type the module declares for it
+  // (binaryen versions differ, e.g. call-export takes (i32) or (i32 i32)).
+  for (const weft::ImportInfo& imp : module.value()->imports()) {
+    if (imp.module == "__fuzz_import" && imp.kind == weft::ExternKind::Global &&
+        weft::is_ref(imp.global.type)) {
+      auto g = store.create_global(imp.global, weft::Value::null(imp.global.type));
+      if (g) linker.define(imp.module, imp.name, *g);
+      continue;
+    }
+    if (imp.module != "fuzzing-support" || imp.kind != weft::ExternKind::Func) continue;
+    if (auto fn = fuzzing_support(imp.name, module.value()->exports())) {
+      linker.func(imp.module, imp.name, imp.func, std::move(*fn));
+    }
   }
 
-  weft::Store store;
   auto instance = linker.instantiate(store, module.value());
   if (!instance) {
     if (instance.error().is_trap()) {
-      std::printf("module start-trap %s\n", trap_category(instance.error()));
+      emit("module start-trap %s\n", trap_category(instance.error()));
     } else {
-      std::printf("module link-error\n");
+      emit("module link-error\n");
     }
     std::fprintf(stderr, "%s\n", instance.error().to_string().c_str());
     return 0;
   }
-  std::printf("module ok\n");
+  emit("module ok\n");
 
   const auto hang_reset = instance.value().get_func("hangLimitInitializer");
   for (const weft::ExportInfo& e : module.value()->exports()) {
     if (e.kind != weft::ExternKind::Func) continue;
-    std::printf("call %s\n", e.name.c_str());
+    emit("call %s\n", e.name.c_str());
     if (hang_reset) (void)hang_reset->call({});
     std::vector<weft::Value> args;
     for (weft::ValType t : e.func.params) args.push_back(zero_of(t));
     auto results = instance.value().get_func(e.name)->call(args);
     if (!results) {
-      std::printf("trap %s\n", trap_category(results.error()));
+      emit("trap %s\n", trap_category(results.error()));
       continue;
     }
     std::string line = "return";
     for (const weft::Value& v : results.value()) line += " " + value_text(v);
-    std::printf("%s\n", line.c_str());
+    emit("%s\n", line.c_str());
+  }
+  for (const weft::ExportInfo& e : module.value()->exports()) {
+    if (e.kind != weft::ExternKind::Global) continue;
+    emit("global %s %s\n", e.name.c_str(),
+         value_text(instance.value().get_global(e.name)->get()).c_str());
   }
   for (const weft::ExportInfo& e : module.value()->exports()) {
     if (e.kind != weft::ExternKind::Memory) continue;
     const weft::Memory mem = *instance.value().get_memory(e.name);
-    std::printf("memory %s %llu %08x\n", e.name.c_str(),
-                static_cast<unsigned long long>(mem.pages()), fnv1a(mem.data(), mem.size_bytes()));
+    emit("memory %s %llu %08x\n", e.name.c_str(), static_cast<unsigned long long>(mem.pages()),
+         fnv1a(mem.data(), mem.size_bytes()));
     if (argc == 3) {
       std::ofstream dump(std::string(argv[2]) + "." + e.name, std::ios::binary);
       dump.write(reinterpret_cast<const char*>(mem.data()),
