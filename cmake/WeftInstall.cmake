@@ -1,8 +1,7 @@
 # `cmake --install BUILD --prefix P` (or `make install PREFIX=P`): what an
 # embedder needs, and the CLI.
-#   P/include/weft/       weft.h, result.h, and wasi.h (the WASI host,
-#                         src/wasi/wasi.h); they include only each other
-#                         and the standard library
+#   P/include/weft/       weft.h, result.h, and wasi.h (the WASI host); they
+#                         include only each other and the standard library
 #   P/lib/libweft.a       engine + WASI host (src/CMakeLists.txt: weft_embed)
 #   P/lib/cmake/weft/     weftConfig.cmake: find_package(weft) → weft::weft
 #   P/lib/pkgconfig/      weft.pc
@@ -10,8 +9,8 @@
 include(CMakePackageConfigHelpers)
 
 install(FILES ${PROJECT_SOURCE_DIR}/include/weft/weft.h ${PROJECT_SOURCE_DIR}/include/weft/result.h
+              ${PROJECT_SOURCE_DIR}/include/weft/wasi.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/weft)
-install(FILES ${PROJECT_SOURCE_DIR}/src/wasi/wasi.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/weft)
 
 install(TARGETS weft_embed EXPORT weftTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS weft RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "cli/cli.h"
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 
 namespace weft::cli {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "serve/proxy_wasm/proxy_wasm.h"
 #include "serve/wagi.h"
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 
 namespace weft::serve {
 

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "serve/cgi.h"
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 
 namespace weft::serve {
 

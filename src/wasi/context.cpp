@@ -9,7 +9,7 @@
 
 #include "wasi/abi.h"
 #include "wasi/guest.h"
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 
 namespace weft::wasi {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "wasi/abi.h"
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 #include "weft/weft.h"
 
 namespace weft::wasi {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 #include "weft/weft.h"
 
 namespace weft::wasi::testing {

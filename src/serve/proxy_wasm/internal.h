@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "serve/proxy_wasm/proxy_wasm.h"
-#include "wasi/wasi.h"
+#include "weft/wasi.h"
 
 namespace weft::serve::proxy_wasm {
 
