@@ -110,7 +110,10 @@ function run(bytes) {
       --depth;
     }
   };
+  // A start function that reaches for the exports finds no instance yet
+  // (weft_diff_run fails it the same way).
   const exportAt = (index) => {
+    if (instance === undefined) throw new Error('call-export: the instance is not ready');
     const e = exportList()[index >>> 0];
     if (!e || e.kind !== 'function') throw new Error('call-export: no function export ' + index);
     return instance.exports[e.name];
@@ -130,6 +133,7 @@ function run(bytes) {
     }
   };
   const table = () => {
+    if (instance === undefined) throw new Error('table: the instance is not ready');
     const t = instance.exports.table;
     if (!(t instanceof WebAssembly.Table)) throw new Error('no table export');
     return t;

@@ -203,10 +203,17 @@ weft::Error host_failure(std::string message) {
   return weft::Error::make_trap(weft::TrapKind::HostError, std::move(message));
 }
 
+// In JavaScript an instance's exports exist only once its constructor has
+// returned, so a start function that reaches for them (call-export,
+// table-get/set) gets a host failure there; weft's Caller could already
+// answer, but the protocol must mean one thing in both.
+bool instance_ready = false;
+
 // The function export at `index` of the module's export list (all kinds
 // counted, as the JS shell's list of exports does), or a host failure.
 weft::Result<weft::Func> export_at(weft::Caller& caller,
                                    const std::vector<weft::ExportInfo>& exports, uint32_t index) {
+  if (!instance_ready) return host_failure("call-export: the instance is not ready");
   if (index >= exports.size())
     return host_failure("call-export: no export " + std::to_string(index));
   auto ext = caller.get_export(exports[index].name);
@@ -222,6 +229,7 @@ weft::Result<weft::Func> func_of(const weft::Value& ref) {
 }
 
 weft::Result<weft::Table> exported_table(weft::Caller& caller) {
+  if (!instance_ready) return host_failure("table: the instance is not ready");
   auto ext = caller.get_export("table");
   if (!ext || !std::holds_alternative<weft::Table>(*ext)) return host_failure("no table export");
   return std::get<weft::Table>(*ext);
@@ -350,6 +358,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   emit("module ok\n");
+  instance_ready = true;
 
   const auto hang_reset = instance.value().get_func("hangLimitInitializer");
   for (const weft::ExportInfo& e : module.value()->exports()) {
