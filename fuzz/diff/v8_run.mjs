@@ -50,9 +50,19 @@ function valueText(type, v) {
   }
 }
 
-// V8's trap messages onto weft_diff_run's categories.
+// V8's trap messages onto weft_diff_run's categories. Near V8's stack limit
+// this harness's own code can run out of stack too (a regular expression
+// fails with "Stack overflow"), so a failure to classify is "stack" as well.
 function trapCategory(e) {
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'stack';
+  try {
+    return classify(e);
+  } catch {
+    return 'stack';
+  }
+}
+
+function classify(e) {
+  if (e instanceof RangeError) return 'stack';  // "Maximum call stack size exceeded"
   if (!(e instanceof WebAssembly.RuntimeError)) return 'host';
   const m = e.message;
   if (/unreachable/.test(m)) return 'unreachable';
@@ -128,7 +138,8 @@ function run(bytes) {
       print('callback returned');
       return 0;
     } catch (e) {
-      print('callback caught');
+      print('callback caught ' + trapCategory(e));
+      process.stderr.write('caught: ' + String(e && e.message) + '\n');
       return 1;
     }
   };
