@@ -254,6 +254,17 @@ void report_callback(const weft::Result<void>& r) {
   std::fprintf(stderr, "caught: %s\n", r.error().to_string().c_str());
 }
 
+// Calls a resolved callback target. The plain imports let a failure unwind
+// their caller; the -catch ones turn it into their i32 result (1) instead.
+weft::Result<void> run_callback(const weft::Result<weft::Func>& target, bool catches,
+                                std::span<weft::Value> results) {
+  weft::Result<void> r = target ? call_back(*target) : weft::Result<void>(target.error());
+  if (!catches) return r;
+  report_callback(r);
+  results[0] = weft::Value::i32(r ? 0 : 1);
+  return {};
+}
+
 // fuzzing-support.NAME, or nullopt when the protocol has no such import
 // (then the module fails to link in both engines). `exports` outlives the
 // linker: it belongs to the module.
@@ -273,30 +284,14 @@ std::optional<weft::HostFunc> fuzzing_support(const std::string& name,
     return [&exports, catches](Caller&, Args args, Results results) -> weft::Result<void> {
       const uint32_t index = args[0].as_u32();
       emit("callback export %u\n", index);
-      weft::Result<void> r = [&]() -> weft::Result<void> {
-        auto f = export_at(exports, index);
-        if (!f) return f.error();
-        return call_back(*f);
-      }();
-      if (!catches) return r;
-      report_callback(r);
-      results[0] = Value::i32(r ? 0 : 1);
-      return {};
+      return run_callback(export_at(exports, index), catches, results);
     };
   }
   if (name == "call-ref" || name == "call-ref-catch") {
     const bool catches = name == "call-ref-catch";
     return [catches](Caller&, Args args, Results results) -> weft::Result<void> {
       emit("callback ref\n");
-      weft::Result<void> r = [&]() -> weft::Result<void> {
-        auto f = func_of(args[0]);
-        if (!f) return f.error();
-        return call_back(*f);
-      }();
-      if (!catches) return r;
-      report_callback(r);
-      results[0] = Value::i32(r ? 0 : 1);
-      return {};
+      return run_callback(func_of(args[0]), catches, results);
     };
   }
   if (name == "sleep") {  // sleep(ms, id) -> id, without sleeping
