@@ -32,15 +32,26 @@ else
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages, pinned by their package-lock.json: binaryen 132 for
-# fuzz/diff's generator. `npm ci` runs only when the installed version
-# differs from the locked one.
+# npm packages, pinned by their package-lock.json files: binaryen 132 for
+# fuzz/diff's generator; jco 1.35.0 and componentize-js for the component
+# tests (tools/jco, run through scripts/jco). `npm ci` runs only when an
+# installed version differs from the locked one.
 cd "$(dirname "$0")/.."
 npm_version() { node -p "try { require('$1').version } catch { '' }" 2>/dev/null; }
-want=$(node -p "require('./fuzz/diff/package-lock.json').packages['node_modules/binaryen'].version")
-if [[ "$(npm_version ./fuzz/diff/node_modules/binaryen/package.json)" != "$want" ]]; then
-  echo "setup: npm ci in fuzz/diff (binaryen $want)"
-  (cd fuzz/diff && npm ci --no-audit --no-fund --loglevel=error)
-else
-  echo "setup: npm packages present (binaryen $want)"
-fi
+npm_pinned() {  # DIR PACKAGE...: npm ci in DIR unless every PACKAGE is at its locked version
+  local dir=$1 stale=
+  shift
+  for pkg in "$@"; do
+    local want
+    want=$(node -p "require('./$dir/package-lock.json').packages['node_modules/$pkg'].version")
+    [[ "$(npm_version "./$dir/node_modules/$pkg/package.json")" == "$want" ]] || stale+=" $pkg@$want"
+  done
+  if [[ -n $stale ]]; then
+    echo "setup: npm ci in $dir ($stale )"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "setup: npm packages present in $dir"
+  fi
+}
+npm_pinned fuzz/diff binaryen
+npm_pinned tools/jco @bytecodealliance/jco @bytecodealliance/componentize-js
