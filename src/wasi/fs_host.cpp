@@ -724,9 +724,16 @@ uint16_t path_open(Call& c) {
   const bool want_read = base & (kRightFdRead | kRightFdReaddir);
   const bool want_write =
       base & (kRightFdDatasync | kRightFdWrite | kRightFdAllocate | kRightFdFilestatSetSize);
+  // open(2) refuses a directory opened for writing with EISDIR, and so does
+  // wasmtime, whose write access comes from FD_WRITE alone. What counts is
+  // FD_WRITE after the narrowing above: beneath a read-only preopen a
+  // directory opens read-only like a file does, and wasi-libc, which
+  // narrows to the parent's inheriting rights itself, sees the same.
+  const bool opens_for_write = base & kRightFdWrite;
   uint64_t flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // never block on a FIFO
-  // A directory's "write" rights are about its entries (path_* calls on
-  // the fd), so it is always opened read-only at the host.
+  // With O_DIRECTORY the host fd is read-only: the other "write" rights
+  // (FD_DATASYNC, say) work on such an fd, and FD_WRITE is refused below
+  // once fstat has told a directory from a file (a file gives NOTDIR).
   if (want_write && !(oflags & kOflagDirectory)) {
     flags |= want_read ? O_RDWR : O_WRONLY;
   } else {
@@ -751,6 +758,7 @@ uint16_t path_open(Call& c) {
   }
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return from_host_errno(errno);
+  if (S_ISDIR(st.st_mode) && opens_for_write) return kIsdir;
 
   FdEntry entry;
   entry.kind = FdEntry::Kind::HostFd;

@@ -158,6 +158,24 @@ TEST(WasiGuests, SandboxEscapesAreRefused) {
   EXPECT_EQ(read_file(sandbox / "file.txt"), "inside\n");
 }
 
+TEST(WasiGuests, DirectoryOpenedForWritingIsIsdir) {
+  const fs::path wasm = build_guest("isdir.c");
+  ASSERT_FALSE(wasm.empty());
+  TempDir tmp;
+  const fs::path sandbox = tmp.path() / "sandbox", ro = tmp.path() / "ro";
+  fs::create_directories(sandbox / "sub");
+  fs::create_directories(ro / "rosub");
+  write_file(sandbox / "file.txt", "file\n");
+  Config config = buffered_config();
+  config.args = {"isdir"};
+  config.preopens.push_back({sandbox.string(), "/sandbox", false});
+  config.preopens.push_back({ro.string(), "/ro", true});
+  RunResult r = run_guest(wasm, std::move(config));
+  expect_all_ok(r);
+  // O_WRONLY without O_TRUNC leaves the file as it was.
+  EXPECT_EQ(read_file(sandbox / "file.txt"), "file\n");
+}
+
 TEST(WasiGuests, RustStdGuest) {
   const fs::path wasm = build_guest("rust_guest.rs");
   ASSERT_FALSE(wasm.empty());
