@@ -1,0 +1,288 @@
+// The Component Model's canonical ABI, synchronous subset: how component
+// values (Val) are laid out in a guest's linear memory and in flat core
+// values, and the `canon lift` / `canon lower` / `canon resource.*`
+// definitions that move them across a component boundary.
+//
+// The reference is definitions.py in ../shared/component-model-spec; each
+// function below is named after the spec function it implements and keeps
+// its order of checks, allocations and realloc calls, because the reference
+// tests observe them. Differences from the spec, all deliberate:
+//   * pointers are i32 only (no memory64 yet);
+//   * async lift/lower, streams, futures and error-context are rejected;
+//   * NaNs are canonicalized when lowering too (the spec's deterministic
+//     profile), so results never depend on a random generator;
+//   * a host value that does not match its type is an Error::usage, where
+//     the spec would assert.
+//
+// Every guest-supplied pointer and length is checked against the memory
+// (in 64-bit arithmetic, so sums cannot wrap) before anything is allocated
+// on the host for it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "weft/component_value.h"
+#include "weft/result.h"
+#include "weft/weft.h"
+
+namespace weft::component::abi {
+
+using CoreType = weft::ValType;  // i32, i64, f32, f64 only
+using CoreValue = weft::Value;
+
+inline constexpr size_t kMaxFlatParams = 16;
+inline constexpr size_t kMaxFlatResults = 1;
+inline constexpr uint32_t kMaxStringByteLength = (1u << 28) - 1;
+inline constexpr uint32_t kMaxListByteLength = (1u << 28) - 1;
+inline constexpr uint32_t kUtf16Tag = 1u << 31;  // latin1+utf16: the length's top bit
+inline constexpr uint32_t kCanonicalNan32 = 0x7fc00000;
+inline constexpr uint64_t kCanonicalNan64 = 0x7ff8000000000000;
+
+// ---- layout (spec: despecialize, alignment, elem_size, flattening) -------
+
+// The spec's discriminant_type: the unsigned integer kind (U8, U16 or U32)
+// that holds a case index of a variant with `num_cases` cases.
+ValKind discriminant_type(size_t num_cases);
+// Memory alignment and size with i32 pointers. Sizes saturate at 2^40 for
+// types no validator would accept, so a caller's bounds check still traps.
+uint32_t alignment(const ValType& t);
+uint64_t elem_size(const ValType& t);
+// The flat core types of `t`, or nullopt when there are more than `limit`
+// (a fixed-length list can have millions; callers only need to know that
+// it is more than MAX_FLAT_*).
+std::optional<std::vector<CoreType>> flatten_type(const ValType& t, size_t limit = 1u << 16);
+// The spec's join, for the flat slots that variant cases share.
+CoreType join(CoreType a, CoreType b);
+
+enum class FlattenContext : uint8_t { Lift, Lower };
+struct CoreFuncType {
+  std::vector<CoreType> params;
+  std::vector<CoreType> results;
+  bool operator==(const CoreFuncType&) const = default;
+};
+// The spec's flatten_functype for a synchronous function: more than 16
+// flat params become one i32 pointer; more than one flat result becomes a
+// returned pointer (lift) or a trailing out-pointer param (lower).
+CoreFuncType flatten_functype(const FuncType& ft, FlattenContext context);
+
+// ---- options and runtime state ---------------------------------------------
+
+enum class StringEncoding : uint8_t { Utf8, Utf16, Latin1Utf16 };
+
+// The guest's memory as it is now; called again after every realloc,
+// which may grow (move) it.
+using MemoryFn = std::function<std::span<uint8_t>()>;
+// The guest's cabi_realloc(old_ptr, old_size, align, new_size) -> ptr.
+using ReallocFn = std::function<Result<uint32_t>(uint32_t old_ptr, uint32_t old_size,
+                                                 uint32_t align, uint32_t new_size)>;
+// A core function: flat arguments in, flat results out.
+using CoreFn = std::function<Result<std::vector<CoreValue>>(std::span<const CoreValue>)>;
+
+struct CanonicalOptions {
+  StringEncoding string_encoding = StringEncoding::Utf8;
+  MemoryFn memory;     // empty: no (memory) option
+  ReallocFn realloc;   // empty: no (realloc) option
+  CoreFn post_return;  // empty: no (post-return) option
+  bool async = false;  // `async` / (callback): rejected by lift and lower
+};
+
+// A string Val that came out of a guest remembers how it was encoded there
+// (in Val::discriminant, which strings do not otherwise use and which Val
+// equality ignores), because the spec sizes the destination's allocations
+// from the source's code units: a utf16 string lowered into a utf8
+// component first gets `code units` bytes, then `3 * code units`. A
+// host-made string (discriminant 0) is UTF-8.
+enum class StringSource : uint32_t {
+  Utf8 = 0,
+  Utf16 = 1,
+  Latin1 = 2,             // from latin1+utf16, untagged length
+  Latin1Utf16Tagged = 3,  // from latin1+utf16, utf16-tagged length
+};
+
+struct Task;
+
+// One entry of a component instance's handle table.
+struct ResourceHandle {
+  const ResourceType* rt = nullptr;
+  uint32_t rep = 0;
+  bool own = false;
+  std::shared_ptr<Task> borrow_scope;  // borrows: the call that lent it
+  uint32_t num_lends = 0;
+};
+
+// The spec's Table: index 0 is never used; freed indices are reused last
+// freed first. Entries are shared_ptr so a call's lender list stays valid
+// whatever the guest does to the table meanwhile.
+class HandleTable {
+ public:
+  static constexpr uint32_t kMaxLength = (1u << 28) - 1;
+  HandleTable() : array_(1) {}
+  Result<std::shared_ptr<ResourceHandle>> get(uint32_t i) const;
+  Result<uint32_t> add(std::shared_ptr<ResourceHandle> h);
+  Result<std::shared_ptr<ResourceHandle>> remove(uint32_t i);
+  size_t size() const { return array_.size(); }  // including the reserved 0
+  size_t live() const { return array_.size() - 1 - free_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<ResourceHandle>> array_;
+  std::vector<uint32_t> free_;
+};
+
+// The state the ABI keeps per component instance.
+class ComponentInstance {
+ public:
+  explicit ComponentInstance(ComponentInstance* parent = nullptr) : parent(parent) {}
+  ComponentInstance(const ComponentInstance&) = delete;
+  ComponentInstance& operator=(const ComponentInstance&) = delete;
+
+  ComponentInstance* parent;
+  HandleTable handles;
+  bool may_enter = true;
+  bool may_leave = true;
+
+  // Resource types this instance defines (the spec's `rt.impl is inst`):
+  // borrowing one of them lowers to the bare rep.
+  void add_resource_impl(const ResourceType* rt) { impls_.push_back(rt); }
+  bool implements(const ResourceType* rt) const;
+
+  // The spec's may_enter_from / enter_from / leave_to over the set of this
+  // instance and its ancestors that are not the caller's.
+  bool may_enter_from(const ComponentInstance* caller) const;
+  void enter_from(const ComponentInstance* caller);
+  void leave_to(const ComponentInstance* caller);
+
+ private:
+  std::vector<const ComponentInstance*> entering_set(const ComponentInstance* caller) const;
+  std::vector<const ResourceType*> impls_;
+};
+
+// A call being served by `canon lift`: counts the borrows lowered into it.
+struct Task {
+  uint32_t num_borrows = 0;
+  bool resolved = false;
+};
+
+// A call made through `canon lower`: the caller's handles lent to it.
+struct Subtask {
+  std::vector<std::shared_ptr<ResourceHandle>> lenders;
+  bool returned = false;
+  void add_lender(std::shared_ptr<ResourceHandle> h);
+  void deliver_resolve();
+};
+
+// The spec's LiftLowerContext. Exactly one of `task` (lowering into a
+// callee) and `subtask` (lifting from a caller) is the borrow scope; both
+// empty is fine for types without borrows.
+class LiftLowerContext {
+ public:
+  LiftLowerContext(const CanonicalOptions& opts, ComponentInstance& inst,
+                   std::shared_ptr<Task> task = nullptr, Subtask* subtask = nullptr)
+      : opts(opts), inst(inst), task(std::move(task)), subtask(subtask) {}
+
+  const CanonicalOptions& opts;
+  ComponentInstance& inst;
+  std::shared_ptr<Task> task;
+  Subtask* subtask;
+
+  // The guest memory (empty without a memory option, so every access
+  // traps), fetched once and again after each realloc and on refresh().
+  std::span<uint8_t> memory() {
+    if (!cached_) {
+      mem_ = opts.memory ? opts.memory() : std::span<uint8_t>();
+      cached_ = true;
+    }
+    return mem_;
+  }
+  void refresh() { cached_ = false; }
+  // Calls realloc with may_leave cleared, as the spec's reallocate does.
+  Result<uint32_t> reallocate(uint32_t old_ptr, uint32_t old_size, uint32_t align,
+                              uint32_t new_size);
+  Result<uint32_t> allocate(uint32_t align, uint32_t size) { return reallocate(0, 0, align, size); }
+
+ private:
+  std::span<uint8_t> mem_;
+  bool cached_ = false;
+};
+
+// A source of flat core values; lifting a variant reads its payload
+// through one that converts the joined slot types back.
+class FlatReader {
+ public:
+  virtual ~FlatReader() = default;
+  virtual Result<CoreValue> next(CoreType t) = 0;
+};
+
+// Reads flat core values in order; checks each against the type expected.
+class CoreValueIter final : public FlatReader {
+ public:
+  explicit CoreValueIter(std::span<const CoreValue> values) : values_(values) {}
+  Result<CoreValue> next(CoreType t) override;
+  bool done() const { return i_ == values_.size(); }
+
+ private:
+  std::span<const CoreValue> values_;
+  size_t i_ = 0;
+};
+
+// ---- lifting and lowering values ----------------------------------------
+
+Result<Val> load(LiftLowerContext& cx, uint32_t ptr, const ValType& t);
+Result<void> store(LiftLowerContext& cx, const Val& v, const ValType& t, uint32_t ptr);
+Result<Val> lift_flat(LiftLowerContext& cx, FlatReader& vi, const ValType& t);
+Result<void> lower_flat(LiftLowerContext& cx, const Val& v, const ValType& t,
+                        std::vector<CoreValue>& out);
+// Many values at once, spilled to memory as a tuple beyond `max_flat`:
+// lifting reads the pointer from `vi`; lowering allocates with realloc, or
+// takes the pointer from `out_param` (canon lower's retptr).
+Result<std::vector<Val>> lift_flat_values(LiftLowerContext& cx, size_t max_flat, CoreValueIter& vi,
+                                          std::span<const ValTypePtr> ts);
+Result<std::vector<CoreValue>> lower_flat_values(LiftLowerContext& cx, size_t max_flat,
+                                                 std::span<const Val> vs,
+                                                 std::span<const ValTypePtr> ts,
+                                                 CoreValueIter* out_param = nullptr);
+
+// The spec's load_string_from_range / store_string_into_range, exposed for
+// tests and for the runtime's own uses (error messages, debug strings).
+Result<Val> load_string_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t tagged_code_units);
+struct StoredString {
+  uint32_t ptr;
+  uint32_t tagged_code_units;
+};
+Result<StoredString> store_string_into_range(LiftLowerContext& cx, const Val& v);
+
+// ---- canonical definitions ------------------------------------------------
+
+// A component-level function (the spec's FuncInst, synchronous): it asks
+// on_start for its arguments, and hands its result (0 or 1 values) to
+// on_resolve before returning. `caller` is the instance calling through
+// `canon lower`, or nullptr for the host.
+using OnStart = std::function<Result<std::vector<Val>>()>;
+using OnResolve = std::function<Result<void>(std::vector<Val>)>;
+using FuncInst =
+    std::function<Result<void>(const OnStart&, const OnResolve&, ComponentInstance* caller)>;
+
+// `canon lift` as the spec's Store.lift wraps it (with the may_enter check):
+// the component function of the core function `callee` of `inst`.
+Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst);
+// `canon lower`: the core function through which `inst` calls `callee` (a
+// lifted function of another instance, or a host function).
+Result<CoreFn> lower(FuncInst callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst);
+// The spec's Store.invoke: call a component function from the host.
+Result<std::optional<Val>> invoke(const FuncInst& f, std::vector<Val> args);
+// A host function as a component function, for `canon lower` of an import.
+FuncInst host_func(std::function<Result<std::optional<Val>>(std::vector<Val>)> f);
+
+Result<uint32_t> canon_resource_new(ComponentInstance& inst, const ResourceType* rt, uint32_t rep);
+// `impl` is the instance that defines `rt` (nullptr for the host) and
+// `dtor` its destructor (empty: none), called with the rep as an i32.
+Result<void> canon_resource_drop(ComponentInstance& inst, const ResourceType* rt, uint32_t i,
+                                 ComponentInstance* impl, const CoreFn& dtor);
+Result<uint32_t> canon_resource_rep(ComponentInstance& inst, const ResourceType* rt, uint32_t i);
+
+}  // namespace weft::component::abi

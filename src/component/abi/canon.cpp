@@ -1,0 +1,358 @@
+// Runtime state (handle tables, instance flags, borrow scopes) and the
+// synchronous `canon lift`, `canon lower` and `canon resource.*`
+// definitions (CanonicalABI.md, "Runtime State" and "Canonical
+// Definitions").
+#include <algorithm>
+
+#include "component/abi/abi.h"
+#include "component/abi/util.h"
+
+namespace weft::component::abi {
+
+using detail::kCannotEnter;
+using detail::kCannotLeave;
+using detail::trap;
+
+// ---- handle table ----------------------------------------------------------
+
+Result<std::shared_ptr<ResourceHandle>> HandleTable::get(uint32_t i) const {
+  if (i >= array_.size() || !array_[i]) return trap("unknown handle index " + std::to_string(i));
+  return array_[i];
+}
+
+Result<uint32_t> HandleTable::add(std::shared_ptr<ResourceHandle> h) {
+  if (!free_.empty()) {
+    uint32_t i = free_.back();
+    free_.pop_back();
+    array_[i] = std::move(h);
+    return i;
+  }
+  auto i = static_cast<uint32_t>(array_.size());
+  if (i > kMaxLength) return trap("handle table full");
+  array_.push_back(std::move(h));
+  return i;
+}
+
+Result<std::shared_ptr<ResourceHandle>> HandleTable::remove(uint32_t i) {
+  WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, get(i));
+  array_[i] = nullptr;
+  free_.push_back(i);
+  return h;
+}
+
+// ---- instances, tasks ------------------------------------------------------
+
+bool ComponentInstance::implements(const ResourceType* rt) const {
+  return std::find(impls_.begin(), impls_.end(), rt) != impls_.end();
+}
+
+std::vector<const ComponentInstance*> ComponentInstance::entering_set(
+    const ComponentInstance* caller) const {
+  std::vector<const ComponentInstance*> caller_chain;
+  for (const ComponentInstance* c = caller; c; c = c->parent) caller_chain.push_back(c);
+  std::vector<const ComponentInstance*> out;
+  for (const ComponentInstance* c = this; c; c = c->parent)
+    if (std::find(caller_chain.begin(), caller_chain.end(), c) == caller_chain.end())
+      out.push_back(c);
+  return out;
+}
+
+bool ComponentInstance::may_enter_from(const ComponentInstance* caller) const {
+  for (const ComponentInstance* c : entering_set(caller))
+    if (!c->may_enter) return false;
+  return true;
+}
+
+// The set holds this instance and its ancestors, which are never const
+// objects; the vector is of const pointers only to share entering_set.
+void ComponentInstance::enter_from(const ComponentInstance* caller) {
+  for (const ComponentInstance* c : entering_set(caller))
+    const_cast<ComponentInstance*>(c)->may_enter = false;
+}
+
+void ComponentInstance::leave_to(const ComponentInstance* caller) {
+  for (const ComponentInstance* c : entering_set(caller))
+    const_cast<ComponentInstance*>(c)->may_enter = true;
+}
+
+void Subtask::add_lender(std::shared_ptr<ResourceHandle> h) {
+  h->num_lends += 1;
+  lenders.push_back(std::move(h));
+}
+
+void Subtask::deliver_resolve() {
+  for (const auto& h : lenders) h->num_lends -= 1;
+  lenders.clear();
+}
+
+Result<uint32_t> LiftLowerContext::reallocate(uint32_t old_ptr, uint32_t old_size, uint32_t align,
+                                              uint32_t new_size) {
+  if (!opts.realloc) return trap("canonical option `realloc` is required to lower this value");
+  // realloc is guest code running on the ABI's behalf: it must not call out.
+  inst.may_leave = false;
+  Result<uint32_t> ptr = opts.realloc(old_ptr, old_size, align, new_size);
+  cached_ = false;
+  if (!ptr) return ptr;
+  inst.may_leave = true;
+  return ptr;
+}
+
+// ---- canon lift / canon lower ------------------------------------------------
+
+namespace {
+
+std::vector<ValTypePtr> param_types(const FuncType& ft) {
+  std::vector<ValTypePtr> out;
+  for (const Field& f : ft.params) out.push_back(f.type);
+  return out;
+}
+
+std::vector<ValTypePtr> result_types(const FuncType& ft) {
+  if (!ft.result) return {};
+  return {ft.result};
+}
+
+bool needs_async(const ValType& t) {
+  switch (t.kind) {
+    case ValKind::Stream:
+    case ValKind::Future:
+    case ValKind::ErrorContext:
+      return true;
+    case ValKind::List:
+    case ValKind::FixedList:
+    case ValKind::Option:
+      return t.element && needs_async(*t.element);
+    case ValKind::Result:
+      return (t.element && needs_async(*t.element)) || (t.error && needs_async(*t.error));
+    case ValKind::Record:
+    case ValKind::Tuple:
+      return std::any_of(t.fields.begin(), t.fields.end(),
+                         [](const Field& f) { return needs_async(*f.type); });
+    case ValKind::Variant:
+      return std::any_of(t.cases.begin(), t.cases.end(),
+                         [](const Case& c) { return c.type && needs_async(*c.type); });
+    default:
+      return false;
+  }
+}
+
+Result<void> check_sync(const FuncType& ft, const CanonicalOptions& opts) {
+  if (ft.is_async || opts.async)
+    return Error::usage("canonical ABI: async functions and the async option are not supported");
+  for (const Field& f : ft.params)
+    if (!f.type || needs_async(*f.type))
+      return Error::usage("canonical ABI: stream, future and error-context are not supported");
+  if (ft.result && needs_async(*ft.result))
+    return Error::usage("canonical ABI: stream, future and error-context are not supported");
+  return {};
+}
+
+Result<void> check_core_types(std::span<const CoreType> want, std::span<const CoreValue> got,
+                              const char* what) {
+  bool ok = want.size() == got.size();
+  for (size_t i = 0; ok && i < want.size(); ++i) ok = want[i] == got[i].type;
+  if (!ok)
+    return Error::usage(std::string("canonical ABI: core ") + what +
+                        " do not match the "
+                        "flattened function type");
+  return {};
+}
+
+// Everything `canon lift` derives from its immediates, computed once.
+struct LiftState {
+  CoreFn callee;
+  FuncType ft;
+  CanonicalOptions opts;
+  ComponentInstance* inst;
+  std::vector<ValTypePtr> params;
+  std::vector<ValTypePtr> results;
+  CoreFuncType flat;
+};
+
+// The spec's canon_lift, synchronous case.
+Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnResolve& on_resolve) {
+  ComponentInstance& inst = *s.inst;
+  auto task = std::make_shared<Task>();
+  LiftLowerContext cx(s.opts, inst, task);
+  WEFT_ABI_ASSIGN(std::vector<Val> args, on_start());
+  cx.refresh();
+  WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_args,
+                  lower_flat_values(cx, kMaxFlatParams, args, s.params));
+  WEFT_ABI_TRY(check_core_types(s.flat.params, flat_args, "arguments"));
+  WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_results, s.callee(flat_args));
+  WEFT_ABI_TRY(check_core_types(s.flat.results, flat_results, "results"));
+  cx.refresh();  // the callee may have grown its memory
+  CoreValueIter ri(flat_results);
+  WEFT_ABI_ASSIGN(std::vector<Val> result, lift_flat_values(cx, kMaxFlatResults, ri, s.results));
+  // task.return_
+  if (task->num_borrows > 0) return trap("borrow handles still remain at the end of the call");
+  WEFT_ABI_TRY(on_resolve(std::move(result)));
+  task->resolved = true;
+  if (s.opts.post_return) {
+    inst.may_leave = false;
+    WEFT_ABI_ASSIGN(std::vector<CoreValue> none, s.opts.post_return(flat_results));
+    if (!none.empty()) return Error::usage("canonical ABI: post-return returned values");
+    inst.may_leave = true;
+  }
+  return {};
+}
+
+struct LowerState {
+  FuncInst callee;
+  FuncType ft;
+  CanonicalOptions opts;
+  ComponentInstance* inst;
+  std::vector<ValTypePtr> params;
+  std::vector<ValTypePtr> results;
+  CoreFuncType flat;
+};
+
+// The spec's canon_lower, synchronous case.
+Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
+                                           std::span<const CoreValue> flat_args) {
+  ComponentInstance& inst = *s.inst;
+  if (!inst.may_leave) return trap(kCannotLeave);
+  WEFT_ABI_TRY(check_core_types(s.flat.params, flat_args, "arguments"));
+  CoreValueIter args(flat_args);
+  Subtask subtask;
+  LiftLowerContext cx(s.opts, inst, nullptr, &subtask);
+  bool started = false;
+  std::vector<CoreValue> flat_results;
+  OnStart on_start = [&]() -> Result<std::vector<Val>> {
+    if (started) return Error::usage("canonical ABI: a callee asked for its arguments twice");
+    started = true;
+    cx.refresh();
+    return lift_flat_values(cx, kMaxFlatParams, args, s.params);
+  };
+  OnResolve on_resolve = [&](std::vector<Val> result) -> Result<void> {
+    if (!started || subtask.returned)
+      return Error::usage("canonical ABI: a callee resolved out of order");
+    cx.refresh();
+    WEFT_ABI_ASSIGN(flat_results, lower_flat_values(cx, kMaxFlatResults, result, s.results, &args));
+    subtask.returned = true;
+    return {};
+  };
+  WEFT_ABI_TRY(s.callee(on_start, on_resolve, &inst));
+  if (!subtask.returned) return Error::usage("canonical ABI: a synchronous callee did not return");
+  subtask.deliver_resolve();
+  return flat_results;
+}
+
+}  // namespace
+
+Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst) {
+  WEFT_ABI_TRY(check_sync(ft, opts));
+  auto s = std::make_shared<LiftState>();
+  s->params = param_types(ft);
+  s->results = result_types(ft);
+  s->flat = flatten_functype(ft, FlattenContext::Lift);
+  s->callee = std::move(callee);
+  s->ft = std::move(ft);
+  s->opts = std::move(opts);
+  s->inst = &inst;
+  // The spec's Store.lift: the may_enter check around canon_lift. After a
+  // trap the instance stays entered, so it refuses further calls.
+  return FuncInst([s](const OnStart& on_start, const OnResolve& on_resolve,
+                      ComponentInstance* caller) -> Result<void> {
+    ComponentInstance& inst = *s->inst;
+    if (!inst.may_enter_from(caller)) return trap(kCannotEnter);
+    inst.enter_from(caller);
+    WEFT_ABI_TRY(canon_lift(*s, on_start, on_resolve));
+    inst.leave_to(caller);
+    return {};
+  });
+}
+
+Result<CoreFn> lower(FuncInst callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst) {
+  WEFT_ABI_TRY(check_sync(ft, opts));
+  auto s = std::make_shared<LowerState>();
+  s->params = param_types(ft);
+  s->results = result_types(ft);
+  s->flat = flatten_functype(ft, FlattenContext::Lower);
+  s->callee = std::move(callee);
+  s->ft = std::move(ft);
+  s->opts = std::move(opts);
+  s->inst = &inst;
+  return CoreFn([s](std::span<const CoreValue> args) { return canon_lower(*s, args); });
+}
+
+Result<std::optional<Val>> invoke(const FuncInst& f, std::vector<Val> args) {
+  std::optional<Val> out;
+  bool resolved = false;
+  OnStart on_start = [&]() -> Result<std::vector<Val>> { return std::move(args); };
+  OnResolve on_resolve = [&](std::vector<Val> result) -> Result<void> {
+    if (result.size() > 1) return Error::usage("canonical ABI: more than one result");
+    if (!result.empty()) out = std::move(result[0]);
+    resolved = true;
+    return {};
+  };
+  WEFT_ABI_TRY(f(on_start, on_resolve, nullptr));
+  if (!resolved) return Error::usage("canonical ABI: the function did not return");
+  return out;
+}
+
+FuncInst host_func(std::function<Result<std::optional<Val>>(std::vector<Val>)> f) {
+  return [f = std::move(f)](const OnStart& on_start, const OnResolve& on_resolve,
+                            ComponentInstance*) -> Result<void> {
+    WEFT_ABI_ASSIGN(std::vector<Val> args, on_start());
+    WEFT_ABI_ASSIGN(std::optional<Val> result, f(std::move(args)));
+    std::vector<Val> results;
+    if (result) results.push_back(std::move(*result));
+    return on_resolve(std::move(results));
+  };
+}
+
+// ---- resources ---------------------------------------------------------------
+
+namespace {
+
+Error wrong_type(uint32_t i, const ResourceType* expected, const ResourceType* found) {
+  auto who = [](const ResourceType* rt) { return rt && rt->host_defined ? "host" : "guest"; };
+  return trap("handle index " + std::to_string(i) + " used with the wrong type, expected " +
+              who(expected) + "-defined resource but found a different " + who(found) +
+              "-defined resource");
+}
+
+}  // namespace
+
+Result<uint32_t> canon_resource_new(ComponentInstance& inst, const ResourceType* rt, uint32_t rep) {
+  if (!inst.may_leave) return trap(kCannotLeave);
+  auto h = std::make_shared<ResourceHandle>();
+  h->rt = rt;
+  h->rep = rep;
+  h->own = true;
+  return inst.handles.add(std::move(h));
+}
+
+Result<void> canon_resource_drop(ComponentInstance& inst, const ResourceType* rt, uint32_t i,
+                                 ComponentInstance* impl, const CoreFn& dtor) {
+  if (!inst.may_leave) return trap(kCannotLeave);
+  WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, inst.handles.remove(i));
+  if (h->rt != rt) return wrong_type(i, rt, h->rt);
+  if (h->num_lends != 0) return trap("cannot remove owned resource while borrowed");
+  if (!h->own) {
+    if (h->borrow_scope) h->borrow_scope->num_borrows -= 1;
+    return {};
+  }
+  // The spec lifts the destructor in `impl` and lowers it into `inst`, so
+  // the call passes the same may_enter check as any cross-instance call.
+  if (impl) {
+    if (!impl->may_enter_from(&inst)) return trap(kCannotEnter);
+    impl->enter_from(&inst);
+  }
+  if (dtor) {
+    CoreValue rep{CoreType::I32, h->rep};
+    WEFT_ABI_ASSIGN(std::vector<CoreValue> none, dtor(std::span<const CoreValue>(&rep, 1)));
+    if (!none.empty()) return Error::usage("canonical ABI: a destructor returned values");
+  }
+  if (impl) impl->leave_to(&inst);
+  return {};
+}
+
+Result<uint32_t> canon_resource_rep(ComponentInstance& inst, const ResourceType* rt, uint32_t i) {
+  WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, inst.handles.get(i));
+  if (h->rt != rt) return wrong_type(i, rt, h->rt);
+  return h->rep;
+}
+
+}  // namespace weft::component::abi

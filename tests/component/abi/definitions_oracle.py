@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Differential oracle for weft's canonical ABI: runs the spec's own
+definitions.py over random types and values and prints, per case, what the
+spec computes. differential_test.cpp parses the same cases, computes the
+same things in C++ and compares line by line.
+
+Usage: definitions_oracle.py DEFINITIONS_DIR SEED COUNT
+
+Per case, for a type T, a host value V, a source and a destination string
+encoding and a max_flat of 16, 1 or 0 (0 forces the memory path):
+  A  alignment, elem_size and flattened core types of T
+  R1 lower_flat_values(V) in a fresh memory with the source encoding:
+     flat values, realloc calls, the bytes allocated
+  L  lift_flat_values of R1's flat values back (the lifted value)
+  R2 lower_flat_values of the lifted value (which remembers its source
+     encoding) into a fresh memory with the destination encoding
+A step that traps prints "trap".
+
+Text formats (shared with the C++ side):
+  types  bool s8 u8 s16 u16 s32 u32 s64 u64 f32 f64 char string
+         (list T) (fixed T N) (record (LABEL T)...) (tuple T...)
+         (variant (LABEL T|_)...) (enum LABEL...) (option T)
+         (result T|_ T|_) (flags LABEL...)
+  values bool/ints: decimal; floats: raw bits in hex (#7fc00000); char:
+         code point; string: x followed by its UTF-8 in hex; list, fixed,
+         record, tuple: (v...); variant/enum/option/result: (INDEX v?);
+         flags: the bit mask in decimal
+"""
+import random
+import struct
+import sys
+
+sys.path.insert(0, sys.argv[1])
+sys.setrecursionlimit(10000)
+import definitions as d  # noqa: E402
+
+d.DETERMINISTIC_PROFILE = True
+
+PRIMS = ['bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'char',
+         'string']
+PRIM_TYPES = {
+    'bool': d.BoolType, 's8': d.S8Type, 'u8': d.U8Type, 's16': d.S16Type, 'u16': d.U16Type,
+    's32': d.S32Type, 'u32': d.U32Type, 's64': d.S64Type, 'u64': d.U64Type, 'f32': d.F32Type,
+    'f64': d.F64Type, 'char': d.CharType, 'string': d.StringType,
+}
+ENCODINGS = ['utf8', 'utf16', 'latin1+utf16']
+ALPHABET = ['a', 'Z', ' ', '\0', '\x7f', '\x80', '\xe9', '\xff', '\u0100', '\u2603', '\u4e2d',
+            '\ud7ff', '\ue000', '\U0001f370', '\U0010ffff']
+MEMORY_SIZE = 1 << 16
+
+rng = random.Random(int(sys.argv[2]))
+
+# ---- random types: ('prim', name) | (kind, ...) ------------------------------
+
+
+def labels(n):
+  return ['l%d' % i for i in range(n)]
+
+
+def gen_type(depth):
+  if depth == 0 or rng.random() < 0.3:
+    return ('prim', rng.choice(PRIMS))
+  k = rng.choice(['list', 'fixed', 'record', 'tuple', 'variant', 'enum', 'option', 'result',
+                  'flags'])
+  if k == 'list':
+    return ('list', gen_type(depth - 1))
+  if k == 'fixed':
+    return ('fixed', gen_type(depth - 1), rng.randint(1, 3))
+  if k == 'record':
+    return ('record', [(l, gen_type(depth - 1)) for l in labels(rng.randint(1, 4))])
+  if k == 'tuple':
+    return ('tuple', [gen_type(depth - 1) for _ in range(rng.randint(1, 4))])
+  if k == 'variant':
+    n = rng.choice([1, 2, 3, 4, 4, 300]) if rng.random() < 0.1 else rng.randint(1, 4)
+    return ('variant', [(l, gen_type(depth - 1) if rng.random() < 0.7 else None)
+                        for l in labels(n)])
+  if k == 'enum':
+    return ('enum', labels(rng.choice([1, 2, 5, 256, 257])))
+  if k == 'option':
+    return ('option', gen_type(depth - 1))
+  if k == 'result':
+    return ('result', gen_type(depth - 1) if rng.random() < 0.7 else None,
+            gen_type(depth - 1) if rng.random() < 0.7 else None)
+  return ('flags', labels(rng.choice([1, 3, 8, 9, 16, 17, 31, 32])))
+
+
+def type_text(t):
+  if t is None:
+    return '_'
+  k = t[0]
+  if k == 'prim':
+    return t[1]
+  if k == 'list':
+    return '(list %s)' % type_text(t[1])
+  if k == 'fixed':
+    return '(fixed %s %d)' % (type_text(t[1]), t[2])
+  if k == 'record':
+    return '(record %s)' % ' '.join('(%s %s)' % (l, type_text(u)) for l, u in t[1])
+  if k == 'tuple':
+    return '(tuple %s)' % ' '.join(type_text(u) for u in t[1])
+  if k == 'variant':
+    return '(variant %s)' % ' '.join('(%s %s)' % (l, type_text(u)) for l, u in t[1])
+  if k in ('enum', 'flags'):
+    return '(%s %s)' % (k, ' '.join(t[1]))
+  if k == 'option':
+    return '(option %s)' % type_text(t[1])
+  if k == 'result':
+    return '(result %s %s)' % (type_text(t[1]), type_text(t[2]))
+  raise AssertionError(k)
+
+
+def spec_type(t):
+  if t is None:
+    return None
+  k = t[0]
+  if k == 'prim':
+    return PRIM_TYPES[t[1]]()
+  if k == 'list':
+    return d.ListType(spec_type(t[1]))
+  if k == 'fixed':
+    return d.ListType(spec_type(t[1]), t[2])
+  if k == 'record':
+    return d.RecordType([d.FieldType(l, spec_type(u)) for l, u in t[1]])
+  if k == 'tuple':
+    return d.TupleType([spec_type(u) for u in t[1]])
+  if k == 'variant':
+    return d.VariantType([d.CaseType(l, spec_type(u)) for l, u in t[1]])
+  if k == 'enum':
+    return d.EnumType(t[1])
+  if k == 'option':
+    return d.OptionType(spec_type(t[1]))
+  if k == 'result':
+    return d.ResultType(spec_type(t[1]), spec_type(t[2]))
+  if k == 'flags':
+    return d.FlagsType(t[1])
+  raise AssertionError(k)
+
+
+# ---- random values, as spec host values ---------------------------------------
+
+INT_RANGES = {'s8': (-128, 127), 'u8': (0, 255), 's16': (-32768, 32767), 'u16': (0, 65535),
+              's32': (-2**31, 2**31 - 1), 'u32': (0, 2**32 - 1), 's64': (-2**63, 2**63 - 1),
+              'u64': (0, 2**64 - 1)}
+F32_BITS = [0, 0x80000000, 0x3f800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fc00001,
+            0xffc00000, 0x7f800001, 0x00000001]
+F64_BITS = [0, 0x8000000000000000, 0x3ff0000000000000, 0x7ff0000000000000, 0x7ff8000000000000,
+            0x7ff8000000000001, 0xfff8000000000000, 0x7ff0000000000001, 1]
+CHARS = [0, 0x41, 0x7f, 0x80, 0xe9, 0xff, 0x100, 0x2603, 0xd7ff, 0xe000, 0xfffd, 0x1f370,
+         0x10ffff]
+
+
+def f32_of(bits):
+  return struct.unpack('<f', struct.pack('<I', bits))[0]
+
+
+def f64_of(bits):
+  return struct.unpack('<d', struct.pack('<Q', bits))[0]
+
+
+def bits32(f):
+  return struct.unpack('<I', struct.pack('<f', f))[0]
+
+
+def bits64(f):
+  return struct.unpack('<Q', struct.pack('<d', f))[0]
+
+
+def gen_string():
+  n = rng.choice([0, 1, 2, 3, 5, 8])
+  mode = rng.random()
+  if mode < 0.3:
+    pool = ALPHABET[:5]  # ascii only
+  elif mode < 0.55:
+    pool = ALPHABET[:8]  # latin1 only
+  else:
+    pool = ALPHABET
+  return ''.join(rng.choice(pool) for _ in range(n))
+
+
+def gen_value(t):
+  """Returns (text, spec host value)."""
+  k = t[0]
+  if k == 'prim':
+    p = t[1]
+    if p == 'bool':
+      b = rng.random() < 0.5
+      return str(int(b)), b
+    if p in INT_RANGES:
+      lo, hi = INT_RANGES[p]
+      v = rng.choice([lo, hi, 0, -1 if lo < 0 else 1, rng.randint(lo, hi)])
+      return str(v), v
+    if p == 'f32':
+      bits = rng.choice(F32_BITS + [rng.getrandbits(32)])
+      return '#%x' % bits, f32_of(bits)
+    if p == 'f64':
+      bits = rng.choice(F64_BITS + [rng.getrandbits(64)])
+      return '#%x' % bits, f64_of(bits)
+    if p == 'char':
+      c = rng.choice(CHARS)
+      return str(c), chr(c)
+    if p == 'string':
+      s = gen_string()
+      b = s.encode('utf-8')
+      return 'x' + b.hex(), (s, 'utf8', len(b))
+  if k in ('list', 'fixed'):
+    n = t[2] if k == 'fixed' else rng.choice([0, 1, 2, 3])
+    items = [gen_value(t[1]) for _ in range(n)]
+    return '(%s)' % ' '.join(x for x, _ in items), [v for _, v in items]
+  if k == 'record':
+    items = [(l, gen_value(u)) for l, u in t[1]]
+    return '(%s)' % ' '.join(x for _, (x, _) in items), {l: v for l, (_, v) in items}
+  if k == 'tuple':
+    items = [gen_value(u) for u in t[1]]
+    return '(%s)' % ' '.join(x for x, _ in items), {str(i): v for i, (_, v) in enumerate(items)}
+  if k in ('variant', 'option', 'result', 'enum'):
+    cases = case_list(t)
+    i = rng.randrange(len(cases))
+    label, ct = cases[i]
+    if ct is None:
+      return '(%d)' % i, {label: None}
+    x, v = gen_value(ct)
+    return '(%d %s)' % (i, x), {label: v}
+  if k == 'flags':
+    mask = rng.getrandbits(len(t[1]))
+    return str(mask), {l: bool(mask >> i & 1) for i, l in enumerate(t[1])}
+  raise AssertionError(k)
+
+
+def case_list(t):
+  k = t[0]
+  if k == 'variant':
+    return t[1]
+  if k == 'enum':
+    return [(l, None) for l in t[1]]
+  if k == 'option':
+    return [('none', None), ('some', t[1])]
+  if k == 'result':
+    return [('ok', t[1]), ('error', t[2])]
+  raise AssertionError(k)
+
+
+def value_text(t, v):
+  """The text of a lifted spec value."""
+  k = t[0]
+  if k == 'prim':
+    p = t[1]
+    if p == 'bool':
+      return str(int(v))
+    if p in INT_RANGES:
+      return str(v)
+    if p == 'f32':
+      return '#%x' % bits32(v)
+    if p == 'f64':
+      return '#%x' % bits64(v)
+    if p == 'char':
+      return str(ord(v))
+    if p == 'string':
+      return 'x' + v[0].encode('utf-8').hex()
+  if k in ('list', 'fixed'):
+    return '(%s)' % ' '.join(value_text(t[1], e) for e in v)
+  if k == 'record':
+    return '(%s)' % ' '.join(value_text(u, v[l]) for l, u in t[1])
+  if k == 'tuple':
+    return '(%s)' % ' '.join(value_text(u, v[str(i)]) for i, u in enumerate(t[1]))
+  if k in ('variant', 'option', 'result', 'enum'):
+    cases = case_list(t)
+    [(label, payload)] = v.items()
+    i = [c for c, _ in cases].index(label)
+    ct = cases[i][1]
+    if ct is None:
+      return '(%d)' % i
+    return '(%d %s)' % (i, value_text(ct, payload))
+  if k == 'flags':
+    return str(sum(1 << i for i, l in enumerate(t[1]) if v[l]))
+  raise AssertionError(k)
+
+
+# ---- running the spec -----------------------------------------------------------
+
+
+class Heap:
+  """run_tests.py's bump allocator (shrinks in place), recording calls."""
+
+  def __init__(self):
+    self.memory = bytearray(MEMORY_SIZE)
+    self.last_alloc = 0
+    self.calls = []
+
+  def realloc(self, args):
+    original_ptr, original_size, alignment, new_size = args
+    if original_ptr != 0 and new_size < original_size:
+      ret = d.align_to(original_ptr, alignment)
+    else:
+      ret = d.align_to(self.last_alloc, alignment)
+      self.last_alloc = ret + new_size
+      if self.last_alloc > len(self.memory):
+        d.trap()
+      self.memory[ret:ret + original_size] = self.memory[original_ptr:original_ptr + original_size]
+    self.calls.append('%d,%d,%d,%d>%d' % (original_ptr, original_size, alignment, new_size, ret))
+    return [ret]
+
+
+def mk_cx(heap, encoding):
+  opts = d.CanonicalOptions()
+  opts.memory = d.MemInst(heap.memory, 'i32')
+  opts.string_encoding = encoding
+  opts.realloc = heap.realloc
+  return d.LiftLowerContext(opts, d.ComponentInstance(d.Store()))
+
+
+def flat_text(flat, types):
+  out = []
+  for v, ct in zip(flat, types):
+    if ct == 'f32':
+      out.append('f32:%x' % bits32(v))
+    elif ct == 'f64':
+      out.append('f64:%x' % bits64(v))
+    else:
+      out.append('%s:%x' % (ct, v))
+  return ' '.join(out)
+
+
+def flat_types(st, max_flat, opts):
+  ts = d.flatten_types([st], opts)
+  return ['i32'] if len(ts) > max_flat else ts
+
+
+def lower(st, v, encoding, max_flat):
+  heap = Heap()
+  cx = mk_cx(heap, encoding)
+  try:
+    flat = d.lower_flat_values(cx, max_flat, [v], [st])
+  except d.Trap:
+    return 'trap', None, None
+  text = 'flat=%s calls=%s mem=%s' % (flat_text(flat, flat_types(st, max_flat, cx.opts)),
+                                     ' '.join(heap.calls), heap.memory[:heap.last_alloc].hex())
+  return text, heap, flat
+
+
+def main():
+  count = int(sys.argv[3])
+  opts = d.CanonicalOptions(memory=d.MemInst(bytearray(), 'i32'))
+  for _ in range(count):
+    t = gen_type(rng.choice([0, 1, 2, 3, 3, 4]))
+    st = spec_type(t)
+    vtext, v = gen_value(t)
+    src, dst = rng.choice(ENCODINGS), rng.choice(ENCODINGS)
+    max_flat = rng.choice([16, 16, 1, 0])
+    print('case')
+    print('T ' + type_text(t))
+    print('V ' + vtext)
+    print('E %s %s %d' % (src, dst, max_flat))
+    flat = d.flatten_type(st, opts)
+    print('A %d %d %s' % (d.alignment(st, 'i32'), d.elem_size(st, 'i32'),
+                          ' '.join(flat) if len(flat) <= 64 else 'many'))
+    r1, heap, flat1 = lower(st, v, src, max_flat)
+    print('R1 ' + r1)
+    if heap is None:
+      print('end')
+      continue
+    cx = mk_cx(heap, src)
+    try:
+      lifted = d.lift_flat_values(cx, max_flat, d.CoreValueIter(flat1), [st])[0]
+    except d.Trap:
+      print('L trap')
+      print('end')
+      continue
+    print('L ' + value_text(t, lifted))
+    r2, _, _ = lower(st, lifted, dst, max_flat)
+    print('R2 ' + r2)
+    print('end')
+
+
+main()

@@ -1,0 +1,441 @@
+// The canonical ABI against the spec's own definitions.py: the oracle
+// script (definitions_oracle.py, which documents the case format) prints
+// random types and values with what the spec computes for them; this test
+// computes the same in C++ and compares every line.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "component/abi/abi.h"
+
+namespace weft::component::abi {
+namespace {
+
+// ---- s-expressions -------------------------------------------------------------
+
+struct Node {
+  std::string atom;
+  std::vector<Node> kids;
+  bool is_list = false;
+};
+
+class SexprParser {
+ public:
+  explicit SexprParser(std::string_view s) : s_(s) {}
+  Node parse() {
+    skip();
+    Node n;
+    if (s_[i_] == '(') {
+      n.is_list = true;
+      ++i_;
+      for (skip(); s_[i_] != ')'; skip()) n.kids.push_back(parse());
+      ++i_;
+    } else {
+      size_t b = i_;
+      while (i_ < s_.size() && s_[i_] != ' ' && s_[i_] != '(' && s_[i_] != ')') ++i_;
+      n.atom = std::string(s_.substr(b, i_ - b));
+    }
+    return n;
+  }
+
+ private:
+  void skip() {
+    while (i_ < s_.size() && s_[i_] == ' ') ++i_;
+  }
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+ValTypePtr parse_type(const Node& n) {
+  static const std::pair<const char*, ValKind> prims[] = {
+      {"bool", ValKind::Bool},    {"s8", ValKind::S8},   {"u8", ValKind::U8},
+      {"s16", ValKind::S16},      {"u16", ValKind::U16}, {"s32", ValKind::S32},
+      {"u32", ValKind::U32},      {"s64", ValKind::S64}, {"u64", ValKind::U64},
+      {"f32", ValKind::F32},      {"f64", ValKind::F64}, {"char", ValKind::Char},
+      {"string", ValKind::String}};
+  if (!n.is_list) {
+    if (n.atom == "_") return nullptr;
+    for (auto& [name, kind] : prims)
+      if (n.atom == name) return ValType::prim(kind);
+    ADD_FAILURE() << "unknown type " << n.atom;
+    return ValType::prim(ValKind::Bool);
+  }
+  auto t = std::make_shared<ValType>();
+  const std::string& head = n.kids[0].atom;
+  if (head == "list") {
+    t->kind = ValKind::List;
+    t->element = parse_type(n.kids[1]);
+  } else if (head == "fixed") {
+    t->kind = ValKind::FixedList;
+    t->element = parse_type(n.kids[1]);
+    t->length = static_cast<uint32_t>(std::stoul(n.kids[2].atom));
+  } else if (head == "record") {
+    t->kind = ValKind::Record;
+    for (size_t i = 1; i < n.kids.size(); ++i)
+      t->fields.push_back(Field{n.kids[i].kids[0].atom, parse_type(n.kids[i].kids[1])});
+  } else if (head == "tuple") {
+    t->kind = ValKind::Tuple;
+    for (size_t i = 1; i < n.kids.size(); ++i)
+      t->fields.push_back(Field{"", parse_type(n.kids[i])});
+  } else if (head == "variant") {
+    t->kind = ValKind::Variant;
+    for (size_t i = 1; i < n.kids.size(); ++i)
+      t->cases.push_back(Case{n.kids[i].kids[0].atom, parse_type(n.kids[i].kids[1])});
+  } else if (head == "enum" || head == "flags") {
+    t->kind = head == "enum" ? ValKind::Enum : ValKind::Flags;
+    for (size_t i = 1; i < n.kids.size(); ++i) t->labels.push_back(n.kids[i].atom);
+  } else if (head == "option") {
+    t->kind = ValKind::Option;
+    t->element = parse_type(n.kids[1]);
+  } else if (head == "result") {
+    t->kind = ValKind::Result;
+    t->element = parse_type(n.kids[1]);
+    t->error = parse_type(n.kids[2]);
+  } else {
+    ADD_FAILURE() << "unknown type " << head;
+  }
+  return t;
+}
+
+std::string unhex(std::string_view h) {
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    out += static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+const ValType* case_type_of(const ValType& t, size_t i) {
+  switch (t.kind) {
+    case ValKind::Variant:
+      return t.cases[i].type.get();
+    case ValKind::Option:
+      return i == 1 ? t.element.get() : nullptr;
+    case ValKind::Result:
+      return i == 0 ? t.element.get() : t.error.get();
+    default:
+      return nullptr;
+  }
+}
+
+Val parse_value(const Node& n, const ValType& t) {
+  switch (t.kind) {
+    case ValKind::Bool:
+      return Val::boolean(n.atom == "1");
+    case ValKind::S8:
+    case ValKind::S16:
+    case ValKind::S32:
+    case ValKind::S64: {
+      Val v;
+      v.kind = t.kind;
+      v.bits = static_cast<uint64_t>(std::stoll(n.atom));
+      return v;
+    }
+    case ValKind::U8:
+    case ValKind::U16:
+    case ValKind::U32:
+    case ValKind::U64: {
+      Val v;
+      v.kind = t.kind;
+      v.bits = std::stoull(n.atom);
+      return v;
+    }
+    case ValKind::F32:
+      return Val::f32_bits(static_cast<uint32_t>(std::stoull(n.atom.substr(1), nullptr, 16)));
+    case ValKind::F64:
+      return Val::f64_bits(std::stoull(n.atom.substr(1), nullptr, 16));
+    case ValKind::Char:
+      return Val::character(static_cast<uint32_t>(std::stoul(n.atom)));
+    case ValKind::String:
+      return Val::string(unhex(std::string_view(n.atom).substr(1)));
+    case ValKind::List:
+    case ValKind::FixedList: {
+      std::vector<Val> items;
+      for (const Node& k : n.kids) items.push_back(parse_value(k, *t.element));
+      Val v = Val::list(std::move(items));
+      v.kind = t.kind;
+      return v;
+    }
+    case ValKind::Record: {
+      std::vector<std::pair<std::string, Val>> fs;
+      for (size_t i = 0; i < t.fields.size(); ++i)
+        fs.emplace_back(t.fields[i].label, parse_value(n.kids[i], *t.fields[i].type));
+      return Val::record(std::move(fs));
+    }
+    case ValKind::Tuple: {
+      std::vector<Val> items;
+      for (size_t i = 0; i < t.fields.size(); ++i)
+        items.push_back(parse_value(n.kids[i], *t.fields[i].type));
+      return Val::tuple(std::move(items));
+    }
+    case ValKind::Variant:
+    case ValKind::Enum:
+    case ValKind::Option:
+    case ValKind::Result: {
+      auto i = static_cast<uint32_t>(std::stoul(n.kids[0].atom));
+      std::optional<Val> payload;
+      if (const ValType* ct = case_type_of(t, i)) payload = parse_value(n.kids[1], *ct);
+      if (t.kind == ValKind::Enum) return Val::enumeration(t.labels[i], i);
+      if (t.kind == ValKind::Option) return i ? Val::some(std::move(*payload)) : Val::none();
+      if (t.kind == ValKind::Result)
+        return i ? Val::err(std::move(payload)) : Val::ok(std::move(payload));
+      // Label only, as `weft wast` builds them: the ABI resolves the index.
+      return Val::variant(t.cases[i].label, std::move(payload));
+    }
+    case ValKind::Flags: {
+      uint64_t mask = std::stoull(n.atom);
+      std::vector<std::string> set;
+      for (size_t i = 0; i < t.labels.size(); ++i)
+        if (mask >> i & 1) set.push_back(t.labels[i]);
+      return Val::flags(std::move(set));
+    }
+    default:
+      ADD_FAILURE() << "unsupported kind";
+      return Val();
+  }
+}
+
+std::string hex(const uint8_t* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += digits[p[i] >> 4];
+    out += digits[p[i] & 15];
+  }
+  return out;
+}
+
+std::string print_value(const Val& v, const ValType& t) {
+  char buf[32];
+  switch (t.kind) {
+    case ValKind::Bool:
+      return v.bits ? "1" : "0";
+    case ValKind::S8:
+    case ValKind::S16:
+    case ValKind::S32:
+    case ValKind::S64:
+      return std::to_string(static_cast<int64_t>(v.bits));
+    case ValKind::U8:
+    case ValKind::U16:
+    case ValKind::U32:
+    case ValKind::U64:
+    case ValKind::Char:
+      return std::to_string(v.bits);
+    case ValKind::F32:
+    case ValKind::F64:
+      std::snprintf(buf, sizeof buf, "#%llx", static_cast<unsigned long long>(v.bits));
+      return buf;
+    case ValKind::String:
+      return "x" + hex(reinterpret_cast<const uint8_t*>(v.str.data()), v.str.size());
+    case ValKind::List:
+    case ValKind::FixedList: {
+      std::string out = "(";
+      for (size_t i = 0; i < v.items.size(); ++i)
+        out += (i ? " " : "") + print_value(v.items[i], *t.element);
+      return out + ")";
+    }
+    case ValKind::Record:
+    case ValKind::Tuple: {
+      std::string out = "(";
+      for (size_t i = 0; i < v.items.size(); ++i)
+        out += (i ? " " : "") + print_value(v.items[i], *t.fields[i].type);
+      return out + ")";
+    }
+    case ValKind::Variant:
+    case ValKind::Enum:
+    case ValKind::Option:
+    case ValKind::Result: {
+      std::string out = "(" + std::to_string(v.discriminant);
+      if (const ValType* ct = case_type_of(t, v.discriminant))
+        out += " " + print_value(v.items.at(0), *ct);
+      return out + ")";
+    }
+    case ValKind::Flags: {
+      uint64_t mask = 0;
+      for (const std::string& l : v.labels)
+        for (size_t i = 0; i < t.labels.size(); ++i)
+          if (t.labels[i] == l) mask |= 1ull << i;
+      return std::to_string(mask);
+    }
+    default:
+      return "?";
+  }
+}
+
+// run_tests.py's Heap: a bump allocator that shrinks in place.
+struct Heap {
+  std::vector<uint8_t> memory = std::vector<uint8_t>(1 << 16);
+  uint64_t last_alloc = 0;
+  std::string calls;
+
+  Result<uint32_t> realloc(uint32_t old_ptr, uint32_t old_size, uint32_t align, uint32_t new_size) {
+    uint64_t ret;
+    if (old_ptr != 0 && new_size < old_size) {
+      ret = (uint64_t{old_ptr} + align - 1) / align * align;
+    } else {
+      ret = (last_alloc + align - 1) / align * align;
+      last_alloc = ret + new_size;
+      if (last_alloc > memory.size()) return Error::make_trap(TrapKind::Unreachable, "heap full");
+      std::memmove(memory.data() + ret, memory.data() + old_ptr, old_size);
+    }
+    if (!calls.empty()) calls += ' ';
+    calls += std::to_string(old_ptr) + "," + std::to_string(old_size) + "," +
+             std::to_string(align) + "," + std::to_string(new_size) + ">" + std::to_string(ret);
+    return static_cast<uint32_t>(ret);
+  }
+
+  CanonicalOptions options(StringEncoding e) {
+    CanonicalOptions o;
+    o.string_encoding = e;
+    o.memory = [this] { return std::span<uint8_t>(memory); };
+    o.realloc = [this](uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+      return realloc(a, b, c, d);
+    };
+    return o;
+  }
+};
+
+StringEncoding encoding(const std::string& s) {
+  if (s == "utf16") return StringEncoding::Utf16;
+  if (s == "latin1+utf16") return StringEncoding::Latin1Utf16;
+  return StringEncoding::Utf8;
+}
+
+std::string flat_text(const std::vector<CoreValue>& flat) {
+  std::string out;
+  char buf[48];
+  for (const CoreValue& v : flat) {
+    std::snprintf(buf, sizeof buf, "%s%s:%llx", out.empty() ? "" : " ", weft::to_string(v.type),
+                  static_cast<unsigned long long>(v.bits));
+    out += buf;
+  }
+  return out;
+}
+
+struct Lowered {
+  std::string text;
+  std::unique_ptr<Heap> heap;
+  std::vector<CoreValue> flat;
+};
+
+Lowered lower_into(const Val& v, const ValTypePtr& t, StringEncoding e, size_t max_flat) {
+  Lowered out;
+  out.heap = std::make_unique<Heap>();
+  CanonicalOptions opts = out.heap->options(e);
+  ComponentInstance inst;
+  LiftLowerContext cx(opts, inst);
+  std::vector<Val> vs{v};
+  std::vector<ValTypePtr> ts{t};
+  auto flat = lower_flat_values(cx, max_flat, vs, ts);
+  if (!flat) {
+    out.text = "trap";
+    out.heap.reset();
+    if (!flat.error().is_trap()) out.text += " (not a trap: " + flat.error().to_string() + ")";
+    return out;
+  }
+  out.flat = *flat;
+  out.text = "flat=" + flat_text(out.flat) + " calls=" + out.heap->calls +
+             " mem=" + hex(out.heap->memory.data(), out.heap->last_alloc);
+  return out;
+}
+
+std::string layout_text(const ValType& t) {
+  auto flat = flatten_type(t, 64);
+  std::string out = std::to_string(alignment(t)) + " " + std::to_string(elem_size(t)) + " ";
+  if (!flat) return out + "many";
+  for (size_t i = 0; i < flat->size(); ++i)
+    out += std::string(i ? " " : "") + weft::to_string((*flat)[i]);
+  return out;
+}
+
+std::string run_oracle(int seed, int count) {
+  std::filesystem::path spec =
+      std::filesystem::path(WEFT_SOURCE_DIR) / ".." / "shared" / "component-model-spec";
+  if (!std::filesystem::exists(spec / "definitions.py")) return {};
+  std::string cmd = "python3 " + std::string(WEFT_SOURCE_DIR) +
+                    "/tests/component/abi/definitions_oracle.py " + spec.string() + " " +
+                    std::to_string(seed) + " " + std::to_string(count);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  if (!pipe) return {};
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, n);
+  return out;
+}
+
+void check_against_oracle(int seed, int count) {
+  std::string text = run_oracle(seed, count);
+  if (text.empty()) GTEST_SKIP() << "python3 or definitions.py not available";
+  std::istringstream in(text);
+  std::string line, type_line, value_line;
+  int cases = 0, failures = 0;
+  ValTypePtr t;
+  Val v;
+  StringEncoding src{}, dst{};
+  size_t max_flat = 0;
+  Lowered r1;
+  std::optional<Val> lifted;
+  auto expect = [&](const std::string& what, const std::string& want, const std::string& got) {
+    if (want == got) return;
+    if (++failures <= 5)
+      ADD_FAILURE() << "case " << cases << "\n  T " << type_line << "\n  V " << value_line << "\n  "
+                    << what << " spec: " << want << "\n  " << what << " weft: " << got;
+  };
+  while (std::getline(in, line)) {
+    std::string tag = line.substr(0, line.find(' '));
+    std::string rest = line.size() > tag.size() ? line.substr(tag.size() + 1) : "";
+    if (tag == "case") {
+      ++cases;
+      lifted.reset();
+    } else if (tag == "T") {
+      type_line = rest;
+      t = parse_type(SexprParser(rest).parse());
+    } else if (tag == "V") {
+      value_line = rest;
+      v = parse_value(SexprParser(rest).parse(), *t);
+    } else if (tag == "E") {
+      std::istringstream e(rest);
+      std::string s, d;
+      e >> s >> d >> max_flat;
+      src = encoding(s);
+      dst = encoding(d);
+    } else if (tag == "A") {
+      expect("A", rest, layout_text(*t));
+    } else if (tag == "R1") {
+      r1 = lower_into(v, t, src, max_flat);
+      expect("R1", rest, r1.text);
+    } else if (tag == "L") {
+      std::string got = "trap";
+      if (r1.heap) {
+        CanonicalOptions opts = r1.heap->options(src);
+        ComponentInstance inst;
+        LiftLowerContext cx(opts, inst);
+        CoreValueIter vi(r1.flat);
+        std::vector<ValTypePtr> ts{t};
+        auto vals = lift_flat_values(cx, max_flat, vi, ts);
+        if (vals) {
+          lifted = (*vals)[0];
+          got = print_value(*lifted, *t);
+        }
+      }
+      expect("L", rest, got);
+    } else if (tag == "R2") {
+      expect("R2", rest, lifted ? lower_into(*lifted, t, dst, max_flat).text : "no lifted value");
+    }
+  }
+  EXPECT_EQ(failures, 0) << "of " << cases << " cases";
+  EXPECT_GT(cases, count / 2);
+}
+
+TEST(AgainstDefinitionsPy, RandomTypesAndValues) { check_against_oracle(1, 3000); }
+TEST(AgainstDefinitionsPy, MoreSeeds) {
+  for (int seed = 2; seed < 6; ++seed) check_against_oracle(seed, 500);
+}
+
+}  // namespace
+}  // namespace weft::component::abi
