@@ -3,13 +3,16 @@
 #include <string>
 #include <utility>
 
+#include "wasm/text/component_parser.h"
 #include "wasm/text/module_parser.h"
 #include "wasm/text/numbers.h"
 #include "wasm/text/sexpr.h"
 
 namespace weft::text {
 
-Result<std::vector<uint8_t>> wat_to_wasm(std::string_view source, std::string_view filename) {
+Result<std::vector<uint8_t>> wat_to_wasm(std::string_view source, std::string_view filename,
+                                         bool* is_component) {
+  if (is_component) *is_component = false;
   auto nodes = read_sexprs(source, filename);
   if (!nodes.ok()) return std::move(nodes).error();
   Node whole;
@@ -17,6 +20,10 @@ Result<std::vector<uint8_t>> wat_to_wasm(std::string_view source, std::string_vi
   whole.line = 1;
   whole.col = 1;
   whole.items = std::move(nodes.value());
+  if (whole.items.size() == 1 && whole.items[0].is_list_of("component")) {
+    if (is_component) *is_component = true;
+    return encode_component_node(whole.items[0], filename);
+  }
   if (whole.items.size() == 1 && whole.items[0].is_list_of("module")) {
     return encode_module_node(whole.items[0], filename);
   }

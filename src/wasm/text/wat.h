@@ -1,4 +1,5 @@
-// weft's WebAssembly text format parser (WebAssembly 2.0, no SIMD).
+// weft's WebAssembly text format parser (WebAssembly 2.0, no SIMD, and the
+// Component Model's text format: see component_parser.h).
 //
 // wat_to_wasm encodes a module the way wabt's wat2wasm does (same section
 // order, minimal LEB128s, same element-segment flags, a data count section
@@ -19,8 +20,11 @@
 namespace weft::text {
 
 // `source` is one (module ...) form — text, `binary` or `quote` — or the
-// module fields without the wrapper.
-Result<std::vector<uint8_t>> wat_to_wasm(std::string_view source, std::string_view filename);
+// module fields without the wrapper, or one (component ...) form (text,
+// `binary` or `quote`), which gives component bytes. `is_component`, when
+// given, says which it was.
+Result<std::vector<uint8_t>> wat_to_wasm(std::string_view source, std::string_view filename,
+                                         bool* is_component = nullptr);
 
 Result<wast::Script> parse_wast(std::string_view source, std::string_view filename);
 
