@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target with clang in build-fuzz and fuzzes for
-# DURATION seconds over a copy of the seed corpus. Exits non-zero on any
-# crash, sanitizer report, leak, timeout or out-of-memory; the reproducer is
-# left in build-fuzz/fuzz-artifacts/ (replay: build-fuzz/fuzz_module FILE).
+# Builds the libFuzzer targets with clang in build-fuzz and fuzzes each for
+# DURATION seconds over a copy of its seed corpus (fuzz/corpus/NAME for
+# target fuzz_NAME). Exits non-zero on any crash, sanitizer report, leak,
+# timeout or out-of-memory; the reproducer is left in
+# build-fuzz/fuzz-artifacts/ (replay: build-fuzz/fuzz_module FILE).
 #
-# usage: fuzz/run.sh [DURATION_SECONDS]     (default 60)
+# usage: fuzz/run.sh [DURATION_SECONDS [TARGET...]]
+#        (default 60 seconds each for fuzz_module and fuzz_component)
 # env:   WEFT_FUZZ_BUILD_DIR    (default: <repo>/build-fuzz)
 #        WEFT_FUZZ_CMAKE_ARGS   extra configure arguments (word-split)
 set -euo pipefail
@@ -21,25 +23,30 @@ CC=clang CXX=clang++ cmake -S "$repo" -B "$build_dir" -G Ninja \
   cat "$build_dir/fuzz-configure.log"
   exit 1
 }
-cmake --build "$build_dir" --target fuzz_module -j2
+targets=("${@:2}")
+((${#targets[@]})) || targets=(fuzz_module fuzz_component)
+cmake --build "$build_dir" --target "${targets[@]}" -j2
 
-work=$(mktemp -d "$build_dir/fuzz-corpus.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cp "$here"/corpus/module/* "$work"/
 artifacts=$build_dir/fuzz-artifacts
 mkdir -p "$artifacts"
+for target in "${targets[@]}"; do
+  work=$(mktemp -d "$build_dir/fuzz-corpus.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  cp "$here/corpus/${target#fuzz_}"/* "$work"/
 
-echo "fuzzing fuzz_module for ${duration}s over $(find "$work" -type f | wc -l) seeds ..."
-status=0
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-  "$build_dir/fuzz_module" "$work" \
-  -max_total_time="$duration" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$artifacts/" || status=$?
+  echo "fuzzing $target for ${duration}s over $(find "$work" -type f | wc -l) seeds ..."
+  status=0
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    "$build_dir/$target" "$work" \
+    -max_total_time="$duration" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" || status=$?
+  rm -rf "$work"
 
-if ((status != 0)); then
-  echo "!!!!!!!! fuzz_module FAILED (exit status $status); reproducers in $artifacts:" >&2
-  ls -la "$artifacts" >&2
-  exit 1
-fi
-echo "fuzz_module: no crashes in ${duration}s"
+  if ((status != 0)); then
+    echo "!!!!!!!! $target FAILED (exit status $status); reproducers in $artifacts:" >&2
+    ls -la "$artifacts" >&2
+    exit 1
+  fi
+  echo "$target: no crashes in ${duration}s"
+done

@@ -102,11 +102,11 @@ class Decoder {
     if (!std::equal(p, p + std::min<size_t>(have, 4), kMagic))
       return r.error_at(at, "magic header not detected");
     if (have < 8) return r.error_at(at + have, "unexpected end");
-    if (p[6] != kLayer[0] || p[7] != kLayer[1]) {
-      if (p[6] == 0 && p[7] == 0)
-        return r.error_at(at + 4, "not a component: a core module (layer 0)");
+    static constexpr uint8_t kCoreVersion[4] = {0x01, 0x00, 0x00, 0x00};
+    if (std::equal(p + 4, p + 8, kCoreVersion))
+      return r.error_at(at + 4, "not a component: a core module (layer 0)");
+    if (p[6] != kLayer[0] || p[7] != kLayer[1])
       return r.error_at(at + 6, "unknown binary layer (0x01 0x00 expected)");
-    }
     if (p[4] != kVersion[0] || p[5] != kVersion[1])
       return r.error_at(at + 4, "unknown component binary version (0x0d 0x00 expected)");
     r.seek(at + 8);
