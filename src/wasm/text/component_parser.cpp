@@ -412,6 +412,10 @@ class ComponentEncoder {
         *out = it->second;
         return true;
       }
+      if (ns != kCoreModule && ns != kCoreType && ns != kType && ns != kComponent) {
+        return fail(*ref.at,
+                    "outer item `" + ref.id.substr(1) + "` is not a module, type, or component");
+      }
       Item alias;
       alias.kind = Kind::Alias;
       alias.at = ref.at;
@@ -762,6 +766,7 @@ class ComponentEncoder {
     if (!string(c, &name)) return false;
     Bytes attrs;
     uint32_t count = 0;
+    uint32_t seen = 0;
     while (c.peek_list_of("implements") || c.peek_list_of("versionsuffix") ||
            c.peek_list_of("external-id")) {
       const Node& a = c.next();
@@ -769,7 +774,11 @@ class ComponentEncoder {
       std::string value;
       if (!string(ac, &value) || !expect_done(ac)) return false;
       const std::string_view h = a.head();
-      attrs.push_back(h == "implements" ? 0x00 : h == "versionsuffix" ? 0x01 : 0x02);
+      const uint8_t kind = h == "implements" ? 0x00 : h == "versionsuffix" ? 0x01 : 0x02;
+      // Each attribute at most once: a repeat is a syntax error in wasm-tools.
+      if (seen & (1u << kind)) return fail(a, "unexpected token");
+      seen |= 1u << kind;
+      attrs.push_back(kind);
       put_name(attrs, value);
       ++count;
     }
@@ -1905,8 +1914,16 @@ class ComponentEncoder {
       flag("cancellable");
     } else if (op == "thread.resume-later") {
       it.lit({0x28});
-    } else if (op == "thread.suspend") {
-      it.lit({0x29});
+    } else if (op == "thread.suspend" || op == "thread.suspend-then-resume" ||
+               op == "thread.yield-then-resume" || op == "thread.suspend-then-promote" ||
+               op == "thread.yield-then-promote") {
+      static const std::unordered_map<std::string_view, uint8_t> kCodes = {
+          {"thread.suspend", 0x29},
+          {"thread.suspend-then-resume", 0x2a},
+          {"thread.yield-then-resume", 0x2b},
+          {"thread.suspend-then-promote", 0x2c},
+          {"thread.yield-then-promote", 0x2d}};
+      it.lit({kCodes.at(op)});
       flag("cancellable");
     } else {
       return fail(kw, "unknown canonical function `" + std::string(op) + "`");

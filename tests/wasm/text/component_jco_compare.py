@@ -2,7 +2,7 @@
 """Compares weft's component text encoder with wasm-tools (jco parse).
 
 Every text `(component ...)` form of the Component Model reference tests
-(outside async/) is encoded by both: jco's wasm-tools through Node, in one
+(outside async/), and every `(component quote ...)` one, is encoded by both: jco's wasm-tools through Node, in one
 process, and weft through the wasm_text_tests binary (its
 ComponentJcoDump.EncodeDirectory test encodes every .wat of a directory when
 WEFT_COMPONENT_DUMP_DIR is set). jco's name and component-name custom sections
@@ -81,6 +81,36 @@ def top_forms(src):
             stack[-1][1].append(src[s:e])
 
 
+def wast_strings(text):
+    """The decoded string atoms of `text` (bytes as latin-1 characters are not
+    needed: the tests quote ASCII). Unknown escapes stay as written, so they
+    stay malformed."""
+    out = []
+    for kind, s, e in tokens(text):
+        if kind != "atom" or text[s] != '"':
+            continue
+        body, i, value = text[s + 1:e - 1], 0, ""
+        while i < len(body):
+            c = body[i]
+            if c == "\\" and i + 1 < len(body):
+                n = body[i + 1]
+                if n in "nrt":
+                    value += {"n": "\n", "r": "\r", "t": "\t"}[n]
+                    i += 2
+                    continue
+                if n in "\\'\"":
+                    value += n
+                    i += 2
+                    continue
+                value += body[i:i + 2]
+                i += 2
+                continue
+            value += c
+            i += 1
+        out.append(value)
+    return out
+
+
 def component_forms(path):
     src = open(path, encoding="utf-8").read()
     out = []
@@ -94,9 +124,12 @@ def component_forms(path):
             rest = rest[1:]
         if rest and rest[0].startswith("$"):
             rest = rest[1:]
-        if rest and rest[0] in ("binary", "quote"):
+        if rest and rest[0] == "binary":
             continue
         text = src[start:end]
+        if rest and rest[0] == "quote":
+            # The quoted text is the component's definitions.
+            text = "(component " + "".join(wast_strings(text)) + ")"
         line = src.count("\n", 0, start) + 1
         out.append((line, assertion, text))
     return out
