@@ -38,9 +38,13 @@ ByteRange range(size_t begin, size_t end) {
   return ByteRange{static_cast<uint32_t>(begin), static_cast<uint32_t>(end)};
 }
 
-// Never reserve more elements than there are bytes left: each takes one.
+// Never reserve more elements than there are bytes left (each takes at
+// least one), nor more than a few thousand up front: a bogus count must not
+// cost count * sizeof(T) before the decoder finds the bytes missing (a Type
+// is ~230 bytes). Beyond that the vector grows as elements really decode.
+constexpr size_t kMaxReserve = 4096;
 size_t reserve_hint(uint32_t count, const Reader& r) {
-  return std::min<size_t>(count, r.remaining());
+  return std::min<size_t>({count, r.remaining(), kMaxReserve});
 }
 
 // `vec(T)`: a count, then that many elements read by `element`, which
