@@ -114,7 +114,9 @@ enum class PrimValType : uint8_t {
 
 const char* to_string(PrimValType type);
 
-// `valtype`: a primitive or a type index.
+// `valtype`: a primitive or a type index. In the binary both are one s33:
+// the primitives' opcodes are the negative one-byte values, an index is
+// non-negative (so index 64 takes two bytes, 0xC0 0x00).
 struct ValType {
   bool is_index = false;
   PrimValType prim = PrimValType::Bool;  // if !is_index
@@ -195,9 +197,9 @@ enum class ExternTypeKind : uint8_t {
 struct ExternType {
   ExternTypeKind kind = ExternTypeKind::Func;
   uint32_t index = 0;
-  bool type_bound_eq = false;         // Type: (eq index) vs (sub resource)
-  bool value_bound_eq = false;        // Value: (eq index) vs a valtype
-  ValType value_type;                 // Value, if !value_bound_eq
+  bool type_bound_eq = false;   // Type: (eq index) vs (sub resource)
+  bool value_bound_eq = false;  // Value: (eq index) vs a valtype
+  ValType value_type;           // Value, if !value_bound_eq
 };
 
 struct ImportDecl {
@@ -225,11 +227,11 @@ struct CoreModuleDecl {
   enum class Kind : uint8_t { Import = 0x00, Type = 0x01, Alias = 0x02, Export = 0x03 };
   Kind kind = Kind::Import;
   uint32_t offset = 0;
-  std::string module;             // Import
-  std::string name;               // Import, Export
-  CoreExternType extern_type;     // Import, Export
+  std::string module;              // Import
+  std::string name;                // Import, Export
+  CoreExternType extern_type;      // Import, Export
   std::unique_ptr<CoreType> type;  // Type
-  uint32_t outer_count = 0;       // Alias: (alias outer ct idx (type))
+  uint32_t outer_count = 0;        // Alias: (alias outer ct idx (type))
   uint32_t outer_index = 0;
 };
 
@@ -255,8 +257,8 @@ struct Alias {
   uint32_t offset = 0;
   Sort sort;
   Target target = Target::Export;
-  uint32_t instance = 0;  // Export, CoreExport
-  std::string name;       // Export, CoreExport
+  uint32_t instance = 0;     // Export, CoreExport
+  std::string name;          // Export, CoreExport
   uint32_t outer_count = 0;  // Outer
   uint32_t outer_index = 0;  // Outer
 };
