@@ -93,6 +93,28 @@ TEST(ComponentCorpus, ValidSeedsDecode) {
   EXPECT_GT(decoded, 100u);
 }
 
+// wasm-tools writes a component-name section for components with $ids;
+// each must decode (binary.wast has deliberately broken ones, skipped here).
+void expect_names(const Component& c, const std::string& name, size_t& named) {
+  for (const CustomSection& s : c.customs) {
+    if (s.name != "component-name") continue;
+    EXPECT_TRUE(c.names.has_value()) << name;
+    if (c.names && !c.names->sorts.empty()) ++named;
+  }
+  for (const auto& child : c.components) expect_names(*child, name, named);
+}
+
+TEST(ComponentCorpus, NameSectionsDecode) {
+  size_t named = 0;
+  for (const CorpusFile& f : corpus()) {
+    if (is_malformed_seed(f.name) || f.name.rfind("binary_", 0) == 0) continue;
+    auto result = decode_component(f.bytes);
+    ASSERT_TRUE(result.ok()) << f.name;
+    expect_names(result->root, f.name, named);
+  }
+  EXPECT_GT(named, 50u);
+}
+
 TEST(ComponentCorpus, MalformedSeedsFail) {
   size_t rejected = 0;
   for (const CorpusFile& f : corpus()) {
