@@ -79,11 +79,11 @@ struct ValType {
   // List, FixedList and Option: the element; Result: the ok type (nullable);
   // Stream/Future: the payload (nullable).
   ValTypePtr element;
-  ValTypePtr error;                 // Result: the error type (nullable)
-  uint32_t length = 0;              // FixedList
-  std::vector<Field> fields;        // Record, Tuple
-  std::vector<Case> cases;          // Variant
-  std::vector<std::string> labels;  // Enum, Flags
+  ValTypePtr error;                              // Result: the error type (nullable)
+  uint32_t length = 0;                           // FixedList
+  std::vector<Field> fields;                     // Record, Tuple
+  std::vector<Case> cases;                       // Variant
+  std::vector<std::string> labels;               // Enum, Flags
   std::shared_ptr<const ResourceType> resource;  // Own, Borrow
 
   static ValTypePtr prim(ValKind kind);  // shared instances of the primitive types

@@ -8,33 +8,60 @@ namespace weft::component {
 
 const char* to_string(ValKind kind) {
   switch (kind) {
-    case ValKind::Bool: return "bool";
-    case ValKind::S8: return "s8";
-    case ValKind::U8: return "u8";
-    case ValKind::S16: return "s16";
-    case ValKind::U16: return "u16";
-    case ValKind::S32: return "s32";
-    case ValKind::U32: return "u32";
-    case ValKind::S64: return "s64";
-    case ValKind::U64: return "u64";
-    case ValKind::F32: return "f32";
-    case ValKind::F64: return "f64";
-    case ValKind::Char: return "char";
-    case ValKind::String: return "string";
-    case ValKind::ErrorContext: return "error-context";
-    case ValKind::List: return "list";
-    case ValKind::FixedList: return "fixed-list";
-    case ValKind::Record: return "record";
-    case ValKind::Tuple: return "tuple";
-    case ValKind::Variant: return "variant";
-    case ValKind::Enum: return "enum";
-    case ValKind::Option: return "option";
-    case ValKind::Result: return "result";
-    case ValKind::Flags: return "flags";
-    case ValKind::Own: return "own";
-    case ValKind::Borrow: return "borrow";
-    case ValKind::Stream: return "stream";
-    case ValKind::Future: return "future";
+    case ValKind::Bool:
+      return "bool";
+    case ValKind::S8:
+      return "s8";
+    case ValKind::U8:
+      return "u8";
+    case ValKind::S16:
+      return "s16";
+    case ValKind::U16:
+      return "u16";
+    case ValKind::S32:
+      return "s32";
+    case ValKind::U32:
+      return "u32";
+    case ValKind::S64:
+      return "s64";
+    case ValKind::U64:
+      return "u64";
+    case ValKind::F32:
+      return "f32";
+    case ValKind::F64:
+      return "f64";
+    case ValKind::Char:
+      return "char";
+    case ValKind::String:
+      return "string";
+    case ValKind::ErrorContext:
+      return "error-context";
+    case ValKind::List:
+      return "list";
+    case ValKind::FixedList:
+      return "fixed-list";
+    case ValKind::Record:
+      return "record";
+    case ValKind::Tuple:
+      return "tuple";
+    case ValKind::Variant:
+      return "variant";
+    case ValKind::Enum:
+      return "enum";
+    case ValKind::Option:
+      return "option";
+    case ValKind::Result:
+      return "result";
+    case ValKind::Flags:
+      return "flags";
+    case ValKind::Own:
+      return "own";
+    case ValKind::Borrow:
+      return "borrow";
+    case ValKind::Stream:
+      return "stream";
+    case ValKind::Future:
+      return "future";
   }
   return "?";
 }
@@ -72,8 +99,10 @@ bool operator==(const ValType& a, const ValType& b) {
     case ValKind::List:
     case ValKind::Option:
     case ValKind::Stream:
-    case ValKind::Future: return same_ptr_type(a.element, b.element);
-    case ValKind::FixedList: return a.length == b.length && same_ptr_type(a.element, b.element);
+    case ValKind::Future:
+      return same_ptr_type(a.element, b.element);
+    case ValKind::FixedList:
+      return a.length == b.length && same_ptr_type(a.element, b.element);
     case ValKind::Result:
       return same_ptr_type(a.element, b.element) && same_ptr_type(a.error, b.error);
     case ValKind::Record:
@@ -92,21 +121,29 @@ bool operator==(const ValType& a, const ValType& b) {
       }
       return true;
     case ValKind::Enum:
-    case ValKind::Flags: return a.labels == b.labels;
+    case ValKind::Flags:
+      return a.labels == b.labels;
     case ValKind::Own:
-    case ValKind::Borrow: return a.resource == b.resource;
-    default: return true;
+    case ValKind::Borrow:
+      return a.resource == b.resource;
+    default:
+      return true;
   }
 }
 
 std::string to_string(const ValType& t) {
   auto sub = [](const ValTypePtr& p) { return p ? to_string(*p) : std::string("_"); };
   switch (t.kind) {
-    case ValKind::List: return "list<" + sub(t.element) + ">";
-    case ValKind::FixedList: return "list<" + sub(t.element) + ", " + std::to_string(t.length) + ">";
-    case ValKind::Option: return "option<" + sub(t.element) + ">";
-    case ValKind::Stream: return t.element ? "stream<" + sub(t.element) + ">" : "stream";
-    case ValKind::Future: return t.element ? "future<" + sub(t.element) + ">" : "future";
+    case ValKind::List:
+      return "list<" + sub(t.element) + ">";
+    case ValKind::FixedList:
+      return "list<" + sub(t.element) + ", " + std::to_string(t.length) + ">";
+    case ValKind::Option:
+      return "option<" + sub(t.element) + ">";
+    case ValKind::Stream:
+      return t.element ? "stream<" + sub(t.element) + ">" : "stream";
+    case ValKind::Future:
+      return t.element ? "future<" + sub(t.element) + ">" : "future";
     case ValKind::Result:
       if (!t.element && !t.error) return "result";
       return "result<" + sub(t.element) + ", " + sub(t.error) + ">";
@@ -140,7 +177,8 @@ std::string to_string(const ValType& t) {
       std::string name = t.resource && !t.resource->name.empty() ? t.resource->name : "resource";
       return std::string(t.kind == ValKind::Own ? "own<" : "borrow<") + name + ">";
     }
-    default: return to_string(t.kind);
+    default:
+      return to_string(t.kind);
   }
 }
 
@@ -160,11 +198,17 @@ Val scalar(ValKind kind, uint64_t bits) {
 }
 }  // namespace
 
-Val Val::s8(int8_t x) { return scalar(ValKind::S8, static_cast<uint64_t>(static_cast<int64_t>(x))); }
+Val Val::s8(int8_t x) {
+  return scalar(ValKind::S8, static_cast<uint64_t>(static_cast<int64_t>(x)));
+}
 Val Val::u8(uint8_t x) { return scalar(ValKind::U8, x); }
-Val Val::s16(int16_t x) { return scalar(ValKind::S16, static_cast<uint64_t>(static_cast<int64_t>(x))); }
+Val Val::s16(int16_t x) {
+  return scalar(ValKind::S16, static_cast<uint64_t>(static_cast<int64_t>(x)));
+}
 Val Val::u16(uint16_t x) { return scalar(ValKind::U16, x); }
-Val Val::s32(int32_t x) { return scalar(ValKind::S32, static_cast<uint64_t>(static_cast<int64_t>(x))); }
+Val Val::s32(int32_t x) {
+  return scalar(ValKind::S32, static_cast<uint64_t>(static_cast<int64_t>(x)));
+}
 Val Val::u32(uint32_t x) { return scalar(ValKind::U32, x); }
 Val Val::s64(int64_t x) { return scalar(ValKind::S64, static_cast<uint64_t>(x)); }
 Val Val::u64(uint64_t x) { return scalar(ValKind::U64, x); }
@@ -260,11 +304,14 @@ Val Val::flags(std::vector<std::string> set_labels) {
 bool operator==(const Val& a, const Val& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case ValKind::String: return a.str == b.str;
+    case ValKind::String:
+      return a.str == b.str;
     case ValKind::List:
     case ValKind::FixedList:
-    case ValKind::Tuple: return a.items == b.items;
-    case ValKind::Record: return a.labels == b.labels && a.items == b.items;
+    case ValKind::Tuple:
+      return a.items == b.items;
+    case ValKind::Record:
+      return a.labels == b.labels && a.items == b.items;
     case ValKind::Variant:
     case ValKind::Enum:
       // A label-only value (from a script) matches any discriminant.
@@ -273,9 +320,12 @@ bool operator==(const Val& a, const Val& b) {
         return false;
       return a.labels == b.labels && a.items == b.items;
     case ValKind::Option:
-    case ValKind::Result: return a.discriminant == b.discriminant && a.items == b.items;
-    case ValKind::Flags: return a.labels == b.labels;
-    default: return a.bits == b.bits;
+    case ValKind::Result:
+      return a.discriminant == b.discriminant && a.items == b.items;
+    case ValKind::Flags:
+      return a.labels == b.labels;
+    default:
+      return a.bits == b.bits;
   }
 }
 
@@ -329,7 +379,8 @@ std::string items_of(const Val& v) {
 
 std::string to_string(const Val& v) {
   switch (v.kind) {
-    case ValKind::Bool: return v.bits ? "(bool.const true)" : "(bool.const false)";
+    case ValKind::Bool:
+      return v.bits ? "(bool.const true)" : "(bool.const false)";
     case ValKind::S8:
     case ValKind::S16:
     case ValKind::S32:
@@ -353,30 +404,41 @@ std::string to_string(const Val& v) {
       if (std::isnan(d)) return "(f64.const nan)";
       return "(f64.const " + std::to_string(d) + ")";
     }
-    case ValKind::Char: return "(char.const " + quote(utf8_of(static_cast<uint32_t>(v.bits))) + ")";
-    case ValKind::String: return "(str.const " + quote(v.str) + ")";
+    case ValKind::Char:
+      return "(char.const " + quote(utf8_of(static_cast<uint32_t>(v.bits))) + ")";
+    case ValKind::String:
+      return "(str.const " + quote(v.str) + ")";
     case ValKind::List:
-    case ValKind::FixedList: return "(list.const" + items_of(v) + ")";
-    case ValKind::Tuple: return "(tuple.const" + items_of(v) + ")";
+    case ValKind::FixedList:
+      return "(list.const" + items_of(v) + ")";
+    case ValKind::Tuple:
+      return "(tuple.const" + items_of(v) + ")";
     case ValKind::Record: {
       std::string s = "(record.const";
       for (size_t i = 0; i < v.items.size(); ++i)
-        s += " (field " + quote(i < v.labels.size() ? v.labels[i] : "") + " " + to_string(v.items[i]) + ")";
+        s += " (field " + quote(i < v.labels.size() ? v.labels[i] : "") + " " +
+             to_string(v.items[i]) + ")";
       return s + ")";
     }
     case ValKind::Variant:
       return "(variant.const " + quote(v.labels.empty() ? "" : v.labels[0]) + items_of(v) + ")";
-    case ValKind::Enum: return "(enum.const " + quote(v.labels.empty() ? "" : v.labels[0]) + ")";
-    case ValKind::Option: return v.discriminant ? "(option.some" + items_of(v) + ")" : "(option.none)";
-    case ValKind::Result: return std::string(v.discriminant ? "(result.err" : "(result.ok") + items_of(v) + ")";
+    case ValKind::Enum:
+      return "(enum.const " + quote(v.labels.empty() ? "" : v.labels[0]) + ")";
+    case ValKind::Option:
+      return v.discriminant ? "(option.some" + items_of(v) + ")" : "(option.none)";
+    case ValKind::Result:
+      return std::string(v.discriminant ? "(result.err" : "(result.ok") + items_of(v) + ")";
     case ValKind::Flags: {
       std::string s = "(flags.const";
       for (const auto& l : v.labels) s += " " + quote(l);
       return s + ")";
     }
-    case ValKind::Own: return "(own " + std::to_string(v.bits) + ")";
-    case ValKind::Borrow: return "(borrow " + std::to_string(v.bits) + ")";
-    default: return std::string("(") + to_string(v.kind) + " " + std::to_string(v.bits) + ")";
+    case ValKind::Own:
+      return "(own " + std::to_string(v.bits) + ")";
+    case ValKind::Borrow:
+      return "(borrow " + std::to_string(v.bits) + ")";
+    default:
+      return std::string("(") + to_string(v.kind) + " " + std::to_string(v.bits) + ")";
   }
 }
 
