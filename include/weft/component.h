@@ -1,0 +1,143 @@
+// weft — Component Model embedding API.
+//
+// Pipeline: bytes ─► Component::compile (decode, validate, compile the
+// embedded core modules) ─► ComponentLinker::instantiate into a Store ─►
+// ComponentInstance::call with component values (weft/component_value.h).
+//
+// Host definitions are keyed by WIT interface name and function name:
+// ("wasi:cli/environment@0.2.12", "get-environment"), or ("", "name") for
+// a top-level function import. A guest import resolves to a host
+// definition of a semver-compatible version, as in Wasmtime: 0.2.3 and
+// 0.2.12 are compatible (same 0.minor), 1.1 and 1.4 are (same major); the
+// newest compatible definition wins.
+//
+// Resources the host implements are declared with resource(): a guest sees
+// them as imported resource types; a handle's value on the host side (Val
+// kind Own/Borrow, `bits`) is the rep the host chose when it returned the
+// resource, and `drop` runs when the guest drops its last owning handle.
+//
+// Threading: like a core Store, a ComponentInstance belongs to one thread
+// at a time. A Component is immutable and may be shared.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/component_value.h"
+#include "weft/result.h"
+#include "weft/weft.h"
+
+namespace weft::component {
+
+struct ValidatedComponent;
+namespace detail {
+struct InstanceState;
+}
+
+// An import or export of a component, described for tools (`weft inspect`).
+struct ExternDescription {
+  std::string name;
+  std::string kind;  // "func", "instance", "type", "component", "module", "value"
+  std::string type;  // WIT-like: "func(x: u32) -> string", or for an instance its functions
+};
+
+class Component {
+ public:
+  // Decode + validate + compile every embedded core module. The error
+  // names the byte offset and the reason.
+  static Result<std::shared_ptr<const Component>> compile(std::span<const uint8_t> bytes);
+
+  const std::vector<ExternDescription>& imports() const { return imports_; }
+  const std::vector<ExternDescription>& exports() const { return exports_; }
+  const ValidatedComponent& validated() const { return *validated_; }
+
+  explicit Component(std::shared_ptr<const ValidatedComponent> validated);
+
+ private:
+  std::shared_ptr<const ValidatedComponent> validated_;
+  std::vector<ExternDescription> imports_;
+  std::vector<ExternDescription> exports_;
+};
+
+// What a host function sees of its call.
+struct HostCall {
+  Store& store;
+  std::string_view interface_name;  // as the guest imported it, version included
+  std::string_view function_name;
+};
+
+// A host function: arguments as values (typed by the guest's import), the
+// result (if the function has one) as a value. An Error traps the guest
+// (Error::exit ends it with a status, as wasi:cli/exit does).
+using HostFunction = std::function<Result<std::optional<Val>>(HostCall& call, std::vector<Val>& args)>;
+
+class ComponentLinker {
+ public:
+  // `interface_name` "" defines a top-level function import `name`.
+  void func(std::string interface_name, std::string name, HostFunction fn);
+  // A host resource `name` of `interface_name`. `drop` gets the rep when a
+  // guest drops an owning handle (may be empty).
+  std::shared_ptr<const ResourceType> resource(std::string interface_name, std::string name,
+                                               std::function<void(uint32_t rep)> drop);
+
+  // Resolves every import (link errors name the import and what is
+  // missing), instantiates the core instances and runs start functions.
+  Result<class ComponentInstance> instantiate(Store& store,
+                                              const std::shared_ptr<const Component>& component) const;
+
+  struct FuncDef {
+    std::string interface_name;
+    std::string name;
+    std::shared_ptr<HostFunction> fn;
+  };
+  struct ResourceDef {
+    std::string interface_name;
+    std::string name;
+    std::shared_ptr<const ResourceType> type;
+    std::shared_ptr<std::function<void(uint32_t)>> drop;
+  };
+  // The definition a guest import resolves to (semver-compatible), or null.
+  const FuncDef* find_func(std::string_view interface_name, std::string_view name) const;
+  const ResourceDef* find_resource(std::string_view interface_name, std::string_view name) const;
+
+ private:
+  std::vector<FuncDef> funcs_;
+  std::vector<ResourceDef> resources_;
+};
+
+class ComponentInstance {
+ public:
+  ComponentInstance() = default;
+  explicit ComponentInstance(std::shared_ptr<detail::InstanceState> state) : state_(std::move(state)) {}
+
+  // Calls the exported function `name`, or function `name` of the exported
+  // instance `instance_name` (e.g. "wasi:cli/run@0.2.0", "run"). Arguments
+  // are checked against the function's type; a trap is an Error of kind Trap.
+  Result<std::optional<Val>> call(std::string_view name, std::vector<Val> args) const;
+  Result<std::optional<Val>> call(std::string_view instance_name, std::string_view name,
+                                  std::vector<Val> args) const;
+  // The type of an exported function, if there is one by that name.
+  std::optional<FuncType> func_type(std::string_view name) const;
+  std::optional<FuncType> func_type(std::string_view instance_name, std::string_view name) const;
+  // Exported instance names that start with `prefix` (e.g. "wasi:cli/run@").
+  std::vector<std::string> instance_exports(std::string_view prefix = {}) const;
+
+  explicit operator bool() const { return state_ != nullptr; }
+  const std::shared_ptr<detail::InstanceState>& state() const { return state_; }
+
+ private:
+  std::shared_ptr<detail::InstanceState> state_;
+};
+
+// "wasi:cli/environment@0.2.3" and "wasi:cli/environment@0.2.12" are
+// semver-compatible; so are equal names without versions.
+bool interface_versions_compatible(std::string_view a, std::string_view b);
+
+}  // namespace weft::component
