@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "wasm/text/module_parser.h"
@@ -287,7 +288,14 @@ struct Frame {
   uint32_t section_count = 0;
   std::vector<Item> appended;  // exports from inline (export "x") sugar
   std::unordered_map<FuncKey, std::string> module_func_types;
+  // Forward references: the identifiers the scope's definitions bind, known
+  // before any is encoded (as in wasm-tools, a name may be used before its
+  // definition), and this scope's place in the order scopes are entered.
+  std::array<std::unordered_set<std::string>, kNsCount> declared;
+  uint32_t serial = 0;
 };
+
+using Names = std::array<std::unordered_map<std::string, uint32_t>, kNsCount>;
 
 struct Cur {
   const Node* list;
@@ -305,9 +313,24 @@ class ComponentEncoder {
  public:
   explicit ComponentEncoder(std::string_view filename) : filename_(filename) {}
 
-  Result<Bytes> run(const Node& whole, size_t first, std::string id) {
+  // A name used before its definition resolves to the index the definition
+  // gets, which the first run learns: then a second run encodes with it.
+  // Which aliases are inserted depends only on which names each scope binds,
+  // so both runs define the same items in the same order.
+  Result<Bytes> run(const Node& whole, size_t first, const std::string& id) {
     Bytes out;
-    if (!component(whole, first, std::move(id), out)) return std::move(error_);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      stack_.clear();
+      gensym_ = 0;
+      frames_ = 0;
+      guessed_ = false;
+      final_run_ = attempt == 1;
+      out.clear();
+      if (!component(whole, first, id, out)) return std::move(error_);
+      if (!guessed_) break;
+      finals_ = std::move(names_);
+      names_.clear();
+    }
     return out;
   }
 
@@ -407,9 +430,16 @@ class ComponentEncoder {
     for (size_t depth = 0; depth < stack_.size(); ++depth) {
       Frame& f = *stack_[stack_.size() - 1 - depth];
       auto it = f.spaces[ns].names.find(ref.id);
-      if (it == f.spaces[ns].names.end()) continue;
+      uint32_t found = 0;
+      if (it != f.spaces[ns].names.end()) {
+        found = it->second;
+      } else if (f.declared[ns].count(ref.id) != 0) {
+        if (!forward_index(f, ns, ref, &found)) return false;
+      } else {
+        continue;
+      }
       if (depth == 0) {
-        *out = it->second;
+        *out = found;
         return true;
       }
       if (ns != kCoreModule && ns != kCoreType && ns != kType && ns != kComponent) {
@@ -425,7 +455,7 @@ class ComponentEncoder {
       put_sort(alias.tail(), ns);
       alias.lit({0x02});
       alias.u32(static_cast<uint32_t>(depth));
-      alias.u32(it->second);
+      alias.u32(found);
       if (!emit(std::move(alias))) return false;
       *out = top().spaces[ns].count - 1;
       return true;
@@ -609,17 +639,129 @@ class ComponentEncoder {
 
   // ---- scopes -------------------------------------------------------------
 
-  bool push(ScopeKind kind, std::string id, const Node& at) {
-    if (stack_.size() > static_cast<size_t>(kMaxDepth)) return fail(at, "nesting too deep");
+  bool push(ScopeKind kind, std::string id, const Node& list, size_t first) {
+    if (stack_.size() > static_cast<size_t>(kMaxDepth)) return fail(list, "nesting too deep");
     auto f = std::make_unique<Frame>();
     f->kind = kind;
     f->id = std::move(id);
+    f->serial = frames_++;
     stack_.push_back(std::move(f));
+    declare_all(list, first);
     return true;
   }
 
+  void pop() {
+    Frame& f = top();
+    if (names_.size() <= f.serial) names_.resize(f.serial + 1);
+    for (size_t ns = 0; ns < kNsCount; ++ns) names_[f.serial][ns] = f.spaces[ns].names;
+    stack_.pop_back();
+  }
+
+  // The index a name declared later in frame `f` gets: known from the first
+  // run, a guess of 0 in it.
+  bool forward_index(const Frame& f, Ns ns, const Ref& ref, uint32_t* out) {
+    if (f.serial < finals_.size()) {
+      auto it = finals_[f.serial][ns].find(ref.id);
+      if (it != finals_[f.serial][ns].end()) {
+        *out = it->second;
+        return true;
+      }
+    }
+    if (final_run_) {
+      return fail(*ref.at,
+                  "unknown " + std::string(ns_name(ns)) + ": failed to find name `" + ref.id + "`");
+    }
+    guessed_ = true;
+    *out = 0;
+    return true;
+  }
+
+  // ---- forward declarations -------------------------------------------------
+
+  void declare(Ns ns, const Node& n) {
+    if (n.is_atom(AtomKind::Id)) top().declared[ns].insert(std::string(n.text));
+  }
+
+  // The `$id` of a (sort $id ...) list, for the sort's index space.
+  void declare_sort_list(const Node& n) {
+    if (!n.is_list || n.items.empty()) return;
+    size_t pos = 0;
+    std::optional<Ns> ns;
+    if (n.items[0].is_keyword("core") && n.items.size() > 1 &&
+        n.items[1].is_atom(AtomKind::Keyword)) {
+      ns = core_sort(n.items[1].text);
+      pos = 2;
+    } else if (n.items[0].is_atom(AtomKind::Keyword)) {
+      ns = top().kind == ScopeKind::ModuleType && n.items[0].is_keyword("type")
+               ? std::optional<Ns>(kCoreType)
+               : component_sort(n.items[0].text);
+      pos = 1;
+    }
+    if (ns && pos < n.items.size()) declare(*ns, n.items[pos]);
+  }
+
+  // After "name" and attributes: the externtype or item reference.
+  static const Node* after_name(const Node& n, size_t from) {
+    for (size_t i = from; i < n.items.size(); ++i) {
+      const Node& item = n.items[i];
+      if (item.is_atom(AtomKind::String) || item.is_list_of("implements") ||
+          item.is_list_of("versionsuffix") || item.is_list_of("external-id")) {
+        continue;
+      }
+      return &item;
+    }
+    return nullptr;
+  }
+
+  void declare_all(const Node& list, size_t first) {
+    const ScopeKind kind = top().kind;
+    for (size_t i = first; i < list.items.size(); ++i) {
+      const Node& f = list.items[i];
+      if (!f.is_list || f.items.size() < 2) continue;
+      const std::string_view head = f.head();
+      if (kind == ScopeKind::ModuleType) {
+        if (head == "type") declare(kCoreType, f.items[1]);
+        if (head == "alias") declare_sort_list(f.items.back());
+        continue;
+      }
+      if (head == "core" && f.items.size() > 2 && f.items[1].is_atom(AtomKind::Keyword)) {
+        if (auto ns = core_sort(f.items[1].text)) declare(*ns, f.items[2]);
+      } else if (head == "component" || head == "instance" || head == "type" || head == "func") {
+        declare(*component_sort(head), f.items[1]);
+      } else if (head == "alias") {
+        declare_sort_list(f.items.back());
+      } else if (head == "import" || (head == "export" && kind != ScopeKind::Component)) {
+        if (const Node* sig = after_name(f, 1)) declare_sort_list(*sig);
+      } else if (head == "export") {
+        const bool named = f.items[1].is_atom(AtomKind::Id);
+        const Node* target = after_name(f, named ? 2 : 1);
+        if (named && target != nullptr && target->is_list && !target->items.empty()) {
+          const Node& k = target->items[0];
+          std::optional<Ns> ns;
+          if (k.is_keyword("core") && target->items.size() > 1) {
+            ns = core_sort(target->items[1].text);
+          } else if (k.is_atom(AtomKind::Keyword)) {
+            ns = component_sort(k.text);
+          }
+          if (ns) declare(*ns, f.items[1]);
+        }
+      } else if (head == "canon") {
+        const Node& last = f.items.back();
+        if (last.is_list_of("func") && last.items.size() > 1) declare(kFunc, last.items[1]);
+        if (last.is_list_of("core") && last.items.size() > 2) declare(kCoreFunc, last.items[2]);
+      } else if (head == "start") {
+        for (const Node& r : f.items) {
+          if (r.is_list_of("result") && r.items.size() > 1 && r.items[1].is_list_of("value") &&
+              r.items[1].items.size() > 1) {
+            declare(kValue, r.items[1].items[1]);
+          }
+        }
+      }
+    }
+  }
+
   bool component(const Node& list, size_t first, std::string id, Bytes& out) {
-    if (!push(ScopeKind::Component, std::move(id), list)) return false;
+    if (!push(ScopeKind::Component, std::move(id), list, first)) return false;
     top().out = {0x00, 0x61, 0x73, 0x6D, 0x0d, 0x00, 0x01, 0x00};
     Cur c{&list, first};
     while (!c.done()) {
@@ -631,13 +773,13 @@ class ComponentEncoder {
     }
     flush();
     out = std::move(top().out);
-    stack_.pop_back();
+    pop();
     return true;
   }
 
   bool nested(const Nested& n, Bytes& out) {
     if (n.core_module) {
-      auto bytes = encode_module_fields(*n.node, n.first, filename_);
+      auto bytes = encode_module_fields(*n.node, n.first, filename_, Flavor::WasmTools);
       if (!bytes.ok()) {
         if (!failed_) {
           error_ = std::move(bytes).error();
@@ -649,7 +791,7 @@ class ComponentEncoder {
       return true;
     }
     if (n.kind == ScopeKind::Component) return component(*n.node, n.first, n.id, out);
-    if (!push(n.kind, n.id, *n.node)) return false;
+    if (!push(n.kind, n.id, *n.node, n.first)) return false;
     Cur c{n.node, n.first};
     while (!c.done()) {
       const Node& decl = c.next();
@@ -658,7 +800,7 @@ class ComponentEncoder {
     }
     put_u32(out, top().decls);
     put_bytes(out, top().out);
-    stack_.pop_back();
+    pop();
     return true;
   }
 
@@ -1592,12 +1734,13 @@ class ComponentEncoder {
     }
     Frame& f = *stack_[stack_.size() - 1 - *depth];
     auto it = f.spaces[ns].names.find(i.id);
-    if (it == f.spaces[ns].names.end()) {
-      return fail(index,
-                  "unknown " + std::string(ns_name(ns)) + ": failed to find name `" + i.id + "`");
+    if (it != f.spaces[ns].names.end()) {
+      *idx = it->second;
+      return true;
     }
-    *idx = it->second;
-    return true;
+    if (f.declared[ns].count(i.id) != 0) return forward_index(f, ns, i, idx);
+    return fail(index,
+                "unknown " + std::string(ns_name(ns)) + ": failed to find name `" + i.id + "`");
   }
 
   // Canonical options up to the first item that is not one.
@@ -2393,6 +2536,11 @@ class ComponentEncoder {
   std::vector<std::unique_ptr<Frame>> stack_;
   std::vector<std::unique_ptr<Node>> signatures_;
   uint64_t gensym_ = 0;
+  uint32_t frames_ = 0;
+  bool guessed_ = false;       // a forward reference was guessed this run
+  bool final_run_ = false;     // the run that knows every forward index
+  std::vector<Names> names_;   // per scope serial: its names at the end of this run
+  std::vector<Names> finals_;  // the same from the first run
   int emit_depth_ = 0;
   bool failed_ = false;
   Error error_;

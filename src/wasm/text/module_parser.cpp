@@ -117,6 +117,8 @@ enum class Imm : uint8_t {
   Select,
   RefNull,
   RefFunc,
+  Tag,       // throw: a tag index
+  TryTable,  // try_table: a block with catch clauses
 };
 
 struct OpInfo {
@@ -143,6 +145,10 @@ const std::unordered_map<std::string_view, OpInfo>& op_table() {
     add("block", Imm::Block, 0x02);
     add("loop", Imm::Loop, 0x03);
     add("if", Imm::If, 0x04);
+    // Exception handling (WebAssembly 3.0), which the component tests use.
+    add("throw", Imm::Tag, 0x08);
+    add("throw_ref", Imm::None, 0x0A);
+    add("try_table", Imm::TryTable, 0x1F);
     add("else", Imm::Else, 0x05);
     add("end", Imm::End, 0x0B);
     add("br", Imm::Br, 0x0C);
@@ -350,7 +356,7 @@ struct FuncCtx {
 
 class ModuleParser {
  public:
-  explicit ModuleParser(std::string_view filename) : filename_(filename) {}
+  ModuleParser(std::string_view filename, Flavor flavor) : filename_(filename), flavor_(flavor) {}
 
   Result<Bytes> run(const Node& whole, size_t first) {
     whole_ = &whole;
@@ -521,19 +527,18 @@ class ModuleParser {
     return true;
   }
 
-  bool limits(Cursor& c, Bytes& out) {
+  // Memories may end with `shared` (threads), flag bit 1.
+  bool limits(Cursor& c, Bytes& out, bool shared_ok = false) {
     uint32_t min, max;
     if (c.done()) return fail_at(c, "expected limits");
     if (!u32_atom(c.next(), &min)) return false;
-    if (c.peek_atom(AtomKind::Number)) {
-      if (!u32_atom(c.next(), &max)) return false;
-      put_u8(out, 0x01);
-      put_u64(out, min);
-      put_u64(out, max);
-    } else {
-      put_u8(out, 0x00);
-      put_u64(out, min);
-    }
+    const bool has_max = c.peek_atom(AtomKind::Number);
+    if (has_max && !u32_atom(c.next(), &max)) return false;
+    const bool shared = shared_ok && c.peek_keyword("shared");
+    if (shared) c.next();
+    put_u8(out, static_cast<uint8_t>((has_max ? 0x01 : 0x00) | (shared ? 0x02 : 0x00)));
+    put_u64(out, min);
+    if (has_max) put_u64(out, max);
     return true;
   }
 
@@ -613,6 +618,7 @@ class ModuleParser {
                        : kind == "table"  ? &tables_
                        : kind == "memory" ? &memories_
                        : kind == "global" ? &globals_
+                       : kind == "tag"    ? &tags_
                                           : nullptr;
         if (space == nullptr) return fail(desc, "unknown import kind");
         if (!register_name(d, *space, kind)) return false;
@@ -622,6 +628,7 @@ class ModuleParser {
                      : head == "table"  ? &tables_
                      : head == "memory" ? &memories_
                      : head == "global" ? &globals_
+                     : head == "tag"    ? &tags_
                      : head == "elem"   ? &elems_
                      : head == "data"   ? &datas_
                                         : nullptr;
@@ -666,6 +673,8 @@ class ModuleParser {
         ok = memory_field(field);
       } else if (head == "global") {
         ok = global_field(field);
+      } else if (head == "tag") {
+        ok = tag_field(field);
       } else if (head == "export") {
         ok = export_field(field);
       } else if (head == "start") {
@@ -742,7 +751,14 @@ class ModuleParser {
     } else if (kind == "memory") {
       ++memory_counter_;
       put_u8(import_sec_, 0x02);
-      return limits(d, import_sec_) && expect_done(d);
+      return limits(d, import_sec_, true) && expect_done(d);
+    } else if (kind == "tag") {
+      ++tag_counter_;
+      uint32_t type_index;
+      if (!tag_type(d, desc, &type_index)) return false;
+      put_u8(import_sec_, 0x04);
+      put_u8(import_sec_, 0x00);
+      put_u64(import_sec_, type_index);
     } else {
       ++global_counter_;
       put_u8(import_sec_, 0x03);
@@ -892,7 +908,7 @@ class ModuleParser {
     if (!inline_import(c, &is_import)) return false;
     if (is_import) {
       put_u8(import_sec_, 0x02);
-      return limits(c, import_sec_) && expect_done(c);
+      return limits(c, import_sec_, true) && expect_done(c);
     }
     if (c.peek_list_of("data")) {
       const Node& data = c.next();
@@ -913,8 +929,32 @@ class ModuleParser {
       write_data(memory_index, &offset, bytes);
       return true;
     }
-    if (!limits(c, memory_sec_) || !expect_done(c)) return false;
+    if (!limits(c, memory_sec_, true) || !expect_done(c)) return false;
     ++memory_count_;
+    return true;
+  }
+
+  // A tag's type use: exception tags (attribute 0) of a function type.
+  bool tag_type(Cursor& c, const Node& at, uint32_t* type_index) {
+    TypeUse tu;
+    Sig sig;
+    return typeuse(c, tu, false) && expect_done(c) && resolve_typeuse(at, tu, type_index, &sig);
+  }
+
+  bool tag_field(const Node& field) {
+    Cursor c{&field, 1};
+    if (c.peek_atom(AtomKind::Id)) c.next();
+    const uint32_t tag_index = tag_counter_++;
+    if (!inline_exports(c, 0x04, tag_index)) return false;
+    bool is_import;
+    if (!inline_import(c, &is_import)) return false;
+    uint32_t type_index;
+    if (!tag_type(c, field, &type_index)) return false;
+    Bytes& out = is_import ? import_sec_ : tag_sec_;
+    put_u8(out, is_import ? 0x04 : 0x00);
+    if (is_import) put_u8(out, 0x00);
+    put_u64(out, type_index);
+    if (!is_import) ++tag_count_;
     return true;
   }
 
@@ -953,6 +993,8 @@ class ModuleParser {
       kind_byte = 0x02, space = &memories_;
     } else if (kind == "global") {
       kind_byte = 0x03, space = &globals_;
+    } else if (kind == "tag") {
+      kind_byte = 0x04, space = &tags_;
     } else {
       return fail(desc, "unknown export kind");
     }
@@ -1026,6 +1068,36 @@ class ModuleParser {
     return true;
   }
 
+  // wasm-tools chooses the segment flags from the syntax: an explicit table
+  // gives the form with a table index, and function-index syntax the form
+  // with indices.
+  void write_elem_as_written(ElemMode mode, bool table_written, uint32_t table_index,
+                             const Bytes* offset, ValType type, bool func_indices,
+                             const std::vector<Bytes>& items) {
+    uint8_t flags = mode == ElemMode::Passive       ? 1
+                    : mode == ElemMode::Declarative ? 3
+                    : table_written                 ? 2
+                                                    : 0;
+    if (!func_indices) {
+      flags |= 4;
+      if (mode == ElemMode::Active && !table_written && type != ValType::FuncRef) flags = 6;
+    }
+    put_u8(elem_sec_, flags);
+    if (flags == 2 || flags == 6) put_u64(elem_sec_, table_index);
+    if (mode == ElemMode::Active) put_bytes(elem_sec_, *offset);
+    if (flags & 3) put_u8(elem_sec_, func_indices ? 0x00 : static_cast<uint8_t>(type));
+    put_u64(elem_sec_, items.size());
+    for (const Bytes& item : items) {
+      uint32_t f;
+      if (func_indices && single_ref_func(item, &f)) {
+        put_u64(elem_sec_, f);
+      } else {
+        put_bytes(elem_sec_, item);
+      }
+    }
+    ++elem_count_;
+  }
+
   // Chooses the segment flags as wabt does: the shortest form that holds it.
   void write_elem(ElemMode mode, uint32_t table_index, const Bytes* offset, ValType type,
                   const std::vector<Bytes>& items) {
@@ -1077,10 +1149,12 @@ class ModuleParser {
     ElemMode mode = ElemMode::Passive;
     uint32_t table_index = 0;
     Bytes offset;
+    bool table_written = false;
     if (c.peek_keyword("declare")) {
       c.next();
       mode = ElemMode::Declarative;
     } else if (c.peek_list_of("table")) {
+      table_written = true;
       const Node& t = c.next();
       Cursor tc{&t, 1};
       if (!index_at(tc, tables_, "table", &table_index) || !expect_done(tc)) return false;
@@ -1088,6 +1162,7 @@ class ModuleParser {
       if (!offset_expr(c, offset)) return false;
     } else if (c.peek_atom(AtomKind::Number)) {
       // The MVP form (elem tableidx (offset ...) ...).
+      table_written = true;
       if (!index(c.next(), tables_, "table", &table_index)) return false;
       mode = ElemMode::Active;
       if (!offset_expr(c, offset)) return false;
@@ -1110,7 +1185,11 @@ class ModuleParser {
     }
     std::vector<Bytes> items;
     if (!elem_items(c, func_indices, &items)) return false;
-    write_elem(mode, table_index, &offset, type, items);
+    if (flavor_ == Flavor::WasmTools) {
+      write_elem_as_written(mode, table_written, table_index, &offset, type, func_indices, items);
+    } else {
+      write_elem(mode, table_index, &offset, type, items);
+    }
     return true;
   }
 
@@ -1268,12 +1347,55 @@ class ModuleParser {
         put_u8(out, 0x0B);
         return true;
       }
+      case Imm::TryTable: {
+        if (!enter(kw, f) || !try_table_head(c, f, out) || !instr_seq(c, f, out)) return false;
+        if (!c.peek_keyword("end")) return fail_at(c, "expected 'end'");
+        c.next();
+        if (!closing_label(c, f)) return false;
+        f.labels.pop_back();
+        --f.depth;
+        put_u8(out, 0x0B);
+        return true;
+      }
       case Imm::Else:
       case Imm::End:
         return fail(kw, "unexpected " + std::string(kw.text));
       default:
         return immediates(c, kw, *info, f, out);
     }
+  }
+
+  // `$label? blocktype catch*` of a try_table: the catch clauses' labels
+  // are outside the try_table, so its own label is pushed after them.
+  bool try_table_head(Cursor& c, FuncCtx& f, Bytes& out) {
+    std::string_view label;
+    if (c.peek_atom(AtomKind::Id)) label = c.next().text;
+    put_u8(out, 0x1F);
+    if (!block_type(c, out)) return false;
+    Bytes catches;
+    uint32_t count = 0;
+    while (c.peek_list_of("catch") || c.peek_list_of("catch_ref") || c.peek_list_of("catch_all") ||
+           c.peek_list_of("catch_all_ref")) {
+      const Node& clause = c.next();
+      const std::string_view head = clause.head();
+      const bool all = head == "catch_all" || head == "catch_all_ref";
+      const bool ref = head == "catch_ref" || head == "catch_all_ref";
+      put_u8(catches, static_cast<uint8_t>((all ? 2 : 0) + (ref ? 1 : 0)));
+      Cursor cc{&clause, 1};
+      uint32_t idx;
+      if (!all) {
+        if (!index_at(cc, tags_, "tag", &idx)) return false;
+        put_u64(catches, idx);
+      }
+      if (cc.done()) return fail_at(cc, "expected a label");
+      if (!label_index(cc.next(), f, &idx) || !expect_done(cc)) return false;
+      put_u64(catches, idx);
+      ++count;
+    }
+    put_u64(out, count);
+    put_bytes(out, catches);
+    f.labels.push_back(label);
+    return true;
   }
 
   bool folded_instr(const Node& list, FuncCtx& f, Bytes& out) {
@@ -1321,6 +1443,14 @@ class ModuleParser {
           }
         }
         if (!expect_done(c)) return false;
+        f.labels.pop_back();
+        put_u8(out, 0x0B);
+        break;
+      }
+      case Imm::TryTable: {
+        if (!try_table_head(c, f, out) || !instr_seq(c, f, out) || !expect_seq_end(c)) {
+          return false;
+        }
         f.labels.pop_back();
         put_u8(out, 0x0B);
         break;
@@ -1384,6 +1514,12 @@ class ModuleParser {
   }
 
   bool memarg(Cursor& c, const OpInfo& info, Bytes& out) {
+    // Multi-memory: an optional memory index first; a nonzero one sets bit 6
+    // of the alignment field and follows it.
+    uint32_t memory = 0;
+    if (c.peek_index()) {
+      if (!index(c.next(), memories_, "memory", &memory)) return false;
+    }
     uint64_t offset = 0;
     uint64_t align = uint64_t{1} << info.align;
     if (c.peek_atom(AtomKind::Keyword) && c.peek().text.substr(0, 7) == "offset=") {
@@ -1402,7 +1538,12 @@ class ModuleParser {
     }
     uint32_t log2 = 0;
     while ((uint64_t{1} << log2) < align) ++log2;
-    put_u64(out, log2);
+    if (memory != 0) {
+      put_u64(out, log2 | 0x40);
+      put_u64(out, memory);
+    } else {
+      put_u64(out, log2);
+    }
     put_u64(out, offset);
     return true;
   }
@@ -1450,6 +1591,10 @@ class ModuleParser {
         for (uint32_t l : list) put_u64(out, l);
         return true;
       }
+      case Imm::Tag:
+        if (!index_at(c, tags_, "tag", &idx)) return false;
+        put_u64(out, idx);
+        return true;
       case Imm::Call:
       case Imm::RefFunc:
         if (!index_at(c, funcs_, "function", &idx)) return false;
@@ -1607,6 +1752,7 @@ class ModuleParser {
     put_section(out, 3, func_count_, func_sec_);
     put_section(out, 4, table_count_, table_sec_);
     put_section(out, 5, memory_count_, memory_sec_);
+    put_section(out, 13, tag_count_, tag_sec_);
     put_section(out, 6, global_count_, global_sec_);
     put_section(out, 7, export_count_, export_sec_);
     if (start_) {
@@ -1630,22 +1776,24 @@ class ModuleParser {
   }
 
   std::string_view filename_;
+  Flavor flavor_;
   const Node* whole_ = nullptr;
   size_t first_ = 0;
   bool failed_ = false;
   Error error_;
 
   std::vector<Sig> types_;
-  Space types_space_, funcs_, tables_, memories_, globals_, elems_, datas_;
+  Space types_space_, funcs_, tables_, memories_, globals_, tags_, elems_, datas_;
   bool seen_definition_ = false;
 
   // Pass-2 counters of each index space (imports come first, so textual
   // order is index order).
-  uint32_t func_counter_ = 0, table_counter_ = 0, memory_counter_ = 0, global_counter_ = 0;
+  uint32_t func_counter_ = 0, table_counter_ = 0, memory_counter_ = 0, global_counter_ = 0,
+           tag_counter_ = 0;
 
-  Bytes import_sec_, func_sec_, table_sec_, memory_sec_, global_sec_, export_sec_, elem_sec_,
-      code_sec_, data_sec_;
-  uint32_t import_count_ = 0, func_count_ = 0, table_count_ = 0, memory_count_ = 0,
+  Bytes import_sec_, func_sec_, table_sec_, memory_sec_, tag_sec_, global_sec_, export_sec_,
+      elem_sec_, code_sec_, data_sec_;
+  uint32_t import_count_ = 0, func_count_ = 0, table_count_ = 0, memory_count_ = 0, tag_count_ = 0,
            global_count_ = 0, export_count_ = 0, elem_count_ = 0, data_count_ = 0;
   std::optional<uint32_t> start_;
   bool uses_data_count_ = false;
@@ -1654,8 +1802,8 @@ class ModuleParser {
 }  // namespace
 
 Result<std::vector<uint8_t>> encode_module_fields(const Node& whole, size_t first,
-                                                  std::string_view filename) {
-  ModuleParser parser(filename);
+                                                  std::string_view filename, Flavor flavor) {
+  ModuleParser parser(filename, flavor);
   return parser.run(whole, first);
 }
 

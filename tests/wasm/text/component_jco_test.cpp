@@ -46,7 +46,7 @@ TEST(ComponentJcoDump, EncodeDirectory) {
 
 // Every text component of the reference tests encodes exactly as jco parse
 // (wasm-tools) does. Skipped when node, jco or the tests are missing.
-TEST(ComponentJco, DISABLED_ReferenceTestsMatchWasmTools) {
+TEST(ComponentJco, ReferenceTestsMatchWasmTools) {
   if (std::getenv("WEFT_COMPONENT_DUMP_DIR") != nullptr) GTEST_SKIP() << "dumping";
   const fs::path root = WEFT_SOURCE_DIR;
   const fs::path script = root / "tests/wasm/text/component_jco_compare.py";

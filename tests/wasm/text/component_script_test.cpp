@@ -219,7 +219,7 @@ TEST(ComponentScript, MalformedTextComponentBecomesQuote) {
 }
 
 // Every reference script parses (the async ones too).
-TEST(ComponentScript, DISABLED_ReferenceScriptsParse) {
+TEST(ComponentScript, ReferenceScriptsParse) {
   const fs::path tests = fs::path(WEFT_SOURCE_DIR) / "../shared/component-model-tests";
   if (!fs::exists(tests)) GTEST_SKIP() << "no reference tests at " << tests;
   size_t files = 0;
