@@ -352,13 +352,13 @@ std::string layout_text(const ValType& t) {
   return out;
 }
 
-std::string run_oracle(int seed, int count) {
+std::string run_oracle(int seed, int count, const char* mode = "values") {
   std::filesystem::path spec =
       std::filesystem::path(WEFT_SOURCE_DIR) / ".." / "shared" / "component-model-spec";
   if (!std::filesystem::exists(spec / "definitions.py")) return {};
   std::string cmd = "python3 " + std::string(WEFT_SOURCE_DIR) +
                     "/tests/component/abi/definitions_oracle.py " + spec.string() + " " +
-                    std::to_string(seed) + " " + std::to_string(count);
+                    std::to_string(seed) + " " + std::to_string(count) + " " + mode;
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
   if (!pipe) return {};
   std::string out;
@@ -436,6 +436,133 @@ TEST(AgainstDefinitionsPy, RandomTypesAndValues) { check_against_oracle(1, 3000)
 TEST(AgainstDefinitionsPy, MoreSeeds) {
   for (int seed = 2; seed < 6; ++seed) check_against_oracle(seed, 500);
 }
+
+}  // namespace
+}  // namespace weft::component::abi
+
+namespace weft::component::abi {
+namespace {
+
+// ---- fused calls -----------------------------------------------------------------
+
+std::string run_call(const std::vector<std::pair<ValTypePtr, Val>>& params,
+                     const std::optional<std::pair<ValTypePtr, Val>>& result, StringEncoding src,
+                     StringEncoding dst) {
+  std::vector<std::string> log;
+  Heap hd, hc;
+  auto logged = [&log](Heap& h, const char* name) {
+    return [&log, &h, name](uint32_t a, uint32_t b, uint32_t c, uint32_t d) -> Result<uint32_t> {
+      auto r = h.realloc(a, b, c, d);
+      if (r.ok())
+        log.push_back(std::string(name) + ":" + std::to_string(a) + "," + std::to_string(b) + "," +
+                      std::to_string(c) + "," + std::to_string(d) + ">" + std::to_string(*r));
+      return r;
+    };
+  };
+  CanonicalOptions opts_d = hd.options(src);
+  opts_d.realloc = logged(hd, "D");
+  CanonicalOptions opts_c = hc.options(dst);
+  opts_c.realloc = logged(hc, "C");
+  opts_c.post_return = [&log](std::span<const CoreValue> args) -> Result<std::vector<CoreValue>> {
+    log.push_back("C:post_return(" + flat_text({args.begin(), args.end()}) + ")");
+    return std::vector<CoreValue>{};
+  };
+  FuncType ft;
+  std::vector<ValTypePtr> ptypes;
+  std::vector<Val> pvals;
+  for (size_t i = 0; i < params.size(); ++i) {
+    ft.params.push_back(Field{"p" + std::to_string(i), params[i].first});
+    ptypes.push_back(params[i].first);
+    pvals.push_back(params[i].second);
+  }
+  std::vector<ValTypePtr> rtypes;
+  std::vector<Val> rvals;
+  if (result) {
+    ft.result = result->first;
+    rtypes.push_back(result->first);
+    rvals.push_back(result->second);
+  }
+  CoreFuncType lower_ft = flatten_functype(ft, FlattenContext::Lower);
+
+  ComponentInstance host_d;
+  LiftLowerContext cx(opts_d, host_d);
+  auto prepared = lower_flat_values(cx, kMaxFlatParams, pvals, ptypes);
+  if (!prepared) return "trap preparing";
+  std::vector<CoreValue> flat_args = *prepared;
+  if (lower_ft.params.size() > flat_args.size()) {
+    ValType tup;
+    tup.kind = ValKind::Tuple;
+    tup.fields.push_back(Field{"", result->first});
+    auto retptr = opts_d.realloc(0, 0, alignment(tup), static_cast<uint32_t>(elem_size(tup)));
+    if (!retptr) return "trap preparing";
+    flat_args.push_back(CoreValue{CoreType::I32, *retptr});
+  }
+  std::string callee_args;
+  CoreFn callee = [&](std::span<const CoreValue> args) -> Result<std::vector<CoreValue>> {
+    callee_args = flat_text({args.begin(), args.end()});
+    ComponentInstance scratch;
+    LiftLowerContext ccx(opts_c, scratch);
+    return lower_flat_values(ccx, kMaxFlatResults, rvals, rtypes);
+  };
+  ComponentInstance inst_c, inst_d;
+  auto exported = lift(callee, ft, opts_c, inst_c);
+  if (!exported) return "lift failed: " + exported.error().to_string();
+  auto imported = lower(*exported, ft, opts_d, inst_d);
+  if (!imported) return "lower failed: " + imported.error().to_string();
+  auto res = (*imported)(flat_args);
+  std::string joined;
+  for (const std::string& l : log) joined += (joined.empty() ? "" : " ") + l;
+  if (!res) return "trap args=" + flat_text(flat_args) + " log=" + joined;
+  return "args=" + flat_text(flat_args) + " callee=" + callee_args + " res=" + flat_text(*res) +
+         " log=" + joined + " dmem=" + hex(hd.memory.data(), hd.last_alloc) +
+         " cmem=" + hex(hc.memory.data(), hc.last_alloc);
+}
+
+void check_calls_against_oracle(int seed, int count) {
+  std::string text = run_oracle(seed, count, "calls");
+  if (text.empty()) GTEST_SKIP() << "python3 or definitions.py not available";
+  std::istringstream in(text);
+  std::string line, block;
+  int cases = 0, failures = 0;
+  std::vector<std::pair<ValTypePtr, Val>> params;
+  std::optional<std::pair<ValTypePtr, Val>> result;
+  ValTypePtr pending;
+  StringEncoding src{}, dst{};
+  while (std::getline(in, line)) {
+    std::string tag = line.substr(0, line.find(' '));
+    std::string rest = line.size() > tag.size() ? line.substr(tag.size() + 1) : "";
+    if (tag == "call") {
+      ++cases;
+      params.clear();
+      result.reset();
+      block.clear();
+    } else if (tag == "P" || tag == "RT") {
+      pending = parse_type(SexprParser(rest).parse());
+    } else if (tag == "Q") {
+      params.emplace_back(pending, parse_value(SexprParser(rest).parse(), *pending));
+    } else if (tag == "RV") {
+      result.emplace(pending, parse_value(SexprParser(rest).parse(), *pending));
+    } else if (tag == "E") {
+      std::istringstream e(rest);
+      std::string s, d;
+      e >> s >> d;
+      src = encoding(s);
+      dst = encoding(d);
+    } else if (tag == "X") {
+      std::string got = run_call(params, result, src, dst);
+      if (got != rest && ++failures <= 5)
+        ADD_FAILURE() << "call " << cases << "\n"
+                      << block << "  spec: " << rest << "\n  weft: " << got;
+    } else if (tag.starts_with("ORACLE")) {
+      ADD_FAILURE() << line;
+    }
+    if (tag != "X") block += "  " + line + "\n";
+  }
+  EXPECT_EQ(failures, 0) << "of " << cases << " calls";
+  EXPECT_GT(cases, count / 2);
+}
+
+TEST(AgainstDefinitionsPy, FusedCalls) { check_calls_against_oracle(7, 1000); }
 
 }  // namespace
 }  // namespace weft::component::abi
