@@ -57,6 +57,9 @@ uint64_t elem_size(const ValType& t);
 // (a fixed-length list can have millions; callers only need to know that
 // it is more than MAX_FLAT_*).
 std::optional<std::vector<CoreType>> flatten_type(const ValType& t, size_t limit = 1u << 16);
+// How many flat core values `t` has, without building them; any count
+// above `limit` is reported as limit + 1.
+size_t flat_count(const ValType& t, size_t limit);
 // The spec's join, for the flat slots that variant cases share.
 CoreType join(CoreType a, CoreType b);
 
@@ -90,6 +93,12 @@ struct CanonicalOptions {
   ReallocFn realloc;   // empty: no (realloc) option
   CoreFn post_return;  // empty: no (post-return) option
   bool async = false;  // `async` / (callback): rejected by lift and lower
+  // Not in the spec: a cap on the host memory that lifting one call's
+  // values may take. Each lifted Val costs about sizeof(Val) (~100 bytes)
+  // plus its string bytes, so a list<u8> the spec allows (2^28 - 1 bytes
+  // of guest memory) would otherwise cost the host ~27 GB. Past the cap,
+  // lifting traps (TrapKind::MemoryLimit).
+  uint64_t max_lifted_host_bytes = uint64_t{1} << 30;
 };
 
 // A string Val that came out of a guest remembers how it was encoded there
@@ -205,9 +214,14 @@ class LiftLowerContext {
                               uint32_t new_size);
   Result<uint32_t> allocate(uint32_t align, uint32_t size) { return reallocate(0, 0, align, size); }
 
+  // Accounts `bytes` of host memory about to be taken by lifted values;
+  // fails once opts.max_lifted_host_bytes is exceeded.
+  Result<void> charge(uint64_t bytes);
+
  private:
   std::span<uint8_t> mem_;
   bool cached_ = false;
+  uint64_t charged_ = 0;
 };
 
 // A source of flat core values; lifting a variant reads its payload

@@ -97,6 +97,15 @@ Result<uint32_t> LiftLowerContext::reallocate(uint32_t old_ptr, uint32_t old_siz
   return ptr;
 }
 
+Result<void> LiftLowerContext::charge(uint64_t bytes) {
+  charged_ += bytes;
+  if (charged_ > opts.max_lifted_host_bytes)
+    return Error::make_trap(TrapKind::MemoryLimit,
+                            "canonical ABI: lifted values exceed the host memory limit (" +
+                                std::to_string(opts.max_lifted_host_bytes) + " bytes)");
+  return {};
+}
+
 // ---- canon lift / canon lower ------------------------------------------------
 
 namespace {

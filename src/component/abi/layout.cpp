@@ -100,8 +100,8 @@ bool flatten_into(const ValType& t, std::vector<CoreType>& out, size_t limit) {
   }
 }
 
-size_t flat_count(const std::vector<Field>& fs, const ValTypePtr& result, bool params,
-                  std::vector<CoreType>& out, size_t limit) {
+size_t flatten_all(const std::vector<Field>& fs, const ValTypePtr& result, bool params,
+                   std::vector<CoreType>& out, size_t limit) {
   out.clear();
   if (params) {
     for (const Field& f : fs)
@@ -195,6 +195,41 @@ uint64_t elem_size(const ValType& t) {
   }
 }
 
+size_t flat_count(const ValType& t, size_t limit) {
+  const size_t over = limit + 1;
+  switch (t.kind) {
+    case ValKind::String:
+    case ValKind::List:
+      return std::min<size_t>(2, over);
+    case ValKind::FixedList: {
+      size_t e = flat_count(*t.element, limit);
+      if (e == 0) return 0;
+      return t.length > limit / e ? over : std::min(over, e * t.length);
+    }
+    case ValKind::Record:
+    case ValKind::Tuple: {
+      size_t n = 0;
+      for (const Field& f : t.fields) {
+        n += flat_count(*f.type, limit);
+        if (n > limit) return over;
+      }
+      return n;
+    }
+    case ValKind::Variant:
+    case ValKind::Enum:
+    case ValKind::Option:
+    case ValKind::Result: {
+      size_t widest = 0;  // cases share their slots
+      for (size_t i = 0, n = detail::num_cases(t); i < n; ++i)
+        if (const ValType* c = detail::case_type(t, i))
+          widest = std::max(widest, flat_count(*c, limit));
+      return std::min(over, 1 + widest);
+    }
+    default:
+      return std::min<size_t>(1, over);
+  }
+}
+
 std::optional<std::vector<CoreType>> flatten_type(const ValType& t, size_t limit) {
   std::vector<CoreType> out;
   if (!flatten_into(t, out, limit)) return std::nullopt;
@@ -210,9 +245,9 @@ CoreType join(CoreType a, CoreType b) {
 
 CoreFuncType flatten_functype(const FuncType& ft, FlattenContext context) {
   CoreFuncType out;
-  if (flat_count(ft.params, nullptr, true, out.params, kMaxFlatParams) > kMaxFlatParams)
+  if (flatten_all(ft.params, nullptr, true, out.params, kMaxFlatParams) > kMaxFlatParams)
     out.params = {CoreType::I32};
-  if (flat_count({}, ft.result, false, out.results, kMaxFlatResults) > kMaxFlatResults) {
+  if (flatten_all({}, ft.result, false, out.results, kMaxFlatResults) > kMaxFlatResults) {
     if (context == FlattenContext::Lift) {
       out.results = {CoreType::I32};
     } else {

@@ -338,6 +338,8 @@ Result<Val> load_string_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t 
     return trap("string content out-of-bounds: length exceeds MAX_STRING_BYTE_LENGTH");
   if (ptr % align != 0) return oob(kUnaligned);
   if (!fits(cx, ptr, byte_length)) return oob(kStringOob);
+  // UTF-8 from latin1 or utf16 is at most twice or 1.5 times the bytes.
+  WEFT_ABI_TRY(cx.charge(2 * byte_length));
   const uint8_t* p = cx.memory().data() + ptr;
   Val v;
   v.kind = ValKind::String;

@@ -222,6 +222,7 @@ Result<Val> load_impl(LiftLowerContext& cx, uint64_t ptr, const ValType& t);
 Result<Val> load_list_from_valid_range(LiftLowerContext& cx, uint64_t ptr, uint64_t length,
                                        const ValType& elem, ValKind kind) {
   uint64_t size = elem_size(elem);
+  WEFT_ABI_TRY(cx.charge(length * sizeof(Val)));
   Val v;
   v.kind = kind;
   v.items.reserve(length);
@@ -534,6 +535,7 @@ Result<Val> lift_flat_impl(LiftLowerContext& cx, FlatReader& vi, const ValType& 
                                   *t.element);
     }
     case ValKind::FixedList: {
+      WEFT_ABI_TRY(cx.charge(uint64_t{t.length} * sizeof(Val)));
       Val v;
       v.kind = ValKind::FixedList;
       v.items.reserve(t.length);
@@ -727,9 +729,7 @@ ValType tuple_of(std::span<const ValTypePtr> ts) {
 size_t flat_count(std::span<const ValTypePtr> ts, size_t limit) {
   size_t n = 0;
   for (const ValTypePtr& t : ts) {
-    auto f = flatten_type(*t, limit - n + 1);
-    if (!f) return limit + 1;
-    n += f->size();
+    n += abi::flat_count(*t, limit);
     if (n > limit) return n;
   }
   return n;

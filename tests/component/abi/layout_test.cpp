@@ -15,6 +15,10 @@ void expect_layout(const ValTypePtr& t, uint32_t align, uint64_t size, std::vect
   auto f = flatten_type(*t);
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(*f, flat);
+  EXPECT_EQ(flat_count(*t, 100), flat.size());
+  if (!flat.empty()) {
+    EXPECT_EQ(flat_count(*t, flat.size() - 1), flat.size());  // limit + 1: "more"
+  }
 }
 
 TEST(Layout, Primitives) {
@@ -89,6 +93,8 @@ TEST(Layout, HugeTypesNeitherWrapNorFlattenWithoutLimit) {
   EXPECT_EQ(elem_size(*big), 268435455u);
   EXPECT_FALSE(flatten_type(*big).has_value());
   EXPECT_FALSE(flatten_type(*big, 16).has_value());
+  EXPECT_EQ(flat_count(*big, 16), 17u);
+  EXPECT_EQ(flat_count(*fixed(big, 1000), SIZE_MAX - 1), 268435455000u);
   // 2^29 u64s: 2^32 bytes, which a 32-bit product would wrap to 0.
   EXPECT_EQ(elem_size(*fixed(u64(), 1u << 29)), uint64_t{1} << 32);
   auto nested = fixed(fixed(fixed(u64(), 1u << 20), 1u << 20), 1u << 20);

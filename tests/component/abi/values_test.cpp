@@ -251,6 +251,23 @@ TEST(Values, ListsAreBoundsCheckedBeforeAllocating) {
   EXPECT_TRUE(Traps(h.lift({i32v(65532), i32v(2)}, list(u32())), "list content out-of-bounds"));
 }
 
+TEST(Values, LiftingIsCappedInHostMemory) {
+  Harness h;
+  h.opts.max_lifted_host_bytes = 1000 * sizeof(Val);
+  EXPECT_TRUE(h.lift({i32v(0), i32v(1000)}, list(u8())).ok());
+  auto r = h.lift({i32v(0), i32v(1001)}, list(u8()));
+  ASSERT_FALSE(r.ok());
+  ASSERT_TRUE(r.error().is_trap());
+  EXPECT_EQ(r.error().trap->kind, TrapKind::MemoryLimit);
+  // The budget is per context: nested lists add up.
+  h.opts.max_lifted_host_bytes = 10 * sizeof(Val);
+  h.g.put_u32(100, 0);
+  h.g.put_u32(104, 6);
+  h.g.put_u32(108, 0);
+  h.g.put_u32(112, 6);
+  EXPECT_FALSE(h.lift({i32v(100), i32v(2)}, list(list(u8()))).ok());
+}
+
 TEST(Values, ListsAlwaysCallRealloc) {
   Harness h;
   auto flat = h.lower(Val::list({}), list(u32()));
