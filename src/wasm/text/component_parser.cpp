@@ -446,12 +446,12 @@ class ComponentEncoder {
         return fail(*ref.at,
                     "outer item `" + ref.id.substr(1) + "` is not a module, type, or component");
       }
+      // Anonymous, as in wasm-tools: each use of an outer name gets its own alias.
       Item alias;
       alias.kind = Kind::Alias;
       alias.at = ref.at;
       alias.defines = true;
       alias.ns = ns;
-      alias.id = ref.id;
       put_sort(alias.tail(), ns);
       alias.lit({0x02});
       alias.u32(static_cast<uint32_t>(depth));
@@ -1936,6 +1936,15 @@ class ComponentEncoder {
       if (present) c.next();
       it.lit({static_cast<uint8_t>(present ? 0x01 : 0x00)});
     };
+    // Binary.md still has `cancellable`, but wasm-tools, the reference
+    // parser, rejects it since component-model#716; the byte stays 0.
+    auto no_cancellable = [&]() {
+      if (c.peek_keyword("cancellable")) {
+        return fail(c.peek(), "the `cancellable` option is no longer supported");
+      }
+      it.lit({0x00});
+      return true;
+    };
     if (op == "lower") {
       if (c.done()) return fail_end(c, "expected a function");
       Ref r;
@@ -2012,7 +2021,7 @@ class ComponentEncoder {
       it.lit({0x1f});
     } else if (op == "waitable-set.wait" || op == "waitable-set.poll") {
       it.lit({static_cast<uint8_t>(op == "waitable-set.wait" ? 0x20 : 0x21)});
-      flag("cancellable");
+      if (!no_cancellable()) return false;
       if (!c.peek_list_of("memory")) return fail_end(c, "expected (memory ...)");
       const Node& m = c.next();
       Cur mc{&m, 1};
@@ -2054,7 +2063,7 @@ class ComponentEncoder {
       it.hole(std::move(tb), kCoreTable);
     } else if (op == "thread.yield") {
       it.lit({0x0c});
-      flag("cancellable");
+      if (!no_cancellable()) return false;
     } else if (op == "thread.resume-later") {
       it.lit({0x28});
     } else if (op == "thread.suspend" || op == "thread.suspend-then-resume" ||
@@ -2067,7 +2076,7 @@ class ComponentEncoder {
           {"thread.suspend-then-promote", 0x2c},
           {"thread.yield-then-promote", 0x2d}};
       it.lit({kCodes.at(op)});
-      flag("cancellable");
+      if (!no_cancellable()) return false;
     } else {
       return fail(kw, "unknown canonical function `" + std::string(op) + "`");
     }

@@ -124,6 +124,18 @@ TEST(ComponentEncoder, ForwardReferences) {
             "0401000000070501400001000806010000010000060d02000001000167000001000167");
 }
 
+// Each use of an enclosing scope's name gets its own outer alias.
+TEST(ComponentEncoder, OuterAliasPerUse) {
+  EXPECT_EQ(
+      encode_hex("(component $O (type $t u8) (component (type (list $t)) (type (option $t))))"),
+      "0061736d0d0001000702017d0420"  // (type u8), the nested component
+      "0061736d0d000100"
+      "06050103020100"  // alias outer 1 0 (type)
+      "0703017000"      // (list 0)
+      "06050103020100"  // alias outer 1 0 (type), again
+      "0703016b02");    // (option 2)
+}
+
 TEST(ComponentEncoder, TextErrors) {
   EXPECT_NE(error_of("(component (export \"a\" (func $nope)))").find("c.wat:1:30: unknown func"),
             std::string::npos);
@@ -140,6 +152,8 @@ TEST(ComponentEncoder, TextErrors) {
             std::string::npos);
   EXPECT_NE(error_of("(component (type (func (result u8) (result u8))))"), "");
   EXPECT_NE(error_of("(component (canon frobnicate (core func)))"), "");
+  // wasm-tools no longer takes `cancellable` (component-model#716).
+  EXPECT_NE(error_of("(component (canon thread.yield cancellable (core func)))"), "");
   EXPECT_NE(error_of("(component (core module (func (result i32) (i32.const))))"), "");
   // Deep nesting is an error, not a crash.
   std::string deep;

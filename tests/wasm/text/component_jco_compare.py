@@ -10,7 +10,10 @@ are stripped, recursively, since weft emits none. A form matches when both give
 the same bytes or both reject it. Exit status 1 on any mismatch.
 
 usage: component_jco_compare.py --encoder PATH/wasm_text_tests [--tests DIR]
-       [--jco DIR] [--work DIR] [--verbose]
+       [--jco DIR] [--work DIR]
+
+(--tests DIR/async compares the async scripts' forms, which are outside the
+default run.)
 """
 import argparse
 import os
@@ -210,7 +213,6 @@ def main():
     ap.add_argument("--tests", default=os.path.join(ROOT, "..", "shared", "component-model-tests"))
     ap.add_argument("--jco", default=os.path.join(ROOT, "tools", "jco"))
     ap.add_argument("--work")
-    ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
 
     wasm_tools = os.path.join(args.jco, "node_modules", "@bytecodealliance", "jco-transpile",

@@ -218,7 +218,8 @@ TEST(ComponentScript, MalformedTextComponentBecomesQuote) {
   EXPECT_NE(error_of("(component (type $t u8) (type $t u8))"), "");
 }
 
-// Every reference script parses (the async ones too).
+// Every reference script parses (the async ones too), but one that jco
+// rejects as well.
 TEST(ComponentScript, ReferenceScriptsParse) {
   const fs::path tests = fs::path(WEFT_SOURCE_DIR) / "../shared/component-model-tests";
   if (!fs::exists(tests)) GTEST_SKIP() << "no reference tests at " << tests;
@@ -229,6 +230,11 @@ TEST(ComponentScript, ReferenceScriptsParse) {
     const std::string source((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
     auto script = weft::text::parse_wast(source, entry.path().filename().string());
+    if (entry.path().filename() == "cancellable.wast") {
+      // Written for `cancellable`, which wasm-tools (jco parse) no longer takes.
+      EXPECT_FALSE(script.ok());
+      continue;
+    }
     EXPECT_TRUE(script.ok()) << (script.ok() ? "" : script.error().message);
     ++files;
   }
