@@ -1579,11 +1579,10 @@ class ComponentEncoder {
         if (dc.done()) return fail_end(dc, "expected a function index");
         const Node& target = dc.next();
         Ref r;
-        if (target.is_list_of("core")) {
-          if (!sort_ref(target, "core", "func", &r)) return false;
-        } else if (!sort_ref(target, "func", "", &r)) {
-          return false;
+        if (target.is_list && !target.is_list_of("core")) {
+          return fail(target, "the `core` keyword is required: (core func ...)");
         }
+        if (!sort_ref(target, "core", "func", &r)) return false;
         if (!expect_done(dc)) return false;
         ty.lit({0x01});
         ty.hole(std::move(r), kCoreFunc);
@@ -1656,6 +1655,9 @@ class ComponentEncoder {
       it.name(name);
     } else if (body.peek_keyword("outer")) {
       body.next();
+      if (ns != kCoreModule && ns != kCoreType && ns != kType && ns != kComponent) {
+        return fail(target, "an outer alias is of a core module, core type, type or component");
+      }
       if (end - body.pos != 2) return fail(f, "expected an outer scope and an index");
       const Node& outer = body.next();
       const Node& index = body.next();
@@ -2174,20 +2176,11 @@ class ComponentEncoder {
       return expect_done(c);
     }
     if (head == "value") {
+      // wasm-tools writes the value type right after the sort (the older
+      // form of Binary.md's valuebound) and has no (eq ...) bound.
       it.ns = kValue;
       it.id = take_id(c);
       it.lit({0x02});
-      if (c.peek_list_of("eq")) {
-        const Node& e = c.next();
-        Cur ec{&e, 1};
-        if (ec.done()) return fail_end(ec, "expected a value index");
-        Ref r;
-        if (!index_atom(ec.next(), &r) || !expect_done(ec)) return false;
-        it.lit({0x00});
-        it.hole(std::move(r), kValue);
-        return expect_done(c);
-      }
-      it.lit({0x01});
       return valtype(c, it, types) && expect_done(c);
     }
     return fail(sig, "expected an external type");
@@ -2340,7 +2333,14 @@ class ComponentEncoder {
       if (ec.done()) return fail_end(ec, "expected an item reference");
       Ns ns = kType;
       Ref r;
-      if (!extern_ref(ec.next(), &ns, &r) || !expect_done(ec)) return false;
+      if (!extern_ref(ec.next(), &ns, &r)) return false;
+      if (!ec.done()) {
+        // wasm-tools parses a type ascription here but does not encode it.
+        Item ignored;
+        std::vector<Item> ignored_types;
+        if (!item_sig(ec.next(), ignored_types, ignored)) return false;
+      }
+      if (!expect_done(ec)) return false;
       it.bytes(name);
       put_sort(it.tail(), ns);
       it.hole(std::move(r), ns);
