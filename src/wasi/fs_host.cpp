@@ -24,51 +24,13 @@
 #include <vector>
 
 #include "wasi/guest.h"
+#include "wasi/sandbox.h"
 
 namespace weft::wasi {
 
 using namespace abi;
 
-namespace {
-
-constexpr size_t kMaxPathBytes = 4096;
-// Like Linux's MAX_RW_COUNT: one call moves at most this much, so counts
-// always fit the guest's u32 size.
-constexpr uint64_t kMaxIoBytes = 0x7ffff000;
-constexpr uint32_t kMaxIovecScan = 1u << 16;
-constexpr uint64_t kInt64Max = static_cast<uint64_t>(INT64_MAX);
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// The errno of a failed resolution: leaving the directory is a capability
-// violation, not a cross-device error.
-uint16_t resolve_errno(int host_errno) {
-  return host_errno == EXDEV ? kNotcapable : from_host_errno(host_errno);
-}
+namespace sandbox {
 
 int open_beneath(int dirfd, const std::string& path, uint64_t flags, mode_t mode) {
   struct open_how how;
@@ -83,6 +45,34 @@ int open_beneath(int dirfd, const std::string& path, uint64_t flags, mode_t mode
     if (errno != EAGAIN && errno != EINTR) return -1;
   }
   return -1;
+}
+
+int open_parent(int dirfd, const std::string& path, ParentDir& out) {
+  if (path.empty()) return ENOENT;
+  if (path[0] == '/') return EXDEV;
+  size_t end = path.size();
+  while (end > 0 && path[end - 1] == '/') --end;  // stops at 1: path[0] != '/'
+  const size_t slash = path.rfind('/', end - 1);
+  const std::string parent = slash == std::string::npos ? "." : path.substr(0, slash);
+  const size_t name_start = slash == std::string::npos ? 0 : slash + 1;
+  out.last = path.substr(name_start);
+  const std::string name = path.substr(name_start, end - name_start);
+
+  int fd = open_beneath(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  out.fd = UniqueFd(fd);
+
+  // The kernel follows a last component with a trailing slash, and "." and
+  // ".." name other directories: make sure where they lead stays beneath.
+  if (end != path.size() || name == "." || name == "..") {
+    int check = open_beneath(dirfd, path, O_PATH | O_CLOEXEC, 0);
+    if (check >= 0) {
+      ::close(check);
+    } else if (errno == EXDEV || errno == ELOOP) {
+      return errno;
+    }
+  }
+  return 0;
 }
 
 bool valid_utf8(const std::string& s) {
@@ -123,6 +113,101 @@ bool valid_utf8(const std::string& s) {
   return true;
 }
 
+// futimens does not accept O_PATH descriptors (our preopens); the
+// /proc/self/fd link names the same inode without a path walk.
+int set_times_on_fd(int fd, const struct timespec times[2]) {
+  if (futimens(fd, times) == 0) return 0;
+  if (errno != EBADF) return -1;
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  return utimensat(AT_FDCWD, proc.c_str(), times, 0);
+}
+
+// fd_sync/fd_datasync on an O_PATH directory (a preopen) need a real open.
+int sync_fd(int fd, bool is_directory, bool data_only) {
+  int r = data_only ? fdatasync(fd) : fsync(fd);
+  if (r == 0 || errno != EBADF || !is_directory) return r;
+  UniqueFd dir(openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return -1;
+  return data_only ? fdatasync(dir.get()) : fsync(dir.get());
+}
+
+namespace {
+
+uint32_t mode_of_dirent(unsigned char d_type) {
+  switch (d_type) {
+    case DT_REG:
+      return S_IFREG;
+    case DT_DIR:
+      return S_IFDIR;
+    case DT_LNK:
+      return S_IFLNK;
+    case DT_CHR:
+      return S_IFCHR;
+    case DT_BLK:
+      return S_IFBLK;
+    case DT_SOCK:
+      return S_IFSOCK;
+    case DT_FIFO:
+      return S_IFIFO;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+int read_directory(int fd, std::vector<HostDirEntry>& out) {
+  int dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dup_fd < 0) return errno;
+  DIR* dir = fdopendir(dup_fd);
+  if (!dir) {
+    int err = errno;
+    ::close(dup_fd);
+    return err;
+  }
+  errno = 0;
+  while (struct dirent* d = readdir(dir)) {
+    HostDirEntry entry;
+    entry.name = d->d_name;
+    entry.inode = d->d_ino;
+    entry.mode = mode_of_dirent(d->d_type);
+    if (d->d_type == DT_UNKNOWN) {
+      struct stat st;
+      if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        entry.mode = st.st_mode & S_IFMT;
+      }
+    }
+    out.push_back(std::move(entry));
+    errno = 0;
+  }
+  int err = errno;
+  closedir(dir);
+  return err;
+}
+
+}  // namespace sandbox
+
+using sandbox::open_beneath;
+using sandbox::ParentDir;
+using sandbox::set_times_on_fd;
+using sandbox::UniqueFd;
+using sandbox::valid_utf8;
+
+namespace {
+
+constexpr size_t kMaxPathBytes = 4096;
+// Like Linux's MAX_RW_COUNT: one call moves at most this much, so counts
+// always fit the guest's u32 size.
+constexpr uint64_t kMaxIoBytes = 0x7ffff000;
+constexpr uint32_t kMaxIovecScan = 1u << 16;
+constexpr uint64_t kInt64Max = static_cast<uint64_t>(INT64_MAX);
+
+// The errno of a failed resolution: leaving the directory is a capability
+// violation, not a cross-device error.
+uint16_t resolve_errno(int host_errno) {
+  return host_errno == EXDEV ? kNotcapable : from_host_errno(host_errno);
+}
+
 uint16_t read_path(Call& c, uint32_t ptr, uint32_t len, std::string& out) {
   const uint8_t* p = c.mem.ptr(ptr, len);
   if (!p) return kFault;
@@ -145,38 +230,9 @@ uint16_t lookup_dir(Call& c, uint32_t fd, uint64_t rights, FdEntry*& out) {
   return kSuccess;
 }
 
-// The directory holding a path's last component, opened beneath `dirfd`.
-struct ParentDir {
-  UniqueFd fd;
-  std::string last;  // the last component, trailing slashes kept
-};
-
-uint16_t open_parent(int dirfd, const std::string& path, ParentDir& out) {
-  if (path.empty()) return kNoent;
-  if (path[0] == '/') return kNotcapable;
-  size_t end = path.size();
-  while (end > 0 && path[end - 1] == '/') --end;  // stops at 1: path[0] != '/'
-  const size_t slash = path.rfind('/', end - 1);
-  const std::string parent = slash == std::string::npos ? "." : path.substr(0, slash);
-  const size_t name_start = slash == std::string::npos ? 0 : slash + 1;
-  out.last = path.substr(name_start);
-  const std::string name = path.substr(name_start, end - name_start);
-
-  int fd = open_beneath(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd < 0) return resolve_errno(errno);
-  out.fd = UniqueFd(fd);
-
-  // The kernel follows a last component with a trailing slash, and "." and
-  // ".." name other directories: make sure where they lead stays beneath.
-  if (end != path.size() || name == "." || name == "..") {
-    int check = open_beneath(dirfd, path, O_PATH | O_CLOEXEC, 0);
-    if (check >= 0) {
-      ::close(check);
-    } else if (errno == EXDEV || errno == ELOOP) {
-      return resolve_errno(errno);
-    }
-  }
-  return kSuccess;
+uint16_t open_parent_p1(int dirfd, const std::string& path, ParentDir& out) {
+  const int err = sandbox::open_parent(dirfd, path, out);
+  return err == 0 ? kSuccess : resolve_errno(err);
 }
 
 uint64_t to_ns(const struct timespec& ts) {
@@ -221,15 +277,6 @@ uint16_t make_times(uint64_t atim, uint64_t mtim, uint16_t flags, struct timespe
   convert(atim, flags & kFstAtim, flags & kFstAtimNow, times[0]);
   convert(mtim, flags & kFstMtim, flags & kFstMtimNow, times[1]);
   return kSuccess;
-}
-
-// futimens does not accept O_PATH descriptors (our preopens); the
-// /proc/self/fd link names the same inode without a path walk.
-int set_times_on_fd(int fd, const struct timespec times[2]) {
-  if (futimens(fd, times) == 0) return 0;
-  if (errno != EBADF) return -1;
-  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  return utimensat(AT_FDCWD, proc.c_str(), times, 0);
 }
 
 bool is_host(const FdEntry& e) {
@@ -327,61 +374,18 @@ uint16_t write_from(Call& c, FdEntry& e, const std::vector<struct iovec>& iov, u
   return kSuccess;
 }
 
-// fd_sync/fd_datasync on an O_PATH directory (a preopen) need a real open.
 int sync_fd(const FdEntry& e, bool data_only) {
-  int r = data_only ? fdatasync(e.host_fd) : fsync(e.host_fd);
-  if (r == 0 || errno != EBADF || e.filetype != kFiletypeDirectory) return r;
-  UniqueFd dir(openat(e.host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0) return -1;
-  return data_only ? fdatasync(dir.get()) : fsync(dir.get());
-}
-
-uint8_t filetype_of_dirent(unsigned char d_type) {
-  switch (d_type) {
-    case DT_REG:
-      return kFiletypeRegularFile;
-    case DT_DIR:
-      return kFiletypeDirectory;
-    case DT_LNK:
-      return kFiletypeSymbolicLink;
-    case DT_CHR:
-      return kFiletypeCharacterDevice;
-    case DT_BLK:
-      return kFiletypeBlockDevice;
-    case DT_SOCK:
-      return kFiletypeSocketStream;
-    default:
-      return kFiletypeUnknown;
-  }
+  return sandbox::sync_fd(e.host_fd, e.filetype == kFiletypeDirectory, data_only);
 }
 
 uint16_t snapshot_directory(const FdEntry& e, std::vector<DirEntry>& out) {
-  int fd = openat(e.host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return from_host_errno(errno);
-  DIR* dir = fdopendir(fd);
-  if (!dir) {
-    int err = errno;
-    ::close(fd);
-    return from_host_errno(err);
+  std::vector<sandbox::HostDirEntry> entries;
+  if (int err = sandbox::read_directory(e.host_fd, entries)) return from_host_errno(err);
+  out.reserve(entries.size());
+  for (auto& entry : entries) {
+    out.push_back({std::move(entry.name), entry.inode, filetype_of_mode(entry.mode)});
   }
-  errno = 0;
-  while (struct dirent* d = readdir(dir)) {
-    DirEntry entry;
-    entry.name = d->d_name;
-    entry.inode = d->d_ino;
-    entry.filetype = filetype_of_dirent(d->d_type);
-    if (d->d_type == DT_UNKNOWN) {
-      struct stat st;
-      if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        entry.filetype = filetype_of_mode(st.st_mode);
-      }
-    }
-    out.push_back(std::move(entry));
-    errno = 0;
-  }
-  int err = errno;
-  closedir(dir);
-  return err == 0 ? kSuccess : from_host_errno(err);
+  return kSuccess;
 }
 
 }  // namespace
@@ -784,7 +788,7 @@ uint16_t path_create_directory(Call& c) {  // (fd, path*, len)
   std::string path;
   if (uint16_t err = read_path(c, c.u32(1), c.u32(2), path)) return err;
   ParentDir parent;
-  if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+  if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
   if (mkdirat(parent.fd.get(), parent.last.c_str(), 0777) != 0) return from_host_errno(errno);
   return kSuccess;
 }
@@ -807,7 +811,7 @@ uint16_t path_filestat_get(Call& c) {  // (fd, lookupflags, path*, len, filestat
     if (fstat(target.get(), &st) != 0) return from_host_errno(errno);
   } else {
     ParentDir parent;
-    if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+    if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
     if (fstatat(parent.fd.get(), parent.last.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return from_host_errno(errno);
     }
@@ -837,7 +841,7 @@ uint16_t path_filestat_set_times(Call& c) {
     return set_times_on_fd(target.get(), times) == 0 ? kSuccess : from_host_errno(errno);
   }
   ParentDir parent;
-  if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+  if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
   if (utimensat(parent.fd.get(), parent.last.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     return from_host_errno(errno);
   }
@@ -858,8 +862,8 @@ uint16_t path_link(Call& c) {
   if (old_flags & ~kLookupSymlinkFollow) return kInval;
   if (old_flags & kLookupSymlinkFollow) return kInval;
   ParentDir from, to;
-  if (uint16_t err = open_parent(old_dir->host_fd, old_path, from)) return err;
-  if (uint16_t err = open_parent(new_dir->host_fd, new_path, to)) return err;
+  if (uint16_t err = open_parent_p1(old_dir->host_fd, old_path, from)) return err;
+  if (uint16_t err = open_parent_p1(new_dir->host_fd, new_path, to)) return err;
   if (linkat(from.fd.get(), from.last.c_str(), to.fd.get(), to.last.c_str(), 0) != 0) {
     return from_host_errno(errno);
   }
@@ -875,7 +879,7 @@ uint16_t path_readlink(Call& c) {  // (fd, path*, len, buf*, buf_len, bufused*)
   uint8_t* out = c.mem.ptr(buf, buf_len);
   if (!out || !c.mem.ptr(c.u32(5), 4)) return kFault;
   ParentDir parent;
-  if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+  if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
   char target[PATH_MAX];
   ssize_t n = readlinkat(parent.fd.get(), parent.last.c_str(), target, sizeof target);
   if (n < 0) return from_host_errno(errno);
@@ -891,7 +895,7 @@ uint16_t path_remove_directory(Call& c) {  // (fd, path*, len)
   std::string path;
   if (uint16_t err = read_path(c, c.u32(1), c.u32(2), path)) return err;
   ParentDir parent;
-  if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+  if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
   if (unlinkat(parent.fd.get(), parent.last.c_str(), AT_REMOVEDIR) != 0) {
     return from_host_errno(errno);
   }
@@ -907,8 +911,8 @@ uint16_t path_rename(Call& c) {  // (fd, old_path*, old_len, new_fd, new_path*, 
   if (uint16_t err = read_path(c, c.u32(1), c.u32(2), old_path)) return err;
   if (uint16_t err = read_path(c, c.u32(4), c.u32(5), new_path)) return err;
   ParentDir from, to;
-  if (uint16_t err = open_parent(old_dir->host_fd, old_path, from)) return err;
-  if (uint16_t err = open_parent(new_dir->host_fd, new_path, to)) return err;
+  if (uint16_t err = open_parent_p1(old_dir->host_fd, old_path, from)) return err;
+  if (uint16_t err = open_parent_p1(new_dir->host_fd, new_path, to)) return err;
   if (renameat(from.fd.get(), from.last.c_str(), to.fd.get(), to.last.c_str()) != 0) {
     return from_host_errno(errno);
   }
@@ -925,7 +929,7 @@ uint16_t path_symlink(Call& c) {  // (old_path*, old_len, fd, new_path*, new_len
   // programs that later follow it.
   if (!target.empty() && target[0] == '/') return kNotcapable;
   ParentDir parent;
-  if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+  if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
   if (symlinkat(target.c_str(), parent.fd.get(), parent.last.c_str()) != 0) {
     return from_host_errno(errno);
   }
@@ -938,7 +942,7 @@ uint16_t path_unlink_file(Call& c) {  // (fd, path*, len)
   std::string path;
   if (uint16_t err = read_path(c, c.u32(1), c.u32(2), path)) return err;
   ParentDir parent;
-  if (uint16_t err = open_parent(dir->host_fd, path, parent)) return err;
+  if (uint16_t err = open_parent_p1(dir->host_fd, path, parent)) return err;
   if (unlinkat(parent.fd.get(), parent.last.c_str(), 0) != 0) return from_host_errno(errno);
   return kSuccess;
 }
