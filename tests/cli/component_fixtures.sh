@@ -3,11 +3,11 @@
 # guest in tests/component/guests (C through scripts/make-component, JS
 # through scripts/componentize) and checks what jco 1.35 does with each.
 #
-# The checks go through host_* functions that take `weft run`-style flags
-# (--dir HOST::GUEST, --env NAME=VALUE): today they drive jco; the same cases
-# are meant to drive `weft run` / `weft up` once weft runs components, with
-# the few host-specific expectations (argv[0], a trap's status, errnos) kept
-# in the JCO_* variables below.
+# The command cases go through host_run, which takes `weft run`-style flags
+# (--dir HOST::GUEST, --env NAME=VALUE): today it drives jco; the same cases
+# are meant to drive `weft run` (and the HTTP one `weft up`) once weft runs
+# components, with the host-specific expectations (argv[0], a trap's status,
+# errnos) marked where they are checked.
 source "$(dirname "$0")/common.bash"
 set -euo pipefail
 
