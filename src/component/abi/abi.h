@@ -137,6 +137,7 @@ class HandleTable {
   Result<std::shared_ptr<ResourceHandle>> remove(uint32_t i);
   size_t size() const { return array_.size(); }  // including the reserved 0
   size_t live() const { return array_.size() - 1 - free_.size(); }
+  const std::vector<uint32_t>& free_list() const { return free_; }
 
  private:
   std::vector<std::shared_ptr<ResourceHandle>> array_;

@@ -27,14 +27,14 @@ arguments and lowers a given result value into its own memory. Printed:
      the interleaved realloc/post-return log and both memories.
 
 Text formats (shared with the C++ side):
-  types  bool s8 u8 s16 u16 s32 u32 s64 u64 f32 f64 char string
+  types  bool s8 u8 s16 u16 s32 u32 s64 u64 f32 f64 char string own borrow
          (list T) (fixed T N) (record (LABEL T)...) (tuple T...)
          (variant (LABEL T|_)...) (enum LABEL...) (option T)
          (result T|_ T|_) (flags LABEL...)
   values bool/ints: decimal; floats: raw bits in hex (#7fc00000); char:
          code point; string: x followed by its UTF-8 in hex; list, fixed,
          record, tuple: (v...); variant/enum/option/result: (INDEX v?);
-         flags: the bit mask in decimal
+         flags: the bit mask in decimal; own/borrow: the rep
 """
 import random
 import struct
@@ -92,30 +92,32 @@ def labels(n):
   return ['l%d' % i for i in range(n)]
 
 
-def gen_type(depth):
+def gen_type(depth, handles=()):
+  """A random type; `handles` adds 'own' and/or 'borrow' (of the one
+  resource type of a call) to the primitives."""
   if depth == 0 or rng.random() < 0.3:
-    return ('prim', rng.choice(PRIMS))
+    return ('prim', rng.choice(PRIMS + list(handles) * 3))
   k = rng.choice(['list', 'fixed', 'record', 'tuple', 'variant', 'enum', 'option', 'result',
                   'flags'])
+  sub = lambda: gen_type(depth - 1, handles)
   if k == 'list':
-    return ('list', gen_type(depth - 1))
+    return ('list', sub())
   if k == 'fixed':
-    return ('fixed', gen_type(depth - 1), rng.randint(1, 3))
+    return ('fixed', sub(), rng.randint(1, 3))
   if k == 'record':
-    return ('record', [(l, gen_type(depth - 1)) for l in labels(rng.randint(1, 4))])
+    return ('record', [(l, sub()) for l in labels(rng.randint(1, 4))])
   if k == 'tuple':
-    return ('tuple', [gen_type(depth - 1) for _ in range(rng.randint(1, 4))])
+    return ('tuple', [sub() for _ in range(rng.randint(1, 4))])
   if k == 'variant':
     n = rng.choice([1, 2, 3, 4, 4, 300]) if rng.random() < 0.1 else rng.randint(1, 4)
-    return ('variant', [(l, gen_type(depth - 1) if rng.random() < 0.7 else None)
-                        for l in labels(n)])
+    return ('variant', [(l, sub() if rng.random() < 0.7 else None) for l in labels(n)])
   if k == 'enum':
     return ('enum', labels(rng.choice([1, 2, 5, 256, 257])))
   if k == 'option':
-    return ('option', gen_type(depth - 1))
+    return ('option', sub())
   if k == 'result':
-    return ('result', gen_type(depth - 1) if rng.random() < 0.7 else None,
-            gen_type(depth - 1) if rng.random() < 0.7 else None)
+    return ('result', sub() if rng.random() < 0.7 else None,
+            sub() if rng.random() < 0.7 else None)
   return ('flags', labels(rng.choice([1, 3, 8, 9, 16, 17, 31, 32])))
 
 
@@ -144,11 +146,18 @@ def type_text(t):
   raise AssertionError(k)
 
 
+CURRENT_RT = None  # the resource type 'own' and 'borrow' name
+
+
 def spec_type(t):
   if t is None:
     return None
   k = t[0]
   if k == 'prim':
+    if t[1] == 'own':
+      return d.OwnType(CURRENT_RT)
+    if t[1] == 'borrow':
+      return d.BorrowType(CURRENT_RT)
     return PRIM_TYPES[t[1]]()
   if k == 'list':
     return d.ListType(spec_type(t[1]))
@@ -220,6 +229,9 @@ def gen_value(t):
     if p == 'bool':
       b = rng.random() < 0.5
       return str(int(b)), b
+    if p in ('own', 'borrow'):
+      r = rng.choice([0, 1, 0x41, 2**32 - 1, rng.getrandbits(32)])
+      return str(r), r
     if p in INT_RANGES:
       lo, hi = INT_RANGES[p]
       v = rng.choice([lo, hi, 0, -1 if lo < 0 else 1, rng.randint(lo, hi)])
@@ -281,7 +293,7 @@ def value_text(t, v):
     p = t[1]
     if p == 'bool':
       return str(int(v))
-    if p in INT_RANGES:
+    if p in INT_RANGES or p in ('own', 'borrow'):
       return str(v)
     if p == 'f32':
       return '#%x' % bits32(v)
@@ -380,8 +392,16 @@ def realloc_logger(heap, name, log):
   return realloc
 
 
+def table_text(table):
+  out = ['%d:%s%d:%d' % (i, 'o' if e.own else 'b', e.rep, e.num_lends)
+         for i, e in enumerate(table.array) if e is not None]
+  return ','.join(out) + ';free=' + ','.join(str(i) for i in table.free)
+
+
 def run_call(params, result, src, dst):
-  """One fused call; returns the X line."""
+  """One fused call; returns the X line. The callee C implements the
+  resource type, so borrows reach it as reps."""
+  global CURRENT_RT
   store = d.Store()
   log = []
   heap_d, heap_c = Heap(), Heap()
@@ -396,6 +416,7 @@ def run_call(params, result, src, dst):
   opts_c.realloc = realloc_logger(heap_c, 'C', log)
   inst_d = d.ComponentInstance(store)
   inst_c = d.ComponentInstance(store)
+  CURRENT_RT = d.ResourceType(inst_c, None)
   ptypes = [spec_type(t) for t, _ in params]
   rtypes = [spec_type(result[0])] if result else []
   ft = d.FuncType([('p%d' % i, u) for i, u in enumerate(ptypes)], rtypes)
@@ -408,7 +429,9 @@ def run_call(params, result, src, dst):
   opts_c.post_return = post_return
   out = {}
   try:
-    cx = d.LiftLowerContext(opts_d, d.ComponentInstance(store))
+    # D's own handles come from lowering owns; its borrows from lowering
+    # borrows in a call D is serving.
+    cx = d.LiftLowerContext(opts_d, inst_d, d.Task(ft, opts_d, inst_d, None, None))
     flat_args = d.lower_flat_values(cx, d.MAX_FLAT_PARAMS, [v for _, v in params], ptypes)
     if len(lower_ft.params) > len(flat_args):  # the result spills: a retptr
       tt = d.TupleType(rtypes)
@@ -419,7 +442,7 @@ def run_call(params, result, src, dst):
 
   def callee(args):
     out['callee'] = flat_text(args, lift_ft.params)
-    cx = d.LiftLowerContext(opts_c, d.ComponentInstance(store))
+    cx = d.LiftLowerContext(opts_c, inst_c)
     return d.lower_flat_values(cx, d.MAX_FLAT_RESULTS, [result[1]] if result else [], rtypes)
 
   lifted = store.lift(callee, ft, opts_c, inst_c)
@@ -433,20 +456,21 @@ def run_call(params, result, src, dst):
                    lambda: [], lambda _: None)
   except d.Trap:
     return 'trap args=%s log=%s' % (out['args'], ' '.join(log))
-  return 'args=%s callee=%s res=%s log=%s dmem=%s cmem=%s' % (
+  return 'args=%s callee=%s res=%s log=%s dmem=%s cmem=%s dh=%s ch=%s' % (
       out['args'], out.get('callee', ''), out['res'], ' '.join(log),
-      heap_d.memory[:heap_d.last_alloc].hex(), heap_c.memory[:heap_c.last_alloc].hex())
+      heap_d.memory[:heap_d.last_alloc].hex(), heap_c.memory[:heap_c.last_alloc].hex(),
+      table_text(inst_d.handles), table_text(inst_c.handles))
 
 
 def main_calls(count):
   for _ in range(count):
     params = []
     for _ in range(rng.choice([0, 1, 2, 3, 5, 17])):
-      t = gen_type(rng.choice([0, 0, 1, 2]))
+      t = gen_type(rng.choice([0, 0, 1, 2]), ('own', 'borrow'))
       params.append((t, gen_value(t)))
     result = None
     if rng.random() < 0.8:
-      t = gen_type(rng.choice([0, 1, 2, 3]))
+      t = gen_type(rng.choice([0, 1, 2, 3]), ('own',))
       result = (t, gen_value(t))
     src, dst = rng.choice(ENCODINGS), rng.choice(ENCODINGS)
     print('call')

@@ -51,6 +51,9 @@ class SexprParser {
   size_t i_ = 0;
 };
 
+// The one resource type `own` and `borrow` name in a fused call.
+std::shared_ptr<const ResourceType> g_resource = std::make_shared<const ResourceType>();
+
 ValTypePtr parse_type(const Node& n) {
   static const std::pair<const char*, ValKind> prims[] = {
       {"bool", ValKind::Bool},    {"s8", ValKind::S8},   {"u8", ValKind::U8},
@@ -60,6 +63,12 @@ ValTypePtr parse_type(const Node& n) {
       {"string", ValKind::String}};
   if (!n.is_list) {
     if (n.atom == "_") return nullptr;
+    if (n.atom == "own" || n.atom == "borrow") {
+      auto t = std::make_shared<ValType>();
+      t->kind = n.atom == "own" ? ValKind::Own : ValKind::Borrow;
+      t->resource = g_resource;
+      return t;
+    }
     for (auto& [name, kind] : prims)
       if (n.atom == name) return ValType::prim(kind);
     ADD_FAILURE() << "unknown type " << n.atom;
@@ -138,7 +147,9 @@ Val parse_value(const Node& n, const ValType& t) {
     case ValKind::U8:
     case ValKind::U16:
     case ValKind::U32:
-    case ValKind::U64: {
+    case ValKind::U64:
+    case ValKind::Own:
+    case ValKind::Borrow: {
       Val v;
       v.kind = t.kind;
       v.bits = std::stoull(n.atom);
@@ -223,6 +234,8 @@ std::string print_value(const Val& v, const ValType& t) {
     case ValKind::U16:
     case ValKind::U32:
     case ValKind::U64:
+    case ValKind::Own:
+    case ValKind::Borrow:
     case ValKind::Char:
       return std::to_string(v.bits);
     case ValKind::F32:
@@ -445,6 +458,21 @@ namespace {
 
 // ---- fused calls -----------------------------------------------------------------
 
+std::string table_text(const HandleTable& t) {
+  std::string out;
+  for (uint32_t i = 1; i < t.size(); ++i) {
+    auto h = t.get(i);
+    if (!h) continue;
+    if (!out.empty()) out += ",";
+    out += std::to_string(i) + ":" + ((*h)->own ? "o" : "b") + std::to_string((*h)->rep) + ":" +
+           std::to_string((*h)->num_lends);
+  }
+  out += ";free=";
+  for (size_t i = 0; i < t.free_list().size(); ++i)
+    out += (i ? "," : "") + std::to_string(t.free_list()[i]);
+  return out;
+}
+
 std::string run_call(const std::vector<std::pair<ValTypePtr, Val>>& params,
                      const std::optional<std::pair<ValTypePtr, Val>>& result, StringEncoding src,
                      StringEncoding dst) {
@@ -484,8 +512,11 @@ std::string run_call(const std::vector<std::pair<ValTypePtr, Val>>& params,
   }
   CoreFuncType lower_ft = flatten_functype(ft, FlattenContext::Lower);
 
-  ComponentInstance host_d;
-  LiftLowerContext cx(opts_d, host_d);
+  // D's own handles come from lowering owns; its borrows from lowering
+  // borrows in a call D is serving. The callee C implements the resource.
+  ComponentInstance inst_c, inst_d;
+  inst_c.add_resource_impl(g_resource.get());
+  LiftLowerContext cx(opts_d, inst_d, std::make_shared<Task>());
   auto prepared = lower_flat_values(cx, kMaxFlatParams, pvals, ptypes);
   if (!prepared) return "trap preparing";
   std::vector<CoreValue> flat_args = *prepared;
@@ -500,11 +531,9 @@ std::string run_call(const std::vector<std::pair<ValTypePtr, Val>>& params,
   std::string callee_args;
   CoreFn callee = [&](std::span<const CoreValue> args) -> Result<std::vector<CoreValue>> {
     callee_args = flat_text({args.begin(), args.end()});
-    ComponentInstance scratch;
-    LiftLowerContext ccx(opts_c, scratch);
+    LiftLowerContext ccx(opts_c, inst_c);
     return lower_flat_values(ccx, kMaxFlatResults, rvals, rtypes);
   };
-  ComponentInstance inst_c, inst_d;
   auto exported = lift(callee, ft, opts_c, inst_c);
   if (!exported) return "lift failed: " + exported.error().to_string();
   auto imported = lower(*exported, ft, opts_d, inst_d);
@@ -515,7 +544,8 @@ std::string run_call(const std::vector<std::pair<ValTypePtr, Val>>& params,
   if (!res) return "trap args=" + flat_text(flat_args) + " log=" + joined;
   return "args=" + flat_text(flat_args) + " callee=" + callee_args + " res=" + flat_text(*res) +
          " log=" + joined + " dmem=" + hex(hd.memory.data(), hd.last_alloc) +
-         " cmem=" + hex(hc.memory.data(), hc.last_alloc);
+         " cmem=" + hex(hc.memory.data(), hc.last_alloc) + " dh=" + table_text(inst_d.handles) +
+         " ch=" + table_text(inst_c.handles);
 }
 
 void check_calls_against_oracle(int seed, int count) {
