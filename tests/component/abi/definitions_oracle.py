@@ -4,7 +4,7 @@ definitions.py over random types and values and prints, per case, what the
 spec computes. differential_test.cpp parses the same cases, computes the
 same things in C++ and compares line by line.
 
-Usage: definitions_oracle.py DEFINITIONS_DIR SEED COUNT [values|calls]
+Usage: definitions_oracle.py DEFINITIONS_DIR SEED COUNT [values|calls|lift]
 
 Per case, for a type T, a host value V, a source and a destination string
 encoding and a max_flat of 16, 1 or 0 (0 forces the memory path):
@@ -15,6 +15,12 @@ encoding and a max_flat of 16, 1 or 0 (0 forces the memory path):
   R2 lower_flat_values of the lifted value (which remembers its source
      encoding) into a fresh memory with the destination encoding
 A step that traps prints "trap".
+
+In `lift` mode each case lifts a type from random guest input: a memory
+of random bytes (biased to small numbers, so that pointers and lengths
+often land inside it) and random flat values; printed: the type (T), the
+encoding and max_flat (E), the memory (M), the flat values (C) and the
+lifted value or "trap" (L). This is where invalid input is compared.
 
 In `calls` mode each case is a fused call instead: a caller D (one string
 encoding) lowers host values as its arguments, then calls through
@@ -486,8 +492,79 @@ def main_calls(count):
     print('end')
 
 
+def random_byte():
+  r = rng.random()
+  if r < 0.45:
+    return 0
+  if r < 0.75:
+    return rng.randint(1, 8)
+  if r < 0.85:
+    return rng.choice([0x80, 0xc3, 0xd8, 0xdc, 0xe2, 0xed, 0xf0, 0xff])
+  return rng.getrandbits(8)
+
+
+def random_core(ct):
+  if ct == 'i32':
+    r = rng.random()
+    if r < 0.6:
+      return rng.randint(0, 12)
+    if r < 0.8:
+      return rng.randint(0, 300)
+    if r < 0.9:
+      return rng.choice([0x80000000, 0x80000003, 0xd800, 0x110000, 0xffffffff])
+    return rng.getrandbits(32)
+  if ct == 'i64':
+    return rng.choice([0, 1, 2, rng.getrandbits(64)])
+  return None  # floats: drawn as bits by the caller
+
+
+def main_lift(count):
+  opts0 = d.CanonicalOptions(memory=d.MemInst(bytearray(), 'i32'))
+  for _ in range(count):
+    t = gen_type(rng.choice([0, 1, 1, 2, 3]))
+    st = spec_type(t)
+    enc = rng.choice(ENCODINGS)
+    max_flat = rng.choice([16, 16, 0])
+    mem = bytearray(random_byte() for _ in range(256))
+    ts = d.flatten_types([st], opts0)
+    if len(ts) > max_flat:
+      ts = ['i32']
+    flat, texts = [], []
+    for ct in ts:
+      if ct == 'f32':
+        bits = rng.choice(F32_BITS + [rng.getrandbits(32)])
+        flat.append(f32_of(bits))
+        texts.append('f32:%x' % bits)
+      elif ct == 'f64':
+        bits = rng.choice(F64_BITS + [rng.getrandbits(64)])
+        flat.append(f64_of(bits))
+        texts.append('f64:%x' % bits)
+      else:
+        v = random_core(ct)
+        flat.append(v)
+        texts.append('%s:%x' % (ct, v))
+    print('case')
+    print('T ' + type_text(t))
+    print('E %s %d' % (enc, max_flat))
+    print('M ' + mem.hex())
+    print('C ' + ' '.join(texts))
+    opts = d.CanonicalOptions()
+    opts.memory = d.MemInst(mem, 'i32')
+    opts.string_encoding = enc
+    cx = d.LiftLowerContext(opts, d.ComponentInstance(d.Store()))
+    try:
+      [v] = d.lift_flat_values(cx, max_flat, d.CoreValueIter(flat), [st])
+      print('L ' + value_text(t, v))
+    except d.Trap:
+      print('L trap')
+    print('end')
+
+
 def main():
   count = int(sys.argv[3])
+  if len(sys.argv) > 4 and sys.argv[4] == 'lift':
+    main_lift(count)
+    return
   if len(sys.argv) > 4 and sys.argv[4] == 'calls':
     main_calls(count)
     return

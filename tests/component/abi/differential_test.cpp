@@ -596,3 +596,84 @@ TEST(AgainstDefinitionsPy, FusedCalls) { check_calls_against_oracle(7, 1000); }
 
 }  // namespace
 }  // namespace weft::component::abi
+
+namespace weft::component::abi {
+namespace {
+
+// ---- lifting random guest input ---------------------------------------------------
+
+CoreValue parse_core(const std::string& text) {
+  size_t colon = text.find(':');
+  std::string type = text.substr(0, colon);
+  uint64_t bits = std::stoull(text.substr(colon + 1), nullptr, 16);
+  CoreType t = type == "i64"   ? CoreType::I64
+               : type == "f32" ? CoreType::F32
+               : type == "f64" ? CoreType::F64
+                               : CoreType::I32;
+  return CoreValue{t, bits};
+}
+
+void check_lifts_against_oracle(int seed, int count) {
+  std::string text = run_oracle(seed, count, "lift");
+  if (text.empty()) GTEST_SKIP() << "python3 or definitions.py not available";
+  std::istringstream in(text);
+  std::string line, block;
+  int cases = 0, failures = 0, traps = 0;
+  ValTypePtr t;
+  StringEncoding enc{};
+  size_t max_flat = 0;
+  std::vector<uint8_t> memory;
+  std::vector<CoreValue> flat;
+  while (std::getline(in, line)) {
+    std::string tag = line.substr(0, line.find(' '));
+    std::string rest = line.size() > tag.size() ? line.substr(tag.size() + 1) : "";
+    if (tag == "case") {
+      ++cases;
+      block.clear();
+      flat.clear();
+    } else if (tag == "T") {
+      t = parse_type(SexprParser(rest).parse());
+    } else if (tag == "E") {
+      std::istringstream e(rest);
+      std::string s;
+      e >> s >> max_flat;
+      enc = encoding(s);
+    } else if (tag == "M") {
+      std::string bytes = unhex(rest);
+      memory.assign(bytes.begin(), bytes.end());
+    } else if (tag == "C") {
+      std::istringstream c(rest);
+      std::string v;
+      while (c >> v) flat.push_back(parse_core(v));
+    } else if (tag == "L") {
+      CanonicalOptions opts;
+      opts.string_encoding = enc;
+      opts.memory = [&memory] { return std::span<uint8_t>(memory); };
+      ComponentInstance inst;
+      LiftLowerContext cx(opts, inst);
+      CoreValueIter vi(flat);
+      std::vector<ValTypePtr> ts{t};
+      auto vals = lift_flat_values(cx, max_flat, vi, ts);
+      std::string got;
+      if (vals) {
+        got = print_value((*vals)[0], *t);
+      } else {
+        got = vals.error().is_trap() ? "trap" : "error: " + vals.error().to_string();
+        ++traps;
+      }
+      if (got != rest && ++failures <= 5)
+        ADD_FAILURE() << "case " << cases << "\n"
+                      << block << "  spec: " << rest << "\n  weft: " << got
+                      << (vals ? "" : "\n  (" + vals.error().to_string() + ")");
+    }
+    if (tag != "L") block += "  " + line.substr(0, 300) + "\n";
+  }
+  EXPECT_EQ(failures, 0) << "of " << cases << " cases";
+  EXPECT_GT(cases, count / 2);
+  EXPECT_GT(traps, count / 10);  // the input really is often invalid
+}
+
+TEST(AgainstDefinitionsPy, LiftingRandomGuestInput) { check_lifts_against_oracle(3, 4000); }
+
+}  // namespace
+}  // namespace weft::component::abi
