@@ -76,7 +76,8 @@ struct HostCall {
 // A host function: arguments as values (typed by the guest's import), the
 // result (if the function has one) as a value. An Error traps the guest
 // (Error::exit ends it with a status, as wasi:cli/exit does).
-using HostFunction = std::function<Result<std::optional<Val>>(HostCall& call, std::vector<Val>& args)>;
+using HostFunction =
+    std::function<Result<std::optional<Val>>(HostCall& call, std::vector<Val>& args)>;
 
 class ComponentLinker {
  public:
@@ -89,8 +90,8 @@ class ComponentLinker {
 
   // Resolves every import (link errors name the import and what is
   // missing), instantiates the core instances and runs start functions.
-  Result<class ComponentInstance> instantiate(Store& store,
-                                              const std::shared_ptr<const Component>& component) const;
+  Result<class ComponentInstance> instantiate(
+      Store& store, const std::shared_ptr<const Component>& component) const;
 
   struct FuncDef {
     std::string interface_name;
@@ -115,7 +116,8 @@ class ComponentLinker {
 class ComponentInstance {
  public:
   ComponentInstance() = default;
-  explicit ComponentInstance(std::shared_ptr<detail::InstanceState> state) : state_(std::move(state)) {}
+  explicit ComponentInstance(std::shared_ptr<detail::InstanceState> state)
+      : state_(std::move(state)) {}
 
   // Calls the exported function `name`, or function `name` of the exported
   // instance `instance_name` (e.g. "wasi:cli/run@0.2.0", "run"). Arguments

@@ -13,10 +13,12 @@
 
 #include "cli/cli.h"
 #include "cli/wast_script.h"
+#include "weft/component.h"
 
 namespace weft::cli {
 namespace {
 
+using component::Val;
 using wast::Command;
 using wast::Expected;
 
@@ -202,9 +204,14 @@ class Runner {
   }
 
  private:
-  // An instance slot: nullopt when the module failed, so later actions on
-  // it fail instead of running against an older module.
-  using Slot = std::optional<Instance>;
+  // An instance slot: a core instance or a component instance; nullopt
+  // when the module failed, so later actions on it fail instead of running
+  // against an older module.
+  struct Target {
+    std::optional<Instance> core;
+    component::ComponentInstance component;
+  };
+  using Slot = std::optional<Target>;
 
   void report_problem(const ScriptProblem& problem) {
     fail_line(problem.line, "command", "cannot load: " + problem.message);
@@ -248,7 +255,17 @@ class Runner {
     return linker_.instantiate(store_, *module);
   }
 
-  Result<Instance> target_instance(const wast::Action& action) {
+  Result<std::shared_ptr<const component::Component>> compile_component(
+      const wast::ModuleSource& source) {
+    if (source.kind == wast::ModuleSource::Kind::Binary)
+      return component::Component::compile(source.bytes);
+    if (!options_.wat_to_wasm) return Error::usage("no text parser for a quoted component");
+    auto bytes = options_.wat_to_wasm(source.text);
+    if (!bytes) return bytes.error();
+    return component::Component::compile(*bytes);
+  }
+
+  Result<Target> target(const wast::Action& action) {
     if (action.module) {
       auto it = named_.find(module_key(*action.module));
       if (it == named_.end()) return Error::usage("unknown module " + *action.module);
@@ -260,7 +277,33 @@ class Runner {
     return *current_;
   }
 
+  Result<Instance> target_instance(const wast::Action& action) {
+    auto t = target(action);
+    if (!t) return t.error();
+    if (!t->core) return Error::usage("the target is a component");
+    return *t->core;
+  }
+
+  // An action on a component: nullopt when the target is a core instance.
+  std::optional<Result<std::optional<Val>>> perform_component(const wast::Action& action) {
+    auto t = target(action);
+    if (!t || !t->component) return std::nullopt;
+    if (action.kind != wast::Action::Kind::Invoke)
+      return Result<std::optional<Val>>(Error::usage("`get` is not supported on components"));
+    if (!action.args_are_component)
+      return Result<std::optional<Val>>(Error::usage("the arguments are not component values"));
+    return t->component.call(action.field, action.component_args);
+  }
+
+  static std::string describe_component_result(const Result<std::optional<Val>>& r) {
+    if (!r) return error_text(r.error());
+    return *r ? component::to_string(**r) : "()";
+  }
+
   Result<std::vector<Value>> perform(const wast::Action& action) {
+    auto t = target(action);
+    if (!t) return t.error();
+    if (!t->core) return Error::usage("the target is a component");
     auto instance = target_instance(action);
     if (!instance) return instance.error();
     if (action.kind == wast::Action::Kind::Get) {
@@ -313,13 +356,79 @@ class Runner {
   }
 
   void run_module(const Command& command) {
+    if (command.module.is_component || command.instantiation != Command::Instantiation::Now)
+      return run_component_module(command);
     auto instance = instantiate(command.module);
     have_current_ = true;
     if (instance) {
-      current_ = *instance;
+      current_ = Target{*instance, {}};
     } else {
       current_ = Slot{};
       fail(command, "module failed: " + error_text(instance.error()));
+    }
+    if (command.name) named_[module_key(*command.name)] = current_;
+  }
+
+  // (component ...), (component definition $d ...), (component instance $i $d),
+  // and the core `module definition`/`module instance` forms.
+  void run_component_module(const Command& command) {
+    using I = Command::Instantiation;
+    if (command.instantiation == I::Instance) {
+      auto it = command.definition ? definitions_.find(module_key(*command.definition))
+                                   : definitions_.end();
+      have_current_ = true;
+      current_ = Slot{};
+      if (it == definitions_.end()) {
+        fail(command, "unknown definition " + command.definition.value_or("(none)"));
+      } else if (!it->second.component && !it->second.core) {
+        fail(command, "definition " + *command.definition + " failed to compile");
+      } else if (it->second.component) {
+        auto instance = component_linker_.instantiate(store_, it->second.component);
+        if (instance) {
+          current_ = Target{std::nullopt, *instance};
+        } else {
+          fail(command, "instantiation failed: " + error_text(instance.error()));
+        }
+      } else {
+        auto instance = linker_.instantiate(store_, it->second.core);
+        if (instance) {
+          current_ = Target{*instance, {}};
+        } else {
+          fail(command, "instantiation failed: " + error_text(instance.error()));
+        }
+      }
+      if (command.name) named_[module_key(*command.name)] = current_;
+      return;
+    }
+    Definition def;
+    if (command.module.is_component) {
+      auto compiled = compile_component(command.module);
+      if (!compiled) {
+        fail(command, "component failed: " + error_text(compiled.error()));
+      } else {
+        def.component = *compiled;
+      }
+    } else {
+      auto compiled = compile(command.module);
+      if (!compiled) {
+        fail(command, "module failed: " + error_text(compiled.error()));
+      } else {
+        def.core = *compiled;
+      }
+    }
+    if (command.instantiation == I::Definition) {
+      if (command.name) definitions_[module_key(*command.name)] = def;
+      return;
+    }
+    have_current_ = true;
+    current_ = Slot{};
+    if (def.component) {
+      auto instance = component_linker_.instantiate(store_, def.component);
+      if (instance) {
+        current_ = Target{std::nullopt, *instance};
+      } else {
+        fail(command, "instantiation failed: " + error_text(instance.error()));
+      }
     }
     if (command.name) named_[module_key(*command.name)] = current_;
   }
@@ -338,10 +447,22 @@ class Runner {
                         "\": it is not defined or failed to instantiate");
       return;
     }
-    linker_.define_instance(command.as, *slot);
+    if (!slot->core) {
+      fail(command, "cannot register a component instance");
+      return;
+    }
+    linker_.define_instance(command.as, *slot->core);
   }
 
   void run_action(const Command& command) {
+    if (auto r = perform_component(command.action)) {
+      if (!*r) {
+        fail(command, "\"" + command.action.field + "\" failed: " + error_text(r->error()));
+        return;
+      }
+      pass();
+      return;
+    }
     auto results = perform(command.action);
     if (!results) {
       fail(command, "\"" + command.action.field + "\" failed: " + error_text(results.error()));
@@ -351,6 +472,26 @@ class Runner {
   }
 
   void run_assert_return(const Command& command) {
+    if (auto r = perform_component(command.action)) {
+      std::string expected = describe_list(command.component_expected,
+                                           [](const Val& v) { return component::to_string(v); });
+      if (!command.expected_are_component) {
+        fail(command,
+             "\"" + command.action.field + "\": the expected results are not component values");
+        return;
+      }
+      bool ok =
+          *r && (r->value() ? command.component_expected.size() == 1 &&
+                                  component_matches(command.component_expected[0], *r->value())
+                            : command.component_expected.empty());
+      if (!ok) {
+        fail(command, "\"" + command.action.field + "\": expected " + expected + " got " +
+                          describe_component_result(*r));
+        return;
+      }
+      pass();
+      return;
+    }
     auto results = perform(command.action);
     std::string expected = describe_list(command.expected, describe_expected);
     if (!results) {
@@ -371,6 +512,22 @@ class Runner {
   }
 
   void run_assert_trap(const Command& command) {
+    if (auto r = perform_component(command.action)) {
+      if (*r) {
+        fail(command, "\"" + command.action.field + "\": expected trap \"" + command.text +
+                          "\" got " + describe_component_result(*r));
+        return;
+      }
+      const Error& error = r->error();
+      if (!error.is_trap() || (error.trap && error.trap->kind == TrapKind::Interrupted)) {
+        fail(command, "\"" + command.action.field + "\": expected trap \"" + command.text +
+                          "\" got " + error_text(error));
+        return;
+      }
+      check_message(command, trap_text(error));
+      pass();
+      return;
+    }
     auto results = perform(command.action);
     if (results) {
       fail(command, "\"" + command.action.field + "\": expected trap \"" + command.text +
@@ -406,6 +563,16 @@ class Runner {
   // assert_malformed / assert_invalid: the module must be rejected before
   // instantiation.
   void run_assert_rejected(const Command& command) {
+    if (command.module.is_component) {
+      auto c = compile_component(command.module);
+      if (c) {
+        fail(command, "expected \"" + command.text + "\" but the component compiled");
+        return;
+      }
+      check_message(command, c.error().to_string());
+      pass();
+      return;
+    }
     auto module = compile(command.module);
     if (module) {
       fail(command, "expected \"" + command.text + "\" but the module compiled");
@@ -415,7 +582,31 @@ class Runner {
     pass();
   }
 
+  // A component that compiles but must fail to instantiate, with a link
+  // error (`trap` false) or a trap.
+  void run_component_uninstantiable(const Command& command, bool trap) {
+    auto c = compile_component(command.module);
+    if (!c) {
+      fail(command, "expected \"" + command.text +
+                        "\" at instantiation, but compile failed: " + error_text(c.error()));
+      return;
+    }
+    auto instance = component_linker_.instantiate(store_, *c);
+    if (instance) {
+      fail(command, "expected \"" + command.text + "\" but the component instantiated");
+      return;
+    }
+    const Error& error = instance.error();
+    if (trap && !error.is_trap()) {
+      fail(command, "expected trap \"" + command.text + "\" got " + error_text(error));
+      return;
+    }
+    check_message(command, trap ? trap_text(error) : error.to_string());
+    pass();
+  }
+
   void run_assert_unlinkable(const Command& command) {
+    if (command.module.is_component) return run_component_uninstantiable(command, false);
     auto module = compile(command.module);
     if (!module) {
       fail(command, "expected \"" + command.text +
@@ -435,6 +626,7 @@ class Runner {
   }
 
   void run_assert_uninstantiable(const Command& command) {
+    if (command.module.is_component) return run_component_uninstantiable(command, true);
     auto module = compile(command.module);
     if (!module) {
       fail(command, "expected trap \"" + command.text +
@@ -461,11 +653,48 @@ class Runner {
     note(command, "expected message \"" + command.text + "\", got \"" + actual + "\"");
   }
 
+  // Component results compare exactly, except that a NaN matches any NaN
+  // (the canonical ABI canonicalizes them).
+  static bool component_matches(const Val& expected, const Val& actual) {
+    if (expected.kind != actual.kind) return false;
+    if (expected.kind == component::ValKind::F32) {
+      auto nan = [](uint64_t b) {
+        return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) != 0;
+      };
+      if (nan(expected.bits) && nan(actual.bits)) return true;
+    }
+    if (expected.kind == component::ValKind::F64) {
+      auto nan = [](uint64_t b) {
+        return (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull &&
+               (b & 0xfffffffffffffull) != 0;
+      };
+      if (nan(expected.bits) && nan(actual.bits)) return true;
+    }
+    if (expected.items.size() != actual.items.size()) return false;
+    if (!expected.items.empty()) {
+      Val e = expected, a = actual;
+      e.items.clear();
+      a.items.clear();
+      if (!(e == a)) return false;
+      for (size_t i = 0; i < expected.items.size(); ++i)
+        if (!component_matches(expected.items[i], actual.items[i])) return false;
+      return true;
+    }
+    return expected == actual;
+  }
+
+  struct Definition {
+    std::shared_ptr<const Module> core;
+    std::shared_ptr<const component::Component> component;
+  };
+
   const LoadedScript& loaded_;
   const WastOptions& options_;
   Store store_;
   Watchdog watchdog_;
   Linker linker_;
+  component::ComponentLinker component_linker_;
+  std::map<std::string, Definition> definitions_;
   WastCounts counts_;
   bool have_current_ = false;
   Slot current_;

@@ -1,0 +1,600 @@
+// Component instantiation: walks a validated component's definitions in
+// binary order, building each index space out of live objects (Explainer.md:
+// "a component instance is a graph of core instances plus lift/lower
+// adapters"). Validation has checked every index and type already; what can
+// fail here is linking (a missing host definition) and running core code
+// (start functions, segment initialisation).
+#include <cstring>
+
+#include "component/runtime/state.h"
+#include "wasm/binary/reader.h"
+
+namespace weft::component {
+
+namespace {
+
+using detail::InstanceState;
+using detail::RtComponentDef;
+using detail::RtCoreInstance;
+using detail::RtExtern;
+using detail::RtFunc;
+using detail::RtInstance;
+using detail::RuntimeResource;
+using detail::RuntimeResourcePtr;
+using detail::Scope;
+
+Error link_error(std::string message) { return Error::link(std::move(message)); }
+
+abi::CoreFn core_fn_of(weft::Func f) {
+  return [f](std::span<const abi::CoreValue> args) -> Result<std::vector<abi::CoreValue>> {
+    return f.call(args);
+  };
+}
+
+class Instantiator {
+ public:
+  Instantiator(InstanceState& state, const ComponentLinker& linker)
+      : state_(state), linker_(linker) {}
+
+  // Instantiates `info` with `args` (nested) or the linker (root, args null).
+  Result<detail::RtInstancePtr> run(const ComponentInfo& info, const Scope* parent,
+                                    abi::ComponentInstance* parent_abi,
+                                    const std::vector<std::pair<std::string, RtExtern>>* args,
+                                    uint32_t depth);
+
+ private:
+  Result<RtExtern> root_import(const std::string& name, const Extern& type);
+  Result<RtExtern> item(const Scope& s, const ast::SortIdx& idx) const;
+  Result<weft::Extern> core_item(const Scope& s, const ast::CoreSortIdx& idx) const;
+  void push(Scope& s, const RtExtern& e);
+  void push_core(Scope& s, const weft::Extern& e);
+  Result<abi::CanonicalOptions> options(const Scope& s, const CanonInfo& canon) const;
+
+  InstanceState& state_;
+  const ComponentLinker& linker_;
+};
+
+void Instantiator::push(Scope& s, const RtExtern& e) {
+  switch (e.kind) {
+    case ExternKind::Module:
+      s.core_modules.push_back(e.module);
+      break;
+    case ExternKind::Func:
+      s.funcs.push_back(e.func);
+      break;
+    case ExternKind::Value:
+      break;
+    case ExternKind::Type:
+      s.types.push_back(e.resource);
+      break;
+    case ExternKind::Component:
+      s.components.push_back(e.component);
+      break;
+    case ExternKind::Instance:
+      s.instances.push_back(e.instance);
+      break;
+  }
+}
+
+void Instantiator::push_core(Scope& s, const weft::Extern& e) {
+  if (auto* f = std::get_if<weft::Func>(&e)) s.core_funcs.push_back(*f);
+  if (auto* t = std::get_if<weft::Table>(&e)) s.core_tables.push_back(*t);
+  if (auto* m = std::get_if<weft::Memory>(&e)) s.core_memories.push_back(*m);
+  if (auto* g = std::get_if<weft::Global>(&e)) s.core_globals.push_back(*g);
+}
+
+Result<RtExtern> Instantiator::item(const Scope& s, const ast::SortIdx& idx) const {
+  RtExtern e;
+  switch (idx.sort.kind) {
+    case ast::SortKind::Core:
+      e.kind = ExternKind::Module;
+      e.module = s.core_modules.at(idx.index);
+      return e;
+    case ast::SortKind::Func:
+      e.kind = ExternKind::Func;
+      e.func = s.funcs.at(idx.index);
+      return e;
+    case ast::SortKind::Type:
+      e.kind = ExternKind::Type;
+      e.resource = s.types.at(idx.index);
+      return e;
+    case ast::SortKind::Component:
+      e.kind = ExternKind::Component;
+      e.component = s.components.at(idx.index);
+      return e;
+    case ast::SortKind::Instance:
+      e.kind = ExternKind::Instance;
+      e.instance = s.instances.at(idx.index);
+      return e;
+    case ast::SortKind::Value:
+      break;
+  }
+  return Error::link("component values (the 🪙 value sort) are not supported at run time");
+}
+
+Result<weft::Extern> Instantiator::core_item(const Scope& s, const ast::CoreSortIdx& idx) const {
+  switch (idx.sort) {
+    case ast::CoreSort::Func:
+      return weft::Extern(s.core_funcs.at(idx.index));
+    case ast::CoreSort::Table:
+      return weft::Extern(s.core_tables.at(idx.index));
+    case ast::CoreSort::Memory:
+      return weft::Extern(s.core_memories.at(idx.index));
+    case ast::CoreSort::Global:
+      return weft::Extern(s.core_globals.at(idx.index));
+    default:
+      break;
+  }
+  return Error::link("core sort not supported in a core instance");
+}
+
+Result<abi::CanonicalOptions> Instantiator::options(const Scope& s, const CanonInfo& canon) const {
+  abi::CanonicalOptions opts;
+  switch (canon.encoding) {
+    case CanonInfo::Encoding::Utf8:
+      opts.string_encoding = abi::StringEncoding::Utf8;
+      break;
+    case CanonInfo::Encoding::Utf16:
+      opts.string_encoding = abi::StringEncoding::Utf16;
+      break;
+    case CanonInfo::Encoding::Latin1Utf16:
+      opts.string_encoding = abi::StringEncoding::Latin1Utf16;
+      break;
+  }
+  if (canon.memory) {
+    weft::Memory m = s.core_memories.at(*canon.memory);
+    opts.memory = [m]() -> std::span<uint8_t> {
+      return {m.data(), static_cast<size_t>(m.size_bytes())};
+    };
+  }
+  if (canon.realloc) {
+    weft::Func f = s.core_funcs.at(*canon.realloc);
+    opts.realloc = [f](uint32_t old_ptr, uint32_t old_size, uint32_t align,
+                       uint32_t new_size) -> Result<uint32_t> {
+      const weft::Value args[4] = {weft::Value::i32(static_cast<int32_t>(old_ptr)),
+                                   weft::Value::i32(static_cast<int32_t>(old_size)),
+                                   weft::Value::i32(static_cast<int32_t>(align)),
+                                   weft::Value::i32(static_cast<int32_t>(new_size))};
+      WEFT_TRY(auto results, f.call(args));
+      return results.at(0).as_u32();
+    };
+  }
+  if (canon.post_return) opts.post_return = core_fn_of(s.core_funcs.at(*canon.post_return));
+  return opts;
+}
+
+// A top-level import, from the linker's host definitions.
+Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern& type) {
+  RtExtern e;
+  e.kind = type.kind;
+  auto host_func = [&](const std::string& iface, const std::string& fname,
+                       const FuncTypePtr& ft) -> Result<RtFunc> {
+    const ComponentLinker::FuncDef* def = linker_.find_func(iface, fname);
+    if (!def)
+      return link_error(iface.empty() ? "no host definition for imported function `" + fname + "`"
+                                      : "no host definition for `" + fname +
+                                            "` of imported interface `" + iface + "`");
+    std::shared_ptr<HostFunction> fn = def->fn;
+    Store* store = state_.store;
+    RtFunc f;
+    f.type = ft;
+    f.inst = abi::host_func(
+        [fn, store, iface, fname](std::vector<Val> args) -> Result<std::optional<Val>> {
+          HostCall call{*store, iface, fname};
+          return (*fn)(call, args);
+        });
+    return f;
+  };
+  auto host_resource = [&](const std::string& iface,
+                           const std::string& rname) -> Result<RuntimeResourcePtr> {
+    const ComponentLinker::ResourceDef* def = linker_.find_resource(iface, rname);
+    if (!def)
+      return link_error(iface.empty() ? "no host definition for imported resource `" + rname + "`"
+                                      : "no host definition for resource `" + rname +
+                                            "` of imported interface `" + iface + "`");
+    auto r = std::make_shared<RuntimeResource>();
+    r->name = rname;
+    if (def->drop && *def->drop) {
+      auto drop = def->drop;
+      r->dtor =
+          [drop](std::span<const abi::CoreValue> args) -> Result<std::vector<abi::CoreValue>> {
+        (*drop)(args.empty() ? 0u : args[0].as_u32());
+        return std::vector<abi::CoreValue>{};
+      };
+    }
+    state_.resources.push_back(r);
+    return r;
+  };
+  switch (type.kind) {
+    case ExternKind::Func: {
+      WEFT_TRY(e.func, host_func("", name, type.func));
+      return e;
+    }
+    case ExternKind::Type:
+      if (type.type.kind == TypeDef::Kind::Resource) {
+        WEFT_TRY(e.resource, host_resource("", name));
+      }
+      return e;
+    case ExternKind::Instance: {
+      auto inst = std::make_shared<RtInstance>();
+      for (const auto& x : type.instance->exports) {
+        RtExtern item;
+        item.kind = x.type.kind;
+        switch (x.type.kind) {
+          case ExternKind::Func: {
+            WEFT_TRY(item.func, host_func(name, x.name, x.type.func));
+            break;
+          }
+          case ExternKind::Type:
+            if (x.type.type.kind == TypeDef::Kind::Resource) {
+              WEFT_TRY(item.resource, host_resource(name, x.name));
+            }
+            break;
+          default:
+            return link_error("imported interface `" + name + "` exports `" + x.name + "`, a " +
+                              to_string(x.type.kind) +
+                              ": the host provides only functions and resources");
+        }
+        inst->exports.emplace_back(x.name, std::move(item));
+      }
+      e.instance = inst;
+      return e;
+    }
+    default:
+      break;
+  }
+  return link_error("import `" + name + "`: the host cannot provide a " +
+                    std::string(to_string(type.kind)));
+}
+
+Result<detail::RtInstancePtr> Instantiator::run(
+    const ComponentInfo& info, const Scope* parent, abi::ComponentInstance* parent_abi,
+    const std::vector<std::pair<std::string, RtExtern>>* args, uint32_t depth) {
+  if (depth > ast::kMaxNesting) return Error::limit("component instances nested too deeply");
+  state_.abi_instances.push_back(std::make_unique<abi::ComponentInstance>(parent_abi));
+  // Scopes live as long as the instance: component definitions keep a
+  // pointer to the scope their outer aliases resolve in.
+  state_.scopes.push_back(std::make_unique<Scope>());
+  Scope& s = *state_.scopes.back();
+  s.info = &info;
+  s.parent = parent;
+  s.abi = state_.abi_instances.back().get();
+  Store& store = *state_.store;
+  const ast::Component& c = *info.ast;
+  auto exports = std::make_shared<RtInstance>();
+  uint32_t canon_index = 0;
+  uint32_t type_index = 0;
+  for (const auto& section : c.order) {
+    for (uint32_t i = section.first; i < section.first + section.count; ++i) {
+      switch (section.id) {
+        case 0:
+          break;
+        case 1:
+          s.core_modules.push_back(info.compiled_modules.at(i));
+          break;
+        case 2: {
+          const ast::CoreInstance& ci = c.core_instances[i];
+          auto out = std::make_shared<RtCoreInstance>();
+          if (ci.kind == ast::CoreInstance::Kind::Instantiate) {
+            weft::Linker linker;
+            for (const auto& a : ci.args)
+              for (const auto& [n, e] : s.core_instances.at(a.instance)->exports)
+                linker.define(a.name, n, e);
+            WEFT_TRY(auto inst, linker.instantiate(store, s.core_modules.at(ci.module)));
+            out->exports = inst.exports();
+          } else {
+            for (const auto& e : ci.exports) {
+              WEFT_TRY(auto x, core_item(s, e.item));
+              out->exports.emplace_back(e.name, std::move(x));
+            }
+          }
+          s.core_instances.push_back(std::move(out));
+          break;
+        }
+        case 3:
+          break;  // core types: static only
+        case 4: {
+          auto def = std::make_shared<RtComponentDef>();
+          def->info = info.nested.at(i);
+          def->parent = &s;
+          s.components.push_back(std::move(def));
+          break;
+        }
+        case 5: {
+          const ast::Instance& inst = c.instances[i];
+          if (inst.kind == ast::Instance::Kind::FromExports) {
+            auto bag = std::make_shared<RtInstance>();
+            for (const auto& e : inst.exports) {
+              WEFT_TRY(auto x, item(s, e.item));
+              bag->exports.emplace_back(e.name.name, std::move(x));
+            }
+            s.instances.push_back(std::move(bag));
+            break;
+          }
+          const detail::RtComponentDefPtr& def = s.components.at(inst.component);
+          if (!def->info) return link_error("instantiating an imported component is not supported");
+          std::vector<std::pair<std::string, RtExtern>> child_args;
+          for (const auto& a : inst.args) {
+            WEFT_TRY(auto x, item(s, a.item));
+            child_args.emplace_back(a.name, std::move(x));
+          }
+          WEFT_TRY(auto child, run(*def->info, def->parent, s.abi, &child_args, depth + 1));
+          s.instances.push_back(std::move(child));
+          break;
+        }
+        case 6: {
+          const ast::Alias& a = c.aliases[i];
+          switch (a.target) {
+            case ast::Alias::Target::Export: {
+              const RtExtern* e = s.instances.at(a.instance)->find(a.name);
+              if (!e) return link_error("instance has no export `" + a.name + "`");
+              push(s, *e);
+              break;
+            }
+            case ast::Alias::Target::CoreExport: {
+              const weft::Extern* e = s.core_instances.at(a.instance)->find(a.name);
+              if (!e) return link_error("core instance has no export `" + a.name + "`");
+              push_core(s, *e);
+              break;
+            }
+            case ast::Alias::Target::Outer: {
+              const Scope* target = &s;
+              for (uint32_t k = 0; k < a.outer_count && target; ++k) target = target->parent;
+              if (!target) return link_error("outer alias out of range");
+              if (a.sort.kind == ast::SortKind::Type) {
+                s.types.push_back(target->types.at(a.outer_index));
+              } else if (a.sort.kind == ast::SortKind::Core &&
+                         a.sort.core == ast::CoreSort::Module) {
+                s.core_modules.push_back(target->core_modules.at(a.outer_index));
+              } else if (a.sort.kind == ast::SortKind::Component) {
+                s.components.push_back(target->components.at(a.outer_index));
+              }
+              break;  // core types: static only
+            }
+          }
+          break;
+        }
+        case 7: {
+          const ResourcePtr& defined = info.defined_resources.at(type_index++);
+          if (!defined) {
+            s.types.push_back(nullptr);
+            break;
+          }
+          auto r = std::make_shared<RuntimeResource>();
+          r->impl = s.abi;
+          const ast::Type& t = c.types[i];
+          if (t.resource.dtor) r->dtor = core_fn_of(s.core_funcs.at(*t.resource.dtor));
+          s.abi->add_resource_impl(defined.get());
+          state_.resources.push_back(r);
+          s.types.push_back(std::move(r));
+          break;
+        }
+        case 8: {
+          const ast::Canon& canon = c.canons[i];
+          const CanonInfo& ci = info.canons.at(canon_index++);
+          switch (canon.kind) {
+            case ast::CanonKind::Lift: {
+              WEFT_TRY(auto opts, options(s, ci));
+              WEFT_TRY(auto fn, abi::lift(core_fn_of(s.core_funcs.at(canon.func_index)), *ci.func,
+                                          std::move(opts), *s.abi));
+              s.funcs.push_back(RtFunc{std::move(fn), ci.func});
+              break;
+            }
+            case ast::CanonKind::Lower: {
+              WEFT_TRY(auto opts, options(s, ci));
+              WEFT_TRY(auto fn, abi::lower(s.funcs.at(canon.func_index).inst, *ci.func,
+                                           std::move(opts), *s.abi));
+              auto shared = std::make_shared<abi::CoreFn>(std::move(fn));
+              s.core_funcs.push_back(store.create_host_func(
+                  ci.core_type,
+                  [shared](Caller&, std::span<const weft::Value> a,
+                           std::span<weft::Value> r) -> Result<void> {
+                    WEFT_TRY(auto out, (*shared)(a));
+                    if (out.size() != r.size())
+                      return Error::make_trap(TrapKind::HostError,
+                                              "canon lower: wrong result count");
+                    std::copy(out.begin(), out.end(), r.begin());
+                    return {};
+                  }));
+              break;
+            }
+            case ast::CanonKind::ResourceNew:
+            case ast::CanonKind::ResourceRep:
+            case ast::CanonKind::ResourceDrop: {
+              const ResourceType* rt = ci.resource.get();
+              abi::ComponentInstance* inst = s.abi;
+              RuntimeResourcePtr runtime = s.types.at(canon.type_index);
+              HostFunc fn;
+              if (canon.kind == ast::CanonKind::ResourceNew) {
+                fn = [inst, rt](Caller&, std::span<const weft::Value> a,
+                                std::span<weft::Value> r) -> Result<void> {
+                  WEFT_TRY(uint32_t h, abi::canon_resource_new(*inst, rt, a[0].as_u32()));
+                  r[0] = weft::Value::i32(static_cast<int32_t>(h));
+                  return {};
+                };
+              } else if (canon.kind == ast::CanonKind::ResourceRep) {
+                fn = [inst, rt](Caller&, std::span<const weft::Value> a,
+                                std::span<weft::Value> r) -> Result<void> {
+                  WEFT_TRY(uint32_t rep, abi::canon_resource_rep(*inst, rt, a[0].as_u32()));
+                  r[0] = weft::Value::i32(static_cast<int32_t>(rep));
+                  return {};
+                };
+              } else {
+                fn = [inst, rt, runtime](Caller&, std::span<const weft::Value> a,
+                                         std::span<weft::Value>) -> Result<void> {
+                  static const abi::CoreFn no_dtor;
+                  return abi::canon_resource_drop(*inst, rt, a[0].as_u32(),
+                                                  runtime ? runtime->impl : nullptr,
+                                                  runtime ? runtime->dtor : no_dtor);
+                };
+              }
+              s.core_funcs.push_back(store.create_host_func(ci.core_type, std::move(fn)));
+              break;
+            }
+            default:
+              return link_error("canonical built-in not supported at run time");
+          }
+          break;
+        }
+        case 9:
+          return link_error("start functions (the 🪙 value sort) are not supported at run time");
+        case 10: {
+          const ast::ImportDecl& imp = c.imports[i];
+          const Extern* type = nullptr;
+          for (const auto& x : info.type->imports)
+            if (x.name == imp.name.name) type = &x.type;
+          if (!type) return link_error("import `" + imp.name.name + "` has no type");
+          RtExtern e;
+          if (!args) {
+            WEFT_TRY(e, root_import(imp.name.name, *type));
+          } else {
+            const RtExtern* found = nullptr;
+            for (const auto& [n, x] : *args)
+              if (n == imp.name.name) found = &x;
+            if (!found) return link_error("missing instantiation argument `" + imp.name.name + "`");
+            e = *found;
+          }
+          push(s, e);
+          break;
+        }
+        case 11: {
+          const ast::Export& exp = c.exports[i];
+          if (exp.item.sort.kind == ast::SortKind::Value)
+            return link_error("exported values are not supported at run time");
+          WEFT_TRY(auto e, item(s, exp.item));
+          exports->exports.emplace_back(exp.name.name, e);
+          push(s, e);
+          break;
+        }
+        case 12:
+          return link_error("component values (the 🪙 value sort) are not supported at run time");
+        default:
+          break;
+      }
+    }
+  }
+  return detail::RtInstancePtr(exports);
+}
+
+const RtFunc* find_func(const detail::InstanceState& state, std::string_view instance_name,
+                        std::string_view name) {
+  if (!state.exports) return nullptr;
+  const RtInstance* inst = state.exports.get();
+  if (!instance_name.empty()) {
+    const RtExtern* e = inst->find(instance_name);
+    if (!e || e->kind != ExternKind::Instance) return nullptr;
+    inst = e->instance.get();
+  }
+  const RtExtern* f = inst->find(name);
+  if (!f || f->kind != ExternKind::Func) return nullptr;
+  return &f->func;
+}
+
+// Fills in label-only variant/enum values (as scripts write them) from the
+// type, and checks the value's shape, so the ABI gets what it expects.
+Result<void> resolve_labels(Val& v, const ValType& t, uint32_t depth = 0) {
+  if (depth > 100) return Error::usage("value nested too deeply");
+  auto mismatch = [&]() {
+    return Error::usage("value " + to_string(v) + " does not match type " + to_string(t));
+  };
+  if (v.kind != t.kind) return mismatch();
+  switch (t.kind) {
+    case ValKind::Variant: {
+      if (v.discriminant == UINT32_MAX) {
+        if (v.labels.empty()) return mismatch();
+        for (uint32_t k = 0; k < t.cases.size(); ++k)
+          if (t.cases[k].label == v.labels[0]) v.discriminant = k;
+        if (v.discriminant == UINT32_MAX) return mismatch();
+      }
+      if (v.discriminant >= t.cases.size()) return mismatch();
+      const ValTypePtr& ct = t.cases[v.discriminant].type;
+      if (ct && v.items.size() == 1) return resolve_labels(v.items[0], *ct, depth + 1);
+      return {};
+    }
+    case ValKind::Enum:
+      if (v.discriminant == UINT32_MAX) {
+        if (v.labels.empty()) return mismatch();
+        for (uint32_t k = 0; k < t.labels.size(); ++k)
+          if (t.labels[k] == v.labels[0]) v.discriminant = k;
+        if (v.discriminant == UINT32_MAX) return mismatch();
+      }
+      return {};
+    case ValKind::List:
+    case ValKind::FixedList:
+      for (auto& item : v.items) WEFT_CHECK(resolve_labels(item, *t.element, depth + 1));
+      return {};
+    case ValKind::Record:
+    case ValKind::Tuple:
+      if (v.items.size() != t.fields.size()) return mismatch();
+      for (size_t k = 0; k < v.items.size(); ++k)
+        WEFT_CHECK(resolve_labels(v.items[k], *t.fields[k].type, depth + 1));
+      return {};
+    case ValKind::Option:
+      if (v.discriminant == 1 && v.items.size() == 1)
+        return resolve_labels(v.items[0], *t.element, depth + 1);
+      return {};
+    case ValKind::Result: {
+      const ValTypePtr& ct = v.discriminant == 0 ? t.element : t.error;
+      if (ct && v.items.size() == 1) return resolve_labels(v.items[0], *ct, depth + 1);
+      return {};
+    }
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+Result<ComponentInstance> ComponentLinker::instantiate(
+    Store& store, const std::shared_ptr<const Component>& component) const {
+  auto state = std::make_shared<detail::InstanceState>();
+  state->store = &store;
+  state->component = component;
+  Instantiator inst(*state, *this);
+  WEFT_TRY(state->exports, inst.run(*component->validated().root, nullptr, nullptr, nullptr, 0));
+  return ComponentInstance(std::move(state));
+}
+
+Result<std::optional<Val>> ComponentInstance::call(std::string_view name,
+                                                   std::vector<Val> args) const {
+  return call({}, name, std::move(args));
+}
+
+Result<std::optional<Val>> ComponentInstance::call(std::string_view instance_name,
+                                                   std::string_view name,
+                                                   std::vector<Val> args) const {
+  if (!state_) return Error::usage("call on an empty component instance");
+  const RtFunc* f = find_func(*state_, instance_name, name);
+  if (!f) {
+    std::string where = instance_name.empty() ? "" : " of `" + std::string(instance_name) + "`";
+    return Error::usage("the component exports no function `" + std::string(name) + "`" + where);
+  }
+  const FuncType& ft = *f->type;
+  if (args.size() != ft.params.size())
+    return Error::usage("`" + std::string(name) + "` takes " + std::to_string(ft.params.size()) +
+                        " arguments, not " + std::to_string(args.size()));
+  for (size_t i = 0; i < args.size(); ++i) WEFT_CHECK(resolve_labels(args[i], *ft.params[i].type));
+  return abi::invoke(f->inst, std::move(args));
+}
+
+std::optional<FuncType> ComponentInstance::func_type(std::string_view name) const {
+  return func_type({}, name);
+}
+
+std::optional<FuncType> ComponentInstance::func_type(std::string_view instance_name,
+                                                     std::string_view name) const {
+  if (!state_) return std::nullopt;
+  const RtFunc* f = find_func(*state_, instance_name, name);
+  if (!f) return std::nullopt;
+  return *f->type;
+}
+
+std::vector<std::string> ComponentInstance::instance_exports(std::string_view prefix) const {
+  std::vector<std::string> out;
+  if (!state_ || !state_->exports) return out;
+  for (const auto& [n, e] : state_->exports->exports)
+    if (e.kind == ExternKind::Instance && n.substr(0, prefix.size()) == prefix) out.push_back(n);
+  return out;
+}
+
+}  // namespace weft::component

@@ -1,0 +1,282 @@
+// Component instantiation and calls through the embedding API
+// (include/weft/component.h): components written in WAT, host functions
+// and resources from a ComponentLinker, values across the boundary.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "wasm/text/wat.h"
+#include "weft/component.h"
+
+namespace weft::component {
+namespace {
+
+std::shared_ptr<const Component> compile(const std::string& wat) {
+  auto bytes = text::wat_to_wasm(wat, "test.wat");
+  EXPECT_TRUE(bytes.ok()) << (bytes.ok() ? "" : bytes.error().to_string());
+  if (!bytes.ok()) return nullptr;
+  auto c = Component::compile(bytes.value());
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
+  return c.ok() ? c.value() : nullptr;
+}
+
+// A core module with a bump allocator as cabi_realloc, for string tests.
+const char* kLibc = R"wat(
+  (core module $Libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $next) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.xor (i32.sub (local.get $align) (i32.const 1)) (i32.const -1))))
+      (global.set $next (i32.add (local.get $p) (local.get $size)))
+      (local.get $p)))
+  (core instance $libc (instantiate $Libc)))wat";
+
+TEST(ComponentRuntime, CallsALiftedFunction) {
+  auto c = compile(R"wat((component
+    (core module $m (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+    (core instance $i (instantiate $m))
+    (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("add", {Val::u32(40), Val::u32(2)});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r.value().has_value());
+  EXPECT_EQ(*r.value(), Val::u32(42));
+  // Wrong arity and wrong types are usage errors, not crashes.
+  EXPECT_FALSE(inst.value().call("add", {Val::u32(1)}).ok());
+  EXPECT_FALSE(inst.value().call("add", {Val::string("x"), Val::u32(1)}).ok());
+  EXPECT_FALSE(inst.value().call("nope", {}).ok());
+}
+
+TEST(ComponentRuntime, StringsRoundTripThroughGuestMemory) {
+  auto c = compile(std::string("(component ") + kLibc + R"wat(
+    (core module $m
+      (import "libc" "mem" (memory 1))
+      ;; echo(ptr, len) -> retptr: stores (ptr, len) at 16 and returns 16
+      (func (export "echo") (param i32 i32) (result i32)
+        (i32.store (i32.const 16) (local.get 0))
+        (i32.store (i32.const 20) (local.get 1))
+        (i32.const 16)))
+    (core instance $i (instantiate $m (with "libc" (instance $libc))))
+    (func (export "echo") (param "s" string) (result string)
+      (canon lift (core func $i "echo") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  for (std::string s : {std::string(""), std::string("hello"), std::string("☃☺️öツ"),
+                        std::string(1024, 'x')}) {
+    auto r = inst.value().call("echo", {Val::string(s)});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(r.value()->str, s);
+  }
+}
+
+TEST(ComponentRuntime, GuestCallsAHostFunction) {
+  auto c = compile(std::string("(component ") + kLibc + R"wat(
+    (import "greet" (func $greet (param "name" string) (result string)))
+    (core func $greet_lowered (canon lower (func $greet) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+    (core module $m
+      (import "libc" "mem" (memory 1))
+      (import "host" "greet" (func $greet (param i32 i32 i32)))
+      ;; hello() -> retptr: greet("weft") into 32
+      (func (export "hello") (result i32)
+        (i32.store8 (i32.const 0) (i32.const 119)) (i32.store8 (i32.const 1) (i32.const 101))
+        (i32.store8 (i32.const 2) (i32.const 102)) (i32.store8 (i32.const 3) (i32.const 116))
+        (call $greet (i32.const 0) (i32.const 4) (i32.const 32))
+        (i32.const 32)))
+    (core instance $host (export "greet" (func $greet_lowered)))
+    (core instance $i (instantiate $m (with "libc" (instance $libc)) (with "host" (instance $host))))
+    (func (export "hello") (result string) (canon lift (core func $i "hello") (memory (core memory $libc "mem"))))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  std::string seen;
+  linker.func("", "greet", [&](HostCall&, std::vector<Val>& args) -> Result<std::optional<Val>> {
+    seen = args.at(0).str;
+    return std::optional<Val>(Val::string("hello, " + seen));
+  });
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("hello", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(seen, "weft");
+  EXPECT_EQ(r.value()->str, "hello, weft");
+}
+
+TEST(ComponentRuntime, MissingHostDefinitionIsALinkError) {
+  auto c = compile(R"wat((component (import "missing" (func))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_FALSE(inst.ok());
+  EXPECT_EQ(inst.error().kind, ErrorKind::Link);
+  EXPECT_NE(inst.error().message.find("missing"), std::string::npos);
+}
+
+TEST(ComponentRuntime, InterfaceImportsResolveToCompatibleVersions) {
+  EXPECT_TRUE(
+      interface_versions_compatible("wasi:cli/environment@0.2.3", "wasi:cli/environment@0.2.12"));
+  EXPECT_FALSE(
+      interface_versions_compatible("wasi:cli/environment@0.2.3", "wasi:cli/environment@0.3.0"));
+  EXPECT_TRUE(interface_versions_compatible("a:b/c@1.1.0", "a:b/c@1.4.2"));
+  EXPECT_FALSE(interface_versions_compatible("a:b/c@1.1.0", "a:b/c@2.0.0"));
+  EXPECT_FALSE(interface_versions_compatible("a:b/c@0.0.1", "a:b/c@0.0.2"));
+  EXPECT_FALSE(interface_versions_compatible("a:b/c@1.0.0-rc1", "a:b/c@1.0.0"));
+  ComponentLinker linker;
+  linker.func("wasi:cli/environment@0.2.0", "get-arguments", nullptr);
+  linker.func("wasi:cli/environment@0.2.12", "get-arguments", nullptr);
+  const auto* def = linker.find_func("wasi:cli/environment@0.2.3", "get-arguments");
+  ASSERT_NE(def, nullptr);
+  EXPECT_EQ(def->interface_name, "wasi:cli/environment@0.2.12");
+  EXPECT_EQ(linker.find_func("wasi:cli/environment@0.3.0", "get-arguments"), nullptr);
+
+  auto c = compile(R"wat((component
+    (import "wasi:cli/environment@0.2.3" (instance $env (export "get-arguments" (func (result (list string))))))
+    (export "args" (func $env "get-arguments"))))wat");
+  ASSERT_TRUE(c);
+  linker.func(
+      "wasi:cli/environment@0.2.12", "get-arguments",
+      [](HostCall& call, std::vector<Val>&) -> Result<std::optional<Val>> {
+        return std::optional<Val>(Val::list({Val::string(std::string(call.interface_name))}));
+      });
+  Store store;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("args", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r.value()->items.size(), 1u);
+  EXPECT_EQ(r.value()->items[0].str, "wasi:cli/environment@0.2.3");
+}
+
+TEST(ComponentRuntime, ComponentToComponentCall) {
+  // The parent links a child's lifted export into another child's import:
+  // a fused lower∘lift with no host value in between.
+  auto c = compile(R"wat((component
+    (component $Callee
+      (core module $m (func (export "double") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2))))
+      (core instance $i (instantiate $m))
+      (func (export "double") (param "x" u32) (result u32) (canon lift (core func $i "double"))))
+    (component $Caller
+      (import "double" (func $d (param "x" u32) (result u32)))
+      (core func $d_lowered (canon lower (func $d)))
+      (core module $m
+        (import "" "double" (func $d (param i32) (result i32)))
+        (func (export "quad") (param i32) (result i32) (call $d (call $d (local.get 0)))))
+      (core instance $imports (export "double" (func $d_lowered)))
+      (core instance $i (instantiate $m (with "" (instance $imports))))
+      (func (export "quad") (param "x" u32) (result u32) (canon lift (core func $i "quad"))))
+    (instance $callee (instantiate $Callee))
+    (instance $caller (instantiate $Caller (with "double" (func $callee "double"))))
+    (export "quad" (func $caller "quad"))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("quad", {Val::u32(5)});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r.value(), Val::u32(20));
+}
+
+TEST(ComponentRuntime, GuestResourcesAndTheirDestructor) {
+  auto c = compile(R"wat((component
+    (core module $dtor_m
+      (global $dropped (export "dropped") (mut i32) (i32.const 0))
+      (func (export "dtor") (param i32) (global.set $dropped (local.get 0))))
+    (core instance $d (instantiate $dtor_m))
+    (type $R (resource (rep i32) (dtor (core func $d "dtor"))))
+    (core func $new (canon resource.new $R))
+    (core func $rep (canon resource.rep $R))
+    (core func $drop (canon resource.drop $R))
+    (core module $m
+      (import "" "new" (func $new (param i32) (result i32)))
+      (import "" "rep" (func $rep (param i32) (result i32)))
+      (import "" "drop" (func $drop (param i32)))
+      (import "" "dropped" (global $dropped (mut i32)))
+      (func (export "run") (result i32)
+        (local $h i32)
+        (local.set $h (call $new (i32.const 77)))
+        (if (i32.ne (call $rep (local.get $h)) (i32.const 77)) (then unreachable))
+        (call $drop (local.get $h))
+        (global.get $dropped))
+      (func (export "use-after-drop")
+        (local $h i32)
+        (local.set $h (call $new (i32.const 1)))
+        (call $drop (local.get $h))
+        (drop (call $rep (local.get $h)))))
+    (core instance $imports (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))
+                            (export "dropped" (global $d "dropped")))
+    (core instance $i (instantiate $m (with "" (instance $imports))))
+    (func (export "run") (result u32) (canon lift (core func $i "run")))
+    (func (export "use-after-drop") (canon lift (core func $i "use-after-drop")))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("run", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r.value(), Val::u32(77));  // the destructor saw the rep
+  auto bad = inst.value().call("use-after-drop", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.error().is_trap()) << bad.error().to_string();
+}
+
+TEST(ComponentRuntime, HostResourcesAreDroppedThroughTheLinker) {
+  auto c = compile(R"wat((component
+    (import "host" (instance $h
+      (export "thing" (type $t (sub resource)))
+      (export "[constructor]thing" (func (param "n" u32) (result (own $t))))
+      (export "[method]thing.get" (func (param "self" (borrow $t)) (result u32)))))
+    (alias export $h "thing" (type $thing))
+    (core func $ctor (canon lower (func $h "[constructor]thing")))
+    (core func $get (canon lower (func $h "[method]thing.get")))
+    (core func $drop (canon resource.drop $thing))
+    (core module $m
+      (import "" "ctor" (func $ctor (param i32) (result i32)))
+      (import "" "get" (func $get (param i32) (result i32)))
+      (import "" "drop" (func $drop (param i32)))
+      (func (export "run") (result i32)
+        (local $h i32) (local $v i32)
+        (local.set $h (call $ctor (i32.const 5)))
+        (local.set $v (call $get (local.get $h)))
+        (call $drop (local.get $h))
+        (local.get $v)))
+    (core instance $imports (export "ctor" (func $ctor)) (export "get" (func $get)) (export "drop" (func $drop)))
+    (core instance $i (instantiate $m (with "" (instance $imports))))
+    (func (export "run") (result u32) (canon lift (core func $i "run")))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  std::vector<uint32_t> dropped;
+  linker.resource("host", "thing", [&](uint32_t rep) { dropped.push_back(rep); });
+  linker.func("host", "[constructor]thing",
+              [](HostCall&, std::vector<Val>& a) -> Result<std::optional<Val>> {
+                Val own;
+                own.kind = ValKind::Own;
+                own.bits = 100 + a.at(0).bits;  // the host's rep
+                return std::optional<Val>(own);
+              });
+  linker.func("host", "[method]thing.get",
+              [](HostCall&, std::vector<Val>& a) -> Result<std::optional<Val>> {
+                EXPECT_EQ(a.at(0).kind, ValKind::Borrow);
+                return std::optional<Val>(Val::u32(static_cast<uint32_t>(a.at(0).bits)));
+              });
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("run", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r.value(), Val::u32(105));
+  EXPECT_EQ(dropped, std::vector<uint32_t>{105});
+}
+
+}  // namespace
+}  // namespace weft::component
