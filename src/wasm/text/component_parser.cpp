@@ -423,7 +423,7 @@ class ComponentEncoder {
   // Resolves an identifier in `ns`, looking outward; a hit in an enclosing
   // scope becomes an outer alias in the current one.
   bool resolve_ns(const Ref& ref, Ns ns, uint32_t* out) {
-    if (ref.is_num) {
+    if (ref.is_num || scratch_ > 0) {
       *out = ref.num;
       return true;
     }
@@ -863,18 +863,11 @@ class ComponentEncoder {
     return true;
   }
 
-  // (import "name" attribute*) or (export ...) alike: the inline sugar. A
-  // nested definition's own imports and exports have more after the name.
+  // (import "name") or (export "name"): the inline sugar. A nested
+  // definition's own imports and exports have more after the name.
   static bool is_inline_name(const Node& n) {
-    if (n.items.size() < 2 || !n.items[1].is_atom(AtomKind::String)) return false;
-    for (size_t i = 2; i < n.items.size(); ++i) {
-      const Node& a = n.items[i];
-      if (!a.is_list_of("implements") && !a.is_list_of("versionsuffix") &&
-          !a.is_list_of("external-id")) {
-        return false;
-      }
-    }
-    return true;
+    // Just the name: wasm-tools takes no attributes in this sugar.
+    return n.items.size() == 2 && n.items[1].is_atom(AtomKind::String);
   }
 
   // (export "x")* after an item's id: exports at the end of the component.
@@ -1526,7 +1519,7 @@ class ComponentEncoder {
       ty.lit({static_cast<uint8_t>(head == "own" ? 0x69 : 0x68)});
       if (c.done()) return fail_end(c, "expected a type index");
       Ref r;
-      if (!sort_ref(c.next(), "type", "", &r)) return false;
+      if (!index_atom(c.next(), &r)) return false;
       ty.hole(std::move(r), kType);
       return expect_done(c);
     }
@@ -1707,6 +1700,7 @@ class ComponentEncoder {
   bool outer_alias(const Node& outer, const Node& index, Ns ns, uint32_t* depth, uint32_t* idx) {
     Ref o, i;
     if (!index_atom(outer, &o) || !index_atom(index, &i)) return false;
+    if (scratch_ > 0) return true;
     if (o.is_num && i.is_num) {
       *depth = o.num;
       *idx = i.num;
@@ -2338,7 +2332,17 @@ class ComponentEncoder {
         // wasm-tools parses a type ascription here but does not encode it.
         Item ignored;
         std::vector<Item> ignored_types;
-        if (!item_sig(ec.next(), ignored_types, ignored)) return false;
+        const Node& ascribed = ec.next();
+        if (!item_sig(ascribed, ignored_types, ignored)) return false;
+        if (!ignored.id.empty()) return fail(ascribed, "unexpected identifier");
+        // Its inline types are still checked for syntax, in a scope thrown away.
+        if (!push(ScopeKind::Component, "", e, e.items.size())) return false;
+        ++scratch_;
+        bool ok = true;
+        for (Item& t : ignored_types) ok = ok && emit(std::move(t));
+        --scratch_;
+        stack_.pop_back();
+        if (!ok) return false;
       }
       if (!expect_done(ec)) return false;
       it.bytes(name);
@@ -2546,6 +2550,7 @@ class ComponentEncoder {
   std::vector<std::unique_ptr<Node>> signatures_;
   uint64_t gensym_ = 0;
   uint32_t frames_ = 0;
+  int scratch_ = 0;            // > 0: encoding only to check syntax, names unresolved
   bool guessed_ = false;       // a forward reference was guessed this run
   bool final_run_ = false;     // the run that knows every forward index
   std::vector<Names> names_;   // per scope serial: its names at the end of this run

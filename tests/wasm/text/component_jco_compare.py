@@ -13,10 +13,13 @@ usage: component_jco_compare.py --encoder PATH/wasm_text_tests [--tests DIR]
        [--jco DIR] [--work DIR]
 
 (--tests DIR/async compares the async scripts' forms, which are outside the
-default run.)
+default run. --mutants N adds N random mutants of each form, lists or atoms
+deleted, repeated or replaced, with --seed S: both must reject a mutant or
+encode it alike.)
 """
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -149,6 +152,44 @@ def strip_definition(text):
     return text
 
 
+MUTANT_ATOMS = ["u8", "$x", "0", "1", '"a"', "(type 0)", "(func)", "(core func 0)", "string",
+                "(instance)", '(export "z" (func 0))', "async", "$t", '(param "p" u8)',
+                "(result u8)"]
+
+
+def mutants(text, count, rng):
+    spans, stack, atoms = [], [], []
+    for kind, s, e in tokens(text):
+        if kind == "(":
+            stack.append(s)
+        elif kind == ")" and stack:
+            spans.append((stack.pop(), e))
+        elif kind == "atom":
+            atoms.append((s, e))
+    spans = spans[:-1]  # never the component itself
+    if not spans:
+        return []
+    out = []
+    for _ in range(count):
+        op = rng.randrange(5)
+        if op == 0:
+            s, e = rng.choice(spans)
+            out.append(text[:s] + text[e:])
+        elif op == 1:
+            s, e = rng.choice(spans)
+            out.append(text[:e] + " " + text[s:e] + text[e:])
+        elif op == 2 and atoms:
+            s, e = rng.choice(atoms)
+            out.append(text[:s] + text[e:])
+        elif op == 3 and atoms:
+            s, e = rng.choice(atoms)
+            out.append(text[:s] + rng.choice(MUTANT_ATOMS) + text[e:])
+        else:
+            s, e = rng.choice(spans)
+            out.append(text[:e] + " " + rng.choice(MUTANT_ATOMS) + text[e:])
+    return out
+
+
 def leb(data, pos):
     result = shift = 0
     while True:
@@ -213,6 +254,8 @@ def main():
     ap.add_argument("--tests", default=os.path.join(ROOT, "..", "shared", "component-model-tests"))
     ap.add_argument("--jco", default=os.path.join(ROOT, "tools", "jco"))
     ap.add_argument("--work")
+    ap.add_argument("--mutants", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
     wasm_tools = os.path.join(args.jco, "node_modules", "@bytecodealliance", "jco-transpile",
@@ -236,6 +279,11 @@ def main():
             path = os.path.join(dirpath, name)
             for line, _, text in component_forms(path):
                 forms.append((os.path.relpath(path, args.tests), line, text))
+    if args.mutants:
+        rng = random.Random(args.seed)
+        for path, line, text in list(forms):
+            for m in mutants(strip_definition(text), args.mutants, rng):
+                forms.append((path + " (mutant)", line, m))
     for i, (_, _, text) in enumerate(forms):
         with open(os.path.join(work, "%05d.wat" % i), "w", encoding="utf-8") as f:
             f.write(strip_definition(text))
