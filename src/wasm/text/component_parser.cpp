@@ -910,8 +910,9 @@ class ComponentEncoder {
       if (!string(ac, &value) || !expect_done(ac)) return false;
       const std::string_view h = a.head();
       const uint8_t kind = h == "implements" ? 0x00 : h == "versionsuffix" ? 0x01 : 0x02;
-      // Each attribute at most once: a repeat is a syntax error in wasm-tools.
-      if (seen & (1u << kind)) return fail(a, "unexpected token");
+      // wasm-tools takes each attribute at most once and in this order:
+      // implements, versionsuffix, external-id.
+      if (seen >= (1u << kind)) return fail(a, "unexpected token");
       seen |= 1u << kind;
       attrs.push_back(kind);
       put_name(attrs, value);
@@ -2457,12 +2458,15 @@ class ComponentEncoder {
         }
         // Explicit uses resolve in the module type only.
         uint32_t idx = r.num;
-        if (!r.is_num) {
+        if (!r.is_num && scratch_ == 0) {
           auto f = top().spaces[kCoreType].names.find(r.id);
-          if (f == top().spaces[kCoreType].names.end()) {
+          if (f != top().spaces[kCoreType].names.end()) {
+            idx = f->second;
+          } else if (top().declared[kCoreType].count(r.id) != 0) {
+            if (!forward_index(top(), kCoreType, r, &idx)) return false;
+          } else {
             return fail(*r.at, "unknown type: failed to find name `" + r.id + "`");
           }
-          idx = f->second;
         }
         it.u32(idx);
         // An inline signature after (type ..) must match; it is not checked here.

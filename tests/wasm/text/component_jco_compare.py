@@ -14,8 +14,8 @@ usage: component_jco_compare.py --encoder PATH/wasm_text_tests [--tests DIR]
 
 (--tests DIR/async compares the async scripts' forms, which are outside the
 default run. --mutants N adds N random mutants of each form, lists or atoms
-deleted, repeated or replaced, with --seed S: both must reject a mutant or
-encode it alike.)
+deleted, repeated, replaced or swapped, with --seed S: both must reject a
+mutant or encode it alike.)
 """
 import argparse
 import os
@@ -158,12 +158,17 @@ MUTANT_ATOMS = ["u8", "$x", "0", "1", '"a"', "(type 0)", "(func)", "(core func 0
 
 
 def mutants(text, count, rng):
-    spans, stack, atoms = [], [], []
+    spans, stack, atoms, siblings = [], [], [], []
     for kind, s, e in tokens(text):
         if kind == "(":
-            stack.append(s)
+            stack.append((s, []))
         elif kind == ")" and stack:
-            spans.append((stack.pop(), e))
+            start, children = stack.pop()
+            spans.append((start, e))
+            if stack:
+                stack[-1][1].append((start, e))
+            if len(children) >= 2:
+                siblings.append(children)
         elif kind == "atom":
             atoms.append((s, e))
     spans = spans[:-1]  # never the component itself
@@ -171,7 +176,14 @@ def mutants(text, count, rng):
         return []
     out = []
     for _ in range(count):
-        op = rng.randrange(5)
+        op = rng.randrange(6)
+        if op == 5 and siblings:
+            # Swapped definitions make forward references.
+            group = rng.choice(siblings)
+            i, j = sorted(rng.sample(range(len(group)), 2))
+            (a, b), (c, d) = group[i], group[j]
+            out.append(text[:a] + text[c:d] + text[b:c] + text[a:b] + text[d:])
+            continue
         if op == 0:
             s, e = rng.choice(spans)
             out.append(text[:s] + text[e:])
