@@ -40,13 +40,15 @@ inline Error mismatch(const ValType& t, const Val& v) {
 // Message texts. The reference tests (component-model-tests) match these
 // substrings, some of which differ between a host call and a fused
 // component-to-component call for the same condition, so one message
-// carries both.
-inline constexpr const char* kUnaligned = "unaligned pointer";
+// carries both. Wasmtime raises the fused-call ones from generated wasm
+// code, hence their "wasm trap: " prefix, which the tests include.
+inline constexpr const char* kUnaligned = "wasm trap: unaligned pointer";
 inline constexpr const char* kReallocUnaligned =
-    "unaligned pointer: realloc return: result not aligned";
+    "wasm trap: unaligned pointer: realloc return: result not aligned";
 inline constexpr const char* kReallocOob = "realloc return: beyond end of memory";
+inline constexpr const char* kListOobPrefix = "wasm trap: list content out-of-bounds";
 inline constexpr const char* kListOob =
-    "list content out-of-bounds: list pointer/length out of bounds of memory";
+    "wasm trap: list content out-of-bounds: list pointer/length out of bounds of memory";
 inline constexpr const char* kStringOob =
     "string content out-of-bounds: string pointer/length out of bounds of memory";
 inline constexpr const char* kCannotLeave = "cannot leave component instance";

@@ -239,7 +239,7 @@ Result<Val> load_list_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t le
   if (size == 0) return Error::usage("canonical ABI: zero-sized list element type");
   uint64_t byte_length = length * size;  // < 2^32 * 2^40: no wrap
   if (byte_length > kMaxListByteLength)
-    return trap("list content out-of-bounds: length exceeds MAX_LIST_BYTE_LENGTH");
+    return trap(std::string(detail::kListOobPrefix) + ": length exceeds MAX_LIST_BYTE_LENGTH");
   if (ptr % alignment(elem) != 0) return oob(kUnaligned);
   if (ptr + byte_length > cx.memory().size()) return oob(kListOob);
   return load_list_from_valid_range(cx, ptr, length, elem, ValKind::List);
@@ -359,7 +359,7 @@ Result<Range> store_list_into_range(LiftLowerContext& cx, const std::vector<Val>
   WEFT_ABI_ASSIGN(uint32_t ptr, cx.allocate(align, static_cast<uint32_t>(byte_length)));
   if (ptr % align != 0) return oob(kReallocUnaligned);
   if (ptr + byte_length > cx.memory().size())
-    return oob(std::string("list content out-of-bounds: ") + kReallocOob);
+    return oob(std::string(detail::kListOobPrefix) + ": " + kReallocOob);
   WEFT_ABI_TRY(store_list_into_valid_range(cx, items, ptr, elem));
   return Range{ptr, static_cast<uint32_t>(items.size())};
 }
