@@ -47,6 +47,7 @@ run: setup build
 bench: setup build
 	./bench/compute/run.sh $(BUILD_DIR)
 	./bench/instantiate/run.sh $(BUILD_DIR)
+	./bench/component/run.sh $(BUILD_DIR)
 	./bench/validate/run.sh $(BUILD_DIR)
 	./bench/http/run.sh $(BUILD_DIR)
 
