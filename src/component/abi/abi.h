@@ -168,7 +168,9 @@ class ComponentInstance {
   void leave_to(const ComponentInstance* caller);
 
  private:
-  std::vector<const ComponentInstance*> entering_set(const ComponentInstance* caller) const;
+  // Whether `c` (this instance or an ancestor) is outside the caller's
+  // own chain of ancestors.
+  static bool in_entering_set(const ComponentInstance* c, const ComponentInstance* caller);
   std::vector<const ResourceType*> impls_;
 };
 
@@ -283,10 +285,17 @@ using FuncInst =
     std::function<Result<void>(const OnStart&, const OnResolve&, ComponentInstance* caller)>;
 
 // `canon lift` as the spec's Store.lift wraps it (with the may_enter check):
-// the component function of the core function `callee` of `inst`.
+// the component function of the core function `callee` of `inst`. The
+// returned function refers to `inst`, which must outlive it. A trap leaves
+// `inst` entered (may_enter false), so it refuses further calls, as an
+// instance that trapped must.
 Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst);
 // `canon lower`: the core function through which `inst` calls `callee` (a
-// lifted function of another instance, or a host function).
+// lifted function of another instance, or a host function). `inst` must
+// outlive the returned function. Component-to-component calls compose as
+// lower(lift(...)): values pass between the two as Vals, strings keeping
+// their source encoding (StringSource), so the callee's allocations are
+// the spec's.
 Result<CoreFn> lower(FuncInst callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst);
 // The spec's Store.invoke: call a component function from the host.
 Result<std::optional<Val>> invoke(const FuncInst& f, std::vector<Val> args);

@@ -46,33 +46,27 @@ bool ComponentInstance::implements(const ResourceType* rt) const {
   return std::find(impls_.begin(), impls_.end(), rt) != impls_.end();
 }
 
-std::vector<const ComponentInstance*> ComponentInstance::entering_set(
-    const ComponentInstance* caller) const {
-  std::vector<const ComponentInstance*> caller_chain;
-  for (const ComponentInstance* c = caller; c; c = c->parent) caller_chain.push_back(c);
-  std::vector<const ComponentInstance*> out;
-  for (const ComponentInstance* c = this; c; c = c->parent)
-    if (std::find(caller_chain.begin(), caller_chain.end(), c) == caller_chain.end())
-      out.push_back(c);
-  return out;
-}
-
-bool ComponentInstance::may_enter_from(const ComponentInstance* caller) const {
-  for (const ComponentInstance* c : entering_set(caller))
-    if (!c->may_enter) return false;
+bool ComponentInstance::in_entering_set(const ComponentInstance* c,
+                                        const ComponentInstance* caller) {
+  for (const ComponentInstance* a = caller; a; a = a->parent)
+    if (a == c) return false;
   return true;
 }
 
-// The set holds this instance and its ancestors, which are never const
-// objects; the vector is of const pointers only to share entering_set.
+bool ComponentInstance::may_enter_from(const ComponentInstance* caller) const {
+  for (const ComponentInstance* c = this; c; c = c->parent)
+    if (in_entering_set(c, caller) && !c->may_enter) return false;
+  return true;
+}
+
 void ComponentInstance::enter_from(const ComponentInstance* caller) {
-  for (const ComponentInstance* c : entering_set(caller))
-    const_cast<ComponentInstance*>(c)->may_enter = false;
+  for (ComponentInstance* c = this; c; c = c->parent)
+    if (in_entering_set(c, caller)) c->may_enter = false;
 }
 
 void ComponentInstance::leave_to(const ComponentInstance* caller) {
-  for (const ComponentInstance* c : entering_set(caller))
-    const_cast<ComponentInstance*>(c)->may_enter = true;
+  for (ComponentInstance* c = this; c; c = c->parent)
+    if (in_entering_set(c, caller)) c->may_enter = true;
 }
 
 void Subtask::add_lender(std::shared_ptr<ResourceHandle> h) {

@@ -804,6 +804,7 @@ Result<std::vector<CoreValue>> lower_flat_values(LiftLowerContext& cx, size_t ma
     ValType tup = tuple_of(ts);
     uint32_t align = alignment(tup);
     uint64_t size = elem_size(tup);
+    if (size > UINT32_MAX) return trap("values too large to spill to memory");
     uint64_t ptr;
     if (!out_param) {
       WEFT_ABI_ASSIGN(ptr, cx.allocate(align, static_cast<uint32_t>(size)));
