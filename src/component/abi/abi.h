@@ -12,11 +12,30 @@
 //   * NaNs are canonicalized when lowering too (the spec's deterministic
 //     profile), so results never depend on a random generator;
 //   * a host value that does not match its type is an Error::usage, where
-//     the spec would assert.
+//     the spec would assert;
+//   * lifting one call's values is capped in host memory
+//     (CanonicalOptions::max_lifted_host_bytes), since a Val per list
+//     element costs ~100 bytes;
+//   * trap messages use the texts wasmtime prints, which the reference
+//     tests (component-model-tests) match as substrings.
 //
 // Every guest-supplied pointer and length is checked against the memory
 // (in 64-bit arithmetic, so sums cannot wrap) before anything is allocated
 // on the host for it.
+//
+// Wiring it to core instances:
+//   * one ComponentInstance per component instance (parent: the enclosing
+//     component's), with add_resource_impl for each resource type it
+//     defines;
+//   * `canon lift f opts`: lift(core function f, ft, opts, inst), where
+//     opts.memory returns the core memory's bytes as they are now and
+//     opts.realloc / opts.post_return call the core functions;
+//   * `canon lower g opts`: lower(g, ft, opts, inst), a CoreFn to satisfy
+//     the core instance's import; g is another instance's lifted function
+//     or host_func(...) for a host import;
+//   * the host calls an export with invoke(f, args);
+//   * `canon resource.new/drop/rep`: canon_resource_*, drop with the
+//     defining instance and its destructor.
 #pragma once
 
 #include <cstdint>
