@@ -211,6 +211,17 @@ Result<uint64_t> pack_flags(const Val& v, const ValType& t) {
   return i;
 }
 
+// A record value's fields are matched by position; labels, when the value
+// has them, must name the type's fields in order.
+bool fields_match(const Val& v, const ValType& t) {
+  if (v.kind != t.kind || v.items.size() != t.fields.size()) return false;
+  if (t.kind != ValKind::Record || v.labels.empty()) return true;
+  if (v.labels.size() != t.fields.size()) return false;
+  for (size_t i = 0; i < t.fields.size(); ++i)
+    if (v.labels[i] != t.fields[i].label) return false;
+  return true;
+}
+
 const std::vector<Val>* list_items(const Val& v) {
   return v.kind == ValKind::List || v.kind == ValKind::FixedList ? &v.items : nullptr;
 }
@@ -422,7 +433,7 @@ Result<void> store_impl(LiftLowerContext& cx, const Val& v, const ValType& t, ui
     }
     case ValKind::Record:
     case ValKind::Tuple: {
-      if (v.kind != t.kind || v.items.size() != t.fields.size()) return mismatch(t, v);
+      if (!fields_match(v, t)) return mismatch(t, v);
       for (size_t i = 0; i < t.fields.size(); ++i) {
         const ValType& ft = *t.fields[i].type;
         ptr = align_to(ptr, alignment(ft));
@@ -658,7 +669,7 @@ Result<void> lower_flat_impl(LiftLowerContext& cx, const Val& v, const ValType& 
     }
     case ValKind::Record:
     case ValKind::Tuple:
-      if (v.kind != t.kind || v.items.size() != t.fields.size()) return mismatch(t, v);
+      if (!fields_match(v, t)) return mismatch(t, v);
       for (size_t i = 0; i < t.fields.size(); ++i)
         WEFT_ABI_TRY(lower_flat_impl(cx, v.items[i], *t.fields[i].type, out));
       return {};

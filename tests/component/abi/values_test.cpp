@@ -310,6 +310,8 @@ TEST(Values, HostValuesMustMatchTheirType) {
   EXPECT_TRUE(usage(h.lower(Val::variant("a", std::nullopt), variant({{"a", u8()}}))));
   EXPECT_TRUE(usage(h.lower(Val::flags({"nope"}), flags(2))));
   EXPECT_TRUE(usage(h.lower(Val::tuple({Val::u8(1)}), tuple({u8(), u8()}))));
+  EXPECT_TRUE(usage(h.lower(Val::record({{"b", Val::u8(1)}, {"a", Val::u8(2)}}),
+                            record({{"a", u8()}, {"b", u8()}}))));
   EXPECT_TRUE(usage(h.lower(Val::list({Val::u8(1)}), fixed(u8(), 2))));
 }
 
