@@ -139,6 +139,28 @@ bool needs_async(const ValType& t) {
   }
 }
 
+bool contains_borrow(const ValType& t) {
+  switch (t.kind) {
+    case ValKind::Borrow:
+      return true;
+    case ValKind::List:
+    case ValKind::FixedList:
+    case ValKind::Option:
+      return t.element && contains_borrow(*t.element);
+    case ValKind::Result:
+      return (t.element && contains_borrow(*t.element)) || (t.error && contains_borrow(*t.error));
+    case ValKind::Record:
+    case ValKind::Tuple:
+      return std::any_of(t.fields.begin(), t.fields.end(),
+                         [](const Field& f) { return contains_borrow(*f.type); });
+    case ValKind::Variant:
+      return std::any_of(t.cases.begin(), t.cases.end(),
+                         [](const Case& c) { return c.type && contains_borrow(*c.type); });
+    default:
+      return false;
+  }
+}
+
 Result<void> check_sync(const FuncType& ft, const CanonicalOptions& opts) {
   if (ft.is_async || opts.async)
     return Error::usage("canonical ABI: async functions and the async option are not supported");
@@ -170,12 +192,14 @@ struct LiftState {
   std::vector<ValTypePtr> params;
   std::vector<ValTypePtr> results;
   CoreFuncType flat;
+  bool has_borrows = false;
 };
 
 // The spec's canon_lift, synchronous case.
 Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnResolve& on_resolve) {
   ComponentInstance& inst = *s.inst;
-  auto task = std::make_shared<Task>();
+  // Only borrows lowered into the callee need the task as their scope.
+  auto task = s.has_borrows ? std::make_shared<Task>() : nullptr;
   LiftLowerContext cx(s.opts, inst, task);
   WEFT_ABI_ASSIGN(std::vector<Val> args, on_start());
   cx.refresh();
@@ -188,9 +212,10 @@ Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnRes
   CoreValueIter ri(flat_results);
   WEFT_ABI_ASSIGN(std::vector<Val> result, lift_flat_values(cx, kMaxFlatResults, ri, s.results));
   // task.return_
-  if (task->num_borrows > 0) return trap("borrow handles still remain at the end of the call");
+  if (task && task->num_borrows > 0)
+    return trap("borrow handles still remain at the end of the call");
   WEFT_ABI_TRY(on_resolve(std::move(result)));
-  task->resolved = true;
+  if (task) task->resolved = true;
   if (s.opts.post_return) {
     inst.may_leave = false;
     WEFT_ABI_ASSIGN(std::vector<CoreValue> none, s.opts.post_return(flat_results));
@@ -216,29 +241,39 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
   ComponentInstance& inst = *s.inst;
   if (!inst.may_leave) return trap(kCannotLeave);
   WEFT_ABI_TRY(check_core_types(s.flat.params, flat_args, "arguments"));
-  CoreValueIter args(flat_args);
-  Subtask subtask;
-  LiftLowerContext cx(s.opts, inst, nullptr, &subtask);
-  bool started = false;
-  std::vector<CoreValue> flat_results;
-  OnStart on_start = [&]() -> Result<std::vector<Val>> {
-    if (started) return Error::usage("canonical ABI: a callee asked for its arguments twice");
-    started = true;
-    cx.refresh();
-    return lift_flat_values(cx, kMaxFlatParams, args, s.params);
+  // The call's state, reached from the callbacks through one pointer so
+  // that std::function stores them without allocating.
+  struct Call {
+    const LowerState& s;
+    CoreValueIter args;
+    Subtask subtask;
+    LiftLowerContext cx;
+    bool started = false;
+    std::vector<CoreValue> flat_results;
+    Call(const LowerState& s, ComponentInstance& inst, std::span<const CoreValue> flat_args)
+        : s(s), args(flat_args), cx(s.opts, inst, nullptr, &subtask) {}
+  } call(s, inst, flat_args);
+  Call* c = &call;
+  OnStart on_start = [c]() -> Result<std::vector<Val>> {
+    if (c->started) return Error::usage("canonical ABI: a callee asked for its arguments twice");
+    c->started = true;
+    c->cx.refresh();
+    return lift_flat_values(c->cx, kMaxFlatParams, c->args, c->s.params);
   };
-  OnResolve on_resolve = [&](std::vector<Val> result) -> Result<void> {
-    if (!started || subtask.returned)
+  OnResolve on_resolve = [c](std::vector<Val> result) -> Result<void> {
+    if (!c->started || c->subtask.returned)
       return Error::usage("canonical ABI: a callee resolved out of order");
-    cx.refresh();
-    WEFT_ABI_ASSIGN(flat_results, lower_flat_values(cx, kMaxFlatResults, result, s.results, &args));
-    subtask.returned = true;
+    c->cx.refresh();
+    WEFT_ABI_ASSIGN(c->flat_results,
+                    lower_flat_values(c->cx, kMaxFlatResults, result, c->s.results, &c->args));
+    c->subtask.returned = true;
     return {};
   };
   WEFT_ABI_TRY(s.callee(on_start, on_resolve, &inst));
-  if (!subtask.returned) return Error::usage("canonical ABI: a synchronous callee did not return");
-  subtask.deliver_resolve();
-  return flat_results;
+  if (!call.subtask.returned)
+    return Error::usage("canonical ABI: a synchronous callee did not return");
+  call.subtask.deliver_resolve();
+  return std::move(call.flat_results);
 }
 
 }  // namespace
@@ -246,6 +281,8 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
 Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst) {
   WEFT_ABI_TRY(check_sync(ft, opts));
   auto s = std::make_shared<LiftState>();
+  s->has_borrows = std::any_of(ft.params.begin(), ft.params.end(),
+                               [](const Field& f) { return contains_borrow(*f.type); });
   s->params = param_types(ft);
   s->results = result_types(ft);
   s->flat = flatten_functype(ft, FlattenContext::Lift);
