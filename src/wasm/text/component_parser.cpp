@@ -1643,6 +1643,7 @@ class ComponentEncoder {
       if (!index_atom(body.next(), &inst)) return false;
       std::string name;
       if (!string(body, &name)) return false;
+      if (!is_core(ns)) return fail(target, "expected keyword `core`");
       put_sort(it.tail(), ns);
       it.lit({0x01});
       it.hole(std::move(inst), kCoreInstance);

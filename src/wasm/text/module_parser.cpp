@@ -362,6 +362,12 @@ class ModuleParser {
     whole_ = &whole;
     first_ = first;
     if (!collect_types() || !collect_names() || !emit_fields()) return std::move(error_);
+    for (const PendingTypeCheck& check : pending_type_checks_) {
+      if (check.index >= types_.size() || !(types_[check.index] == check.sig)) {
+        fail(*check.at, "inline function type doesn't match type reference");
+        return std::move(error_);
+      }
+    }
     return assemble();
   }
 
@@ -514,9 +520,14 @@ class ModuleParser {
           return fail(at, "inline function type does not match the type index");
         }
         *sig = declared;
-      } else if (tu.has_inline) {
+      } else if (tu.has_inline && flavor_ == Flavor::Wabt) {
         // The inline signature cannot be checked against a missing type.
         return fail(at, "unknown type");
+      } else if (tu.has_inline) {
+        // wasm-tools makes the implicit types first: the index may name one
+        // that a later inline signature adds. Checked at the end.
+        pending_type_checks_.push_back({&at, *tu.index, tu.sig});
+        *sig = tu.sig;
       } else {
         *sig = tu.sig;
       }
@@ -1011,8 +1022,9 @@ class ModuleParser {
     Cursor c{&field, 1};
     uint32_t idx;
     if (!index_at(c, funcs_, "function", &idx) || !expect_done(c)) return false;
-    if (start_) return fail(field, "multiple start sections");
-    start_ = idx;
+    // wasm-tools leaves a second start to validation, writing both.
+    if (!starts_.empty() && flavor_ == Flavor::Wabt) return fail(field, "multiple start sections");
+    starts_.push_back(idx);
     return true;
   }
 
@@ -1149,7 +1161,7 @@ class ModuleParser {
     ElemMode mode = ElemMode::Passive;
     uint32_t table_index = 0;
     Bytes offset;
-    bool table_written = false;
+    bool table_written = false, table_numeric = false;
     if (c.peek_keyword("declare")) {
       c.next();
       mode = ElemMode::Declarative;
@@ -1163,6 +1175,7 @@ class ModuleParser {
     } else if (c.peek_atom(AtomKind::Number)) {
       // The MVP form (elem tableidx (offset ...) ...).
       table_written = true;
+      table_numeric = true;
       if (!index(c.next(), tables_, "table", &table_index)) return false;
       mode = ElemMode::Active;
       if (!offset_expr(c, offset)) return false;
@@ -1178,8 +1191,11 @@ class ModuleParser {
     } else if (!c.done() && is_ref_type_atom(c.peek())) {
       if (!ref_type(c.next(), &type)) return false;
       func_indices = false;
-    } else if (mode == ElemMode::Active) {
-      func_indices = true;  // abbreviation: (elem (offset ...) funcidx*)
+    } else if (mode == ElemMode::Active &&
+               !(flavor_ == Flavor::WasmTools && table_written && !table_numeric)) {
+      // The abbreviation (elem (offset ...) funcidx*); wasm-tools, like the
+      // spec, has it only without a (table ...) use.
+      func_indices = true;
     } else {
       return fail_at(c, "expected 'func' or a reference type");
     }
@@ -1755,9 +1771,9 @@ class ModuleParser {
     put_section(out, 13, tag_count_, tag_sec_);
     put_section(out, 6, global_count_, global_sec_);
     put_section(out, 7, export_count_, export_sec_);
-    if (start_) {
+    for (uint32_t index : starts_) {
       Bytes start;
-      put_u64(start, *start_);
+      put_u64(start, index);
       put_u8(out, 8);
       put_u64(out, start.size());
       put_bytes(out, start);
@@ -1795,7 +1811,13 @@ class ModuleParser {
       elem_sec_, code_sec_, data_sec_;
   uint32_t import_count_ = 0, func_count_ = 0, table_count_ = 0, memory_count_ = 0, tag_count_ = 0,
            global_count_ = 0, export_count_ = 0, elem_count_ = 0, data_count_ = 0;
-  std::optional<uint32_t> start_;
+  std::vector<uint32_t> starts_;
+  struct PendingTypeCheck {
+    const Node* at;
+    uint32_t index;
+    Sig sig;
+  };
+  std::vector<PendingTypeCheck> pending_type_checks_;  // more than one only in the WasmTools flavor
   bool uses_data_count_ = false;
 };
 
