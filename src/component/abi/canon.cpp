@@ -344,17 +344,6 @@ FuncInst host_func(std::function<Result<std::optional<Val>>(std::vector<Val>)> f
 
 // ---- resources ---------------------------------------------------------------
 
-namespace {
-
-Error wrong_type(uint32_t i, const ResourceType* expected, const ResourceType* found) {
-  auto who = [](const ResourceType* rt) { return rt && rt->host_defined ? "host" : "guest"; };
-  return trap("handle index " + std::to_string(i) + " used with the wrong type, expected " +
-              who(expected) + "-defined resource but found a different " + who(found) +
-              "-defined resource");
-}
-
-}  // namespace
-
 Result<uint32_t> canon_resource_new(ComponentInstance& inst, const ResourceType* rt, uint32_t rep) {
   if (!inst.may_leave) return trap(kCannotLeave);
   auto h = std::make_shared<ResourceHandle>();
@@ -368,7 +357,7 @@ Result<void> canon_resource_drop(ComponentInstance& inst, const ResourceType* rt
                                  ComponentInstance* impl, const CoreFn& dtor) {
   if (!inst.may_leave) return trap(kCannotLeave);
   WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, inst.handles.remove(i));
-  if (h->rt != rt) return wrong_type(i, rt, h->rt);
+  if (h->rt != rt) return detail::wrong_handle_type(i, rt, h->rt);
   if (h->num_lends != 0) return trap("cannot remove owned resource while borrowed");
   if (!h->own) {
     if (h->borrow_scope) h->borrow_scope->num_borrows -= 1;
@@ -391,7 +380,7 @@ Result<void> canon_resource_drop(ComponentInstance& inst, const ResourceType* rt
 
 Result<uint32_t> canon_resource_rep(ComponentInstance& inst, const ResourceType* rt, uint32_t i) {
   WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, inst.handles.get(i));
-  if (h->rt != rt) return wrong_type(i, rt, h->rt);
+  if (h->rt != rt) return detail::wrong_handle_type(i, rt, h->rt);
   return h->rep;
 }
 

@@ -21,25 +21,9 @@ uint64_t sat_mul(uint64_t a, uint64_t b) {
 }
 uint64_t align_up(uint64_t v, uint64_t a) { return std::min(kHuge, (v + a - 1) / a * a); }
 
-uint32_t discriminant_size(size_t n) {
-  switch (discriminant_type(n)) {
-    case ValKind::U8:
-      return 1;
-    case ValKind::U16:
-      return 2;
-    default:
-      return 4;
-  }
-}
-
-uint32_t max_case_alignment(const ValType& t) {
-  uint32_t a = 1;
-  for (size_t i = 0, n = detail::num_cases(t); i < n; ++i)
-    if (const ValType* c = detail::case_type(t, i)) a = std::max(a, alignment(*c));
-  return a;
-}
-
-uint32_t flags_size(size_t n) { return n <= 8 ? 1 : n <= 16 ? 2 : 4; }
+using detail::discriminant_size;
+using detail::flags_size;
+using detail::max_case_alignment;
 
 bool flatten_into(const ValType& t, std::vector<CoreType>& out, size_t limit);
 

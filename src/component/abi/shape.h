@@ -2,10 +2,11 @@
 // read as records, and enum/option/result as variants, without allocating.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
-#include "weft/component_value.h"
+#include "component/abi/abi.h"
 
 namespace weft::component::abi::detail {
 
@@ -56,6 +57,20 @@ inline std::string_view case_label(const ValType& t, size_t i) {
     default:
       return {};
   }
+}
+
+// Bytes of a flags value with n labels, and of a discriminant for n cases.
+inline uint32_t flags_size(size_t n) { return n <= 8 ? 1 : n <= 16 ? 2 : 4; }
+inline uint32_t discriminant_size(size_t n) {
+  ValKind k = discriminant_type(n);
+  return k == ValKind::U8 ? 1 : k == ValKind::U16 ? 2 : 4;
+}
+
+inline uint32_t max_case_alignment(const ValType& t) {
+  uint32_t a = 1;
+  for (size_t i = 0, n = num_cases(t); i < n; ++i)
+    if (const ValType* c = case_type(t, i)) a = std::max(a, alignment(*c));
+  return a;
 }
 
 }  // namespace weft::component::abi::detail

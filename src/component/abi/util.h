@@ -37,6 +37,14 @@ inline Error mismatch(const ValType& t, const Val& v) {
                       ", got a " + to_string(v.kind));
 }
 
+inline Error wrong_handle_type(uint32_t i, const ResourceType* expected,
+                               const ResourceType* found) {
+  auto who = [](const ResourceType* rt) { return rt && rt->host_defined ? "host" : "guest"; };
+  return trap("handle index " + std::to_string(i) + " used with the wrong type, expected " +
+              who(expected) + "-defined resource but found a different " + who(found) +
+              "-defined resource");
+}
+
 // Message texts. The reference tests (component-model-tests) match these
 // substrings, some of which differ between a host call and a fused
 // component-to-component call for the same condition, so one message

@@ -61,17 +61,9 @@ Val make_int(ValKind k, uint64_t raw) {
   return out;
 }
 
-uint32_t flags_size(size_t n) { return n <= 8 ? 1 : n <= 16 ? 2 : 4; }
-uint32_t disc_size(size_t n) {
-  ValKind k = discriminant_type(n);
-  return k == ValKind::U8 ? 1 : k == ValKind::U16 ? 2 : 4;
-}
-uint32_t max_case_alignment(const ValType& t) {
-  uint32_t a = 1;
-  for (size_t i = 0, n = detail::num_cases(t); i < n; ++i)
-    if (const ValType* c = detail::case_type(t, i)) a = std::max(a, alignment(*c));
-  return a;
-}
+using detail::flags_size;
+using detail::max_case_alignment;
+uint32_t disc_size(size_t n) { return detail::discriminant_size(n); }
 uint64_t align_to(uint64_t p, uint32_t a) { return (p + a - 1) / a * a; }
 
 Result<uint64_t> load_int(LiftLowerContext& cx, uint64_t ptr, unsigned n) {
@@ -94,16 +86,9 @@ Error unsupported(const ValType& t) {
                       " values need the async ABI, which is not supported");
 }
 
-Error wrong_handle_type(uint32_t i, const ResourceType* expected, const ResourceType* found) {
-  auto who = [](const ResourceType* rt) { return rt && rt->host_defined ? "host" : "guest"; };
-  return trap("handle index " + std::to_string(i) + " used with the wrong type, expected " +
-              who(expected) + "-defined resource but found a different " + who(found) +
-              "-defined resource");
-}
-
 Result<Val> lift_own(LiftLowerContext& cx, uint32_t i, const ValType& t) {
   WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, cx.inst.handles.remove(i));
-  if (h->rt != t.resource.get()) return wrong_handle_type(i, t.resource.get(), h->rt);
+  if (h->rt != t.resource.get()) return detail::wrong_handle_type(i, t.resource.get(), h->rt);
   if (h->num_lends != 0) return trap("cannot remove owned resource while borrowed");
   if (!h->own) return trap("handle index " + std::to_string(i) + " is a borrow, not an own");
   Val v;
@@ -117,7 +102,7 @@ Result<Val> lift_borrow(LiftLowerContext& cx, uint32_t i, const ValType& t) {
   // validation keeps them out of results.
   if (!cx.subtask) return trap("borrow handle lifted outside a lowered call's arguments");
   WEFT_ABI_ASSIGN(std::shared_ptr<ResourceHandle> h, cx.inst.handles.get(i));
-  if (h->rt != t.resource.get()) return wrong_handle_type(i, t.resource.get(), h->rt);
+  if (h->rt != t.resource.get()) return detail::wrong_handle_type(i, t.resource.get(), h->rt);
   uint32_t rep = h->rep;
   cx.subtask->add_lender(std::move(h));
   Val v;
