@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -365,7 +366,15 @@ std::string layout_text(const ValType& t) {
   return out;
 }
 
+// WEFT_ABI_DIFF_SEED shifts every seed, so a longer hunt for divergences
+// is `WEFT_ABI_DIFF_SEED=N component_abi_tests --gtest_filter=Against*`.
+int seed_offset() {
+  const char* env = std::getenv("WEFT_ABI_DIFF_SEED");
+  return env ? std::atoi(env) : 0;
+}
+
 std::string run_oracle(int seed, int count, const char* mode = "values") {
+  seed += seed_offset();
   std::filesystem::path spec =
       std::filesystem::path(WEFT_SOURCE_DIR) / ".." / "shared" / "component-model-spec";
   if (!std::filesystem::exists(spec / "definitions.py")) return {};
