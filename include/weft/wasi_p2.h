@@ -1,0 +1,90 @@
+// weft — WASI 0.2 (preview 2) host interfaces for the Component Model.
+//
+// Usage by an embedder (like wasmtime_wasi::add_to_linker_sync):
+//   weft::wasi::Config config;                       // the preview1 config type
+//   config.args = {"prog.wasm", "x"};
+//   config.preopens.push_back({"/srv/data", "/data", /*read_only=*/true});
+//   auto state = weft::wasi::P2State::create(std::move(config));   // Result
+//   weft::component::ComponentLinker linker;
+//   weft::wasi::add_wasi_p2(linker, *state);          // every interface, 0.2.x
+//   auto instance = linker.instantiate(store, component);
+//   instance->call("wasi:cli/run@0.2.0", "run", {});  // Error::exit(code) on exit
+//
+// Interfaces: wasi:cli (environment, exit, stdin/stdout/stderr,
+// terminal-*), wasi:io (error, poll, streams), wasi:clocks (monotonic-clock,
+// wall-clock), wasi:random (random, insecure, insecure-seed),
+// wasi:filesystem (types, preopens) and wasi:sockets (every interface,
+// every operation denied: no network is granted). Each is defined once at
+// kWasiP2Version; the linker's semver matching serves guests built against
+// any 0.2.x. @unstable items (clocks timezone, sockets network-error-code)
+// are not defined.
+//
+// Sandbox: the same as preview1's (weft/wasi.h), through the same
+// wasi::Context: the guest sees only its preopens, every path resolves
+// beneath one (openat2 RESOLVE_BENEATH) and a read-only preopen refuses
+// every write and mutation with error-code not-permitted.
+//
+// One state per component instance: the linker's host functions and
+// resource destructors hold the state (the linker API hands a destructor
+// only the rep, not the store), so a linker built by add_wasi_p2 serves
+// the instances of that one state. Not thread-safe, like a Store.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "weft/component.h"
+#include "weft/result.h"
+#include "weft/wasi.h"
+
+namespace weft::wasi {
+
+inline constexpr const char* kWasiP2Version = "0.2.12";
+
+namespace p2 {
+struct HostState;  // resource tables and stream state (src/wasi/p2/state.h)
+}
+
+class P2State {
+ public:
+  // Opens the preopens (an Io error names a missing directory), like
+  // Context::create.
+  static Result<std::shared_ptr<P2State>> create(Config config);
+  ~P2State();
+  P2State(const P2State&) = delete;
+  P2State& operator=(const P2State&) = delete;
+
+  // The preview1 context holding the configuration, the preopened
+  // directories and the captured stdio buffers.
+  Context& context();
+  const Config& config() const;
+
+  // Captured output (Config::Stdio::Buffer); each call returns what was
+  // written since the last one.
+  std::string take_stdout();
+  std::string take_stderr();
+
+  // Makes a blocking call (poll, blocking reads, pollable.block) trap with
+  // TrapKind::Interrupted at its next check (within 50 ms). Any thread.
+  void interrupt();
+
+  // Live host resources (streams, pollables, descriptors, ...): for leak
+  // checks in tests and for metrics.
+  size_t resource_count() const;
+
+  p2::HostState& host() { return *host_; }
+
+  explicit P2State(std::unique_ptr<Context> context);
+
+ private:
+  std::unique_ptr<p2::HostState> host_;
+};
+
+// Defines every WASI 0.2 function and resource on `linker` for `state`.
+void add_wasi_p2(component::ComponentLinker& linker, std::shared_ptr<P2State> state);
+
+// Both steps at once; the state is returned for take_stdout() and the like.
+Result<std::shared_ptr<P2State>> add_wasi_p2(component::ComponentLinker& linker, Config config);
+
+}  // namespace weft::wasi
