@@ -41,6 +41,28 @@ TEST(WasiP2Coverage, EveryAdapterImportIsDefined) {
   EXPECT_GT(checked, 50u);
 }
 
+TEST(WasiP2Coverage, ResourcesAreDefinedWhereTheyAreUsed) {
+  // A guest's instance type for wasi:io/streams exports `error` and
+  // `pollable` (its `use`s); the linker looks them up there by name.
+  Host h;
+  std::set<std::pair<std::string, std::string>> resources;
+  for (const auto& r : h.defs.resources) resources.insert({unversioned(r.interface_name), r.name});
+  for (const auto& [iface, name] :
+       std::vector<std::pair<std::string, std::string>>{{"wasi:io/streams", "error"},
+                                                        {"wasi:io/streams", "pollable"},
+                                                        {"wasi:filesystem/types", "output-stream"},
+                                                        {"wasi:filesystem/preopens", "descriptor"},
+                                                        {"wasi:cli/stdout", "output-stream"},
+                                                        {"wasi:clocks/monotonic-clock", "pollable"},
+                                                        {"wasi:sockets/tcp", "network"}}) {
+    EXPECT_TRUE(resources.count({iface, name})) << iface << " " << name;
+  }
+  // A re-export drops the owner's objects.
+  Val out = h.value("wasi:cli/stdout", "get-stdout");
+  h.drop("wasi:cli/stdout", "output-stream", out.bits);
+  EXPECT_EQ(h.state->resource_count(), 0u);
+}
+
 TEST(WasiP2Coverage, EveryFunctionIsVersioned) {
   Host h;
   for (const auto& f : h.defs.funcs) {
