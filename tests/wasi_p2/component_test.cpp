@@ -156,3 +156,27 @@ TEST(WasiP2Component, ExitStatusReachesTheRunner) {
 
 }  // namespace
 }  // namespace weft::wasi::p2::testing
+
+namespace weft::wasi::p2::testing {
+namespace {
+
+TEST(WasiP2Component, StreamErrorsCrossInterfaces) {
+  // Past the capture limit a write fails with last-operation-failed(error):
+  // the adapter asks wasi:filesystem/types for the error's code and drops
+  // it through wasi:io/error, so one error handle travels through three
+  // interfaces' views of the resource.
+  if (!fs::exists(kAdapter)) GTEST_SKIP() << "no jco adapter (scripts/setup.sh installs it)";
+  const fs::path wasm = build_component("p2_guest");
+  ASSERT_FALSE(wasm.empty());
+  TempDir tmp;
+  fs::create_directory(tmp.path / "sandbox");
+  std::ofstream(tmp.path / "sandbox/in.txt") << "input file\n";
+  Config c = guest_config(tmp.path / "sandbox", {"p2_guest.wasm"});
+  c.max_output_bytes = 8;
+  GuestRun r = run(wasm, std::move(c));
+  ASSERT_TRUE(r.result.ok()) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "args: p2");
+}
+
+}  // namespace
+}  // namespace weft::wasi::p2::testing

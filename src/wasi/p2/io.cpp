@@ -95,14 +95,16 @@ struct Outcome {
 
 Outcome failure(int e) { return {false, std::strerror(e), code_of_errno(e)}; }
 
-// write(2) until done; a non-blocking fd (an inherited pipe, say) is waited on.
-Outcome write_fd(int fd, const uint8_t* data, size_t len) {
+// write(2) until done; a non-blocking fd (an inherited pipe, say) is waited
+// on, until the state is interrupted.
+Outcome write_fd(HostState& host, int fd, const uint8_t* data, size_t len) {
   size_t done = 0;
   while (done < len) {
     ssize_t n = ::write(fd, data + done, len - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
+        if (host.ctx->interrupted()) return failure(EINTR);
         struct pollfd p = {fd, POLLOUT, 0};
         ::poll(&p, 1, 100);
         continue;
@@ -123,7 +125,7 @@ Outcome write_stream(HostState& host, OutputStream& s, const uint8_t* data, size
       const Config& config = host.ctx->config();
       switch (stream == 1 ? config.stdout_mode : config.stderr_mode) {
         case Config::Stdio::Inherit:
-          return write_fd(stream, data, len);
+          return write_fd(host, stream, data, len);
         case Config::Stdio::Null:
           return {};
         case Config::Stdio::Buffer:
