@@ -1350,7 +1350,8 @@ class ModuleParser {
           if (!closing_label(c, f)) return false;
           Bytes else_body;
           if (!instr_seq(c, f, else_body)) return false;
-          if (!else_body.empty()) {
+          // wabt drops an empty else; wasm-tools keeps what is written.
+          if (!else_body.empty() || flavor_ == Flavor::WasmTools) {
             put_u8(out, 0x05);
             put_bytes(out, else_body);
           }
@@ -1453,7 +1454,8 @@ class ModuleParser {
           Cursor ec{&else_list, 1};
           Bytes else_body;
           if (!instr_seq(ec, f, else_body) || !expect_seq_end(ec)) return false;
-          if (!else_body.empty()) {
+          // wabt drops an empty else; wasm-tools keeps what is written.
+          if (!else_body.empty() || flavor_ == Flavor::WasmTools) {
             put_u8(out, 0x05);
             put_bytes(out, else_body);
           }
