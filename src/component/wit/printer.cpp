@@ -1,0 +1,539 @@
+#include "component/wit/printer.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace weft::component {
+
+std::string wit_identifier(std::string_view name) {
+  // WIT.md, "Keywords": these need the `%` escape to be used as names.
+  static constexpr std::array<std::string_view, 43> kKeywords = {
+      "as",        "async", "bool",         "borrow", "char", "constructor", "enum",   "export",
+      "f32",       "f64",   "flags",        "from",   "func", "future",      "import", "include",
+      "interface", "list",  "map",          "option", "own",  "package",     "record", "resource",
+      "result",    "s16",   "s32",          "s64",    "s8",   "static",      "stream", "string",
+      "tuple",     "type",  "u16",          "u32",    "u64",  "u8",          "use",    "variant",
+      "with",      "world", "error-context"};
+  for (std::string_view k : kKeywords)
+    if (k == name) return "%" + std::string(name);
+  return std::string(name);
+}
+
+namespace {
+
+bool is_nominal(ValKind k) {
+  return k == ValKind::Record || k == ValKind::Variant || k == ValKind::Enum || k == ValKind::Flags;
+}
+
+bool is_primitive(ValKind k) {
+  switch (k) {
+    case ValKind::Bool:
+    case ValKind::S8:
+    case ValKind::U8:
+    case ValKind::S16:
+    case ValKind::U16:
+    case ValKind::S32:
+    case ValKind::U32:
+    case ValKind::S64:
+    case ValKind::U64:
+    case ValKind::F32:
+    case ValKind::F64:
+    case ValKind::Char:
+    case ValKind::String:
+    case ValKind::ErrorContext:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A function name's annotation: `[constructor]r`, `[method]r.m`, `[static]r.s`.
+struct FuncName {
+  enum class Kind : uint8_t { Plain, Constructor, Method, Static } kind = Kind::Plain;
+  std::string resource;
+  std::string label;
+};
+
+FuncName parse_func_name(std::string_view name) {
+  FuncName out;
+  auto strip = [&](std::string_view prefix) {
+    if (name.substr(0, prefix.size()) != prefix) return false;
+    name.remove_prefix(prefix.size());
+    return true;
+  };
+  if (strip("[constructor]")) {
+    out.kind = FuncName::Kind::Constructor;
+    out.resource = std::string(name);
+    return out;
+  }
+  bool method = strip("[method]");
+  bool stat = !method && strip("[static]");
+  size_t dot = name.find('.');
+  if ((method || stat) && dot != std::string_view::npos) {
+    out.kind = method ? FuncName::Kind::Method : FuncName::Kind::Static;
+    out.resource = std::string(name.substr(0, dot));
+    out.label = std::string(name.substr(dot + 1));
+    return out;
+  }
+  out.label = std::string(name);
+  return out;
+}
+
+// An interface extern name `ns:pkg/iface@ver` split into the package it is
+// declared in (`ns:pkg@ver`) and the interface's own name.
+struct InterfaceName {
+  std::string package;
+  std::string iface;
+};
+
+InterfaceName split_interface_name(std::string_view name) {
+  std::string_view version;
+  size_t at = name.find('@');
+  if (at != std::string_view::npos) {
+    version = name.substr(at + 1);
+    name = name.substr(0, at);
+  }
+  InterfaceName out;
+  size_t slash = name.rfind('/');
+  out.package = std::string(name.substr(0, slash));
+  out.iface = slash == std::string_view::npos ? std::string() : std::string(name.substr(slash + 1));
+  if (!version.empty()) out.package += "@" + std::string(version);
+  return out;
+}
+
+// One naming scope: the world, an interface, or an inline `interface { }`.
+struct Scope {
+  enum class Kind : uint8_t { World, Interface, Inline } kind = Kind::World;
+  std::string extern_name;  // Interface: `ns:pkg/iface@ver`; Inline: the plain name
+  InterfaceName parts;      // Interface only
+  std::map<const ValType*, std::string> value_names;
+  std::map<const ResourceType*, std::string> resource_names;
+  // Named records/variants/enums/flags, for types that substitution copied.
+  std::vector<std::pair<const ValType*, std::string>> nominal;
+  // `use` items by source scope, in order of first use: (name there, name here).
+  std::vector<std::pair<const Scope*, std::vector<std::pair<std::string, std::string>>>> uses;
+  std::vector<std::string> items;  // rendered items, possibly multi-line, unindented
+};
+
+class Printer {
+ public:
+  explicit Printer(const WitOptions& options) : options_(options) {}
+
+  std::string print(const ComponentType& type) {
+    auto world = std::make_unique<Scope>();
+    Scope& w = *world;
+    scopes_.push_back(std::move(world));
+    render_items(w, type.imports, "import ");
+    render_items(w, type.exports, "export ");
+
+    std::string out =
+        "package " + options_.package + ";\n\nworld " + wit_identifier(options_.world) + " {\n";
+    append_body(out, w, 1);
+    out += "}\n";
+
+    // Interfaces grouped by package in order of first appearance.
+    std::vector<std::string> packages;
+    for (const Scope* s : interfaces_)
+      if (std::find(packages.begin(), packages.end(), s->parts.package) == packages.end())
+        packages.push_back(s->parts.package);
+    for (const std::string& package : packages) {
+      out += "\npackage " + package + " {\n";
+      bool first = true;
+      for (const Scope* s : interfaces_) {
+        if (s->parts.package != package) continue;
+        if (!first) out += "\n";
+        first = false;
+        out += "  interface " + wit_identifier(s->parts.iface) + " {\n";
+        append_body(out, *s, 2);
+        out += "  }\n";
+      }
+      out += "}\n";
+    }
+    return out;
+  }
+
+ private:
+  // Uses first (WIT resolves names regardless of order, and this is how
+  // wit-component lays interfaces out), then the items in component order.
+  void append_body(std::string& out, const Scope& s, int depth) const {
+    std::string indent(static_cast<size_t>(depth) * 2, ' ');
+    for (const auto& [from, names] : s.uses) {
+      out += indent + "use " + use_path(*from, s) + ".{";
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (i) out += ", ";
+        out += wit_identifier(names[i].first);
+        if (names[i].first != names[i].second) out += " as " + wit_identifier(names[i].second);
+      }
+      out += "};\n";
+    }
+    if (!s.uses.empty() && !s.items.empty()) out += "\n";
+    for (const std::string& item : s.items) {
+      size_t start = 0;
+      while (start < item.size()) {
+        size_t nl = item.find('\n', start);
+        if (nl == std::string::npos) nl = item.size();
+        out += indent;
+        out.append(item, start, nl - start);
+        out += "\n";
+        start = nl + 1;
+      }
+    }
+  }
+
+  // How scope `at` names interface `from` in a `use`: by the bare interface
+  // name inside the same package, else by the full name.
+  static std::string use_path(const Scope& from, const Scope& at) {
+    if (from.kind != Scope::Kind::Interface) return wit_identifier(from.extern_name);
+    if (at.kind == Scope::Kind::Interface && at.parts.package == from.parts.package)
+      return wit_identifier(from.parts.iface);
+    return from.extern_name;
+  }
+
+  static void add_use(Scope& s, const Scope& from, std::string there, std::string here) {
+    auto it =
+        std::find_if(s.uses.begin(), s.uses.end(), [&](const auto& u) { return u.first == &from; });
+    if (it == s.uses.end()) {
+      s.uses.push_back({&from, {}});
+      it = std::prev(s.uses.end());
+    }
+    it->second.emplace_back(std::move(there), std::move(here));
+  }
+
+  // ---- references ------------------------------------------------------------
+
+  std::string resource_ref(const Scope& s, const ResourceType* r) const {
+    if (auto it = s.resource_names.find(r); it != s.resource_names.end())
+      return wit_identifier(it->second);
+    // Not visible here (the binary did not re-export it into this scope):
+    // the name it has elsewhere is the best guess.
+    if (auto it = resource_owner_.find(r); it != resource_owner_.end())
+      return wit_identifier(it->second.second);
+    return r && !r->name.empty() ? wit_identifier(r->name) : std::string("resource");
+  }
+
+  const std::string* find_name(const Scope& s, const ValType& t) const {
+    if (auto it = s.value_names.find(&t); it != s.value_names.end()) return &it->second;
+    if (!is_nominal(t.kind)) return nullptr;
+    for (const auto& [named, name] : s.nominal)
+      if (*named == t) return &name;
+    return nullptr;
+  }
+
+  std::string ref(const Scope& s, const ValTypePtr& p) const {
+    if (!p) return "_";
+    const ValType& t = *p;
+    if (is_primitive(t.kind)) return to_string(t.kind);
+    if (const std::string* name = find_name(s, t)) return wit_identifier(*name);
+    if (auto it = value_owner_.find(&t); it != value_owner_.end())
+      return wit_identifier(it->second.second);
+    if (is_nominal(t.kind))
+      for (const auto& scope : scopes_)
+        if (const std::string* name = find_name(*scope, t)) return wit_identifier(*name);
+    return structure(s, t);
+  }
+
+  // The type spelled out, its parts by reference. Records, variants, enums
+  // and flags have no anonymous form in WIT; one that no scope names (only
+  // possible in hand-written components) prints in the validator's syntax.
+  std::string structure(const Scope& s, const ValType& t) const {
+    switch (t.kind) {
+      case ValKind::List:
+        return "list<" + ref(s, t.element) + ">";
+      case ValKind::FixedList:
+        return "list<" + ref(s, t.element) + ", " + std::to_string(t.length) + ">";
+      case ValKind::Option:
+        return "option<" + ref(s, t.element) + ">";
+      case ValKind::Result:
+        if (!t.element && !t.error) return "result";
+        if (!t.error) return "result<" + ref(s, t.element) + ">";
+        return "result<" + ref(s, t.element) + ", " + ref(s, t.error) + ">";
+      case ValKind::Tuple: {
+        std::string out = "tuple<";
+        for (size_t i = 0; i < t.fields.size(); ++i)
+          out += (i ? ", " : "") + ref(s, t.fields[i].type);
+        return out + ">";
+      }
+      case ValKind::Stream:
+        return t.element ? "stream<" + ref(s, t.element) + ">" : "stream";
+      case ValKind::Future:
+        return t.element ? "future<" + ref(s, t.element) + ">" : "future";
+      case ValKind::Own:
+        return resource_ref(s, t.resource.get());
+      case ValKind::Borrow:
+        return "borrow<" + resource_ref(s, t.resource.get()) + ">";
+      default:
+        if (is_primitive(t.kind)) return to_string(t.kind);
+        return to_string(t);
+    }
+  }
+
+  // ---- definitions -----------------------------------------------------------
+
+  std::string func_signature(const Scope& s, const FuncType& f, size_t skip_params) const {
+    std::string out = f.is_async ? "async func(" : "func(";
+    for (size_t i = skip_params; i < f.params.size(); ++i) {
+      if (i > skip_params) out += ", ";
+      out += wit_identifier(f.params[i].label) + ": " + ref(s, f.params[i].type);
+    }
+    out += ")";
+    if (f.result) out += " -> " + ref(s, f.result);
+    return out;
+  }
+
+  std::string value_definition(const Scope& s, const std::string& name, const ValType& t) const {
+    std::string id = wit_identifier(name);
+    switch (t.kind) {
+      case ValKind::Record: {
+        std::string out = "record " + id + " {\n";
+        for (const Field& f : t.fields)
+          out += "  " + wit_identifier(f.label) + ": " + ref(s, f.type) + ",\n";
+        return out + "}";
+      }
+      case ValKind::Variant: {
+        std::string out = "variant " + id + " {\n";
+        for (const Case& c : t.cases) {
+          out += "  " + wit_identifier(c.label);
+          if (c.type) out += "(" + ref(s, c.type) + ")";
+          out += ",\n";
+        }
+        return out + "}";
+      }
+      case ValKind::Enum:
+      case ValKind::Flags: {
+        std::string out = (t.kind == ValKind::Enum ? "enum " : "flags ") + id + " {\n";
+        for (const std::string& l : t.labels) out += "  " + wit_identifier(l) + ",\n";
+        return out + "}";
+      }
+      default:
+        return "type " + id + " = " + structure(s, t) + ";";
+    }
+  }
+
+  // A resource's block: its constructor, methods and static functions.
+  std::string resource_definition(const Scope& s, const std::string& name,
+                                  const ResourceType* resource,
+                                  const std::vector<const NamedExtern*>& funcs) const {
+    std::string id = wit_identifier(name);
+    if (funcs.empty()) return "resource " + id + ";";
+    std::string out = "resource " + id + " {\n";
+    for (const NamedExtern* e : funcs) {
+      FuncName fn = parse_func_name(e->name);
+      const FuncType& f = *e->type.func;
+      switch (fn.kind) {
+        case FuncName::Kind::Constructor: {
+          out += "  constructor(";
+          for (size_t i = 0; i < f.params.size(); ++i)
+            out += (i ? ", " : "") + wit_identifier(f.params[i].label) + ": " +
+                   ref(s, f.params[i].type);
+          out += ")";
+          // Infallible constructors return the resource implicitly; a
+          // fallible one spells out its result<r, e>.
+          bool implicit =
+              f.result && f.result->kind == ValKind::Own && f.result->resource.get() == resource;
+          if (f.result && !implicit) out += " -> " + ref(s, f.result);
+          out += ";\n";
+          break;
+        }
+        case FuncName::Kind::Method:
+          out += "  " + wit_identifier(fn.label) + ": " + func_signature(s, f, 1) + ";\n";
+          break;
+        case FuncName::Kind::Static:
+          out += "  " + wit_identifier(fn.label) + ": static " + func_signature(s, f, 0) + ";\n";
+          break;
+        case FuncName::Kind::Plain:
+          break;
+      }
+    }
+    return out + "}";
+  }
+
+  // What a type export of a scope becomes in WIT, decided before anything
+  // of the scope is printed so that every name is known when it is.
+  struct TypeItem {
+    enum class Kind : uint8_t { Use, Alias, Define, NoForm } kind = Kind::Define;
+    std::string alias_of;  // Alias: the earlier name in the same scope
+  };
+
+  // The scope (other than `s`) that first named a type equal to `t` under
+  // `name`. The validator gives each import or export of a record, variant,
+  // enum or flags a copy of its own (TypeDef naming), so a `use`d one is
+  // found by structure; these types are structural in the Component Model,
+  // so a match is the same type even when the WIT said it twice.
+  const Scope* nominal_owner(const Scope& s, const ValType& t, const std::string& name) const {
+    for (const auto& scope : scopes_) {
+      if (scope.get() == &s) continue;
+      for (const auto& [named, there] : scope->nominal)
+        if (there == name && *named == t) return scope.get();
+    }
+    return nullptr;
+  }
+
+  TypeItem classify_type(Scope& s, const std::string& name, const TypeDef& def) {
+    TypeItem item;
+    auto decide = [&](const Scope* owner, const std::string& there) {
+      if (owner != &s) {
+        add_use(s, *owner, there, name);
+        item.kind = TypeItem::Kind::Use;
+      } else {
+        item.kind = TypeItem::Kind::Alias;  // the same name twice is printed once
+        item.alias_of = there;
+      }
+    };
+    if (def.kind == TypeDef::Kind::Resource && def.resource) {
+      const ResourceType* r = def.resource.get();
+      if (auto owner = resource_owner_.find(r); owner != resource_owner_.end())
+        decide(owner->second.first, owner->second.second);
+      else
+        resource_owner_.emplace(r, std::make_pair(&s, name));
+      s.resource_names.emplace(r, name);
+      return item;
+    }
+    if (def.kind != TypeDef::Kind::Value || !def.value) {
+      item.kind = TypeItem::Kind::NoForm;
+      return item;
+    }
+    const ValType& t = *def.value;
+    // Primitives are shared objects, so they name nothing: an alias of one
+    // is printed as such and references print the primitive.
+    if (is_primitive(t.kind)) return item;
+    if (auto owner = value_owner_.find(&t); owner != value_owner_.end()) {
+      decide(owner->second.first, owner->second.second);
+    } else if (const Scope* from = is_nominal(t.kind) ? nominal_owner(s, t, name) : nullptr) {
+      decide(from, name);
+    } else {
+      value_owner_.emplace(&t, std::make_pair(&s, name));
+    }
+    s.value_names.emplace(&t, name);
+    if (is_nominal(t.kind)) s.nominal.emplace_back(&t, name);
+    return item;
+  }
+
+  std::string type_definition(const Scope& s, const std::string& name, const TypeDef& def,
+                              const TypeItem& item,
+                              const std::vector<const NamedExtern*>& funcs) const {
+    switch (item.kind) {
+      case TypeItem::Kind::Use:
+        return "";
+      case TypeItem::Kind::Alias:
+        if (item.alias_of == name) return "";
+        return "type " + wit_identifier(name) + " = " + wit_identifier(item.alias_of) + ";";
+      case TypeItem::Kind::NoForm:
+        return "// type " + wit_identifier(name) + ": a " + to_string(def.kind) +
+               " type (no WIT form)";
+      case TypeItem::Kind::Define:
+        break;
+    }
+    if (def.kind == TypeDef::Kind::Resource)
+      return resource_definition(s, name, def.resource.get(), funcs);
+    if (is_primitive(def.value->kind))
+      return "type " + wit_identifier(name) + " = " + to_string(def.value->kind) + ";";
+    return value_definition(s, name, *def.value);
+  }
+
+  // The items of the world (prefix "import " / "export ") or of an
+  // interface (prefix "").
+  void render_items(Scope& s, const std::vector<NamedExtern>& items, const std::string& prefix) {
+    // First every name: types, and the interfaces a world's items refer to
+    // (rendered whole, as scopes of their own).
+    std::vector<TypeItem> types(items.size());
+    std::vector<std::string> instance_lines(items.size());
+    std::map<std::string, bool> local_resources;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const NamedExtern& e = items[i];
+      if (e.type.kind == ExternKind::Type) {
+        types[i] = classify_type(s, e.name, e.type.type);
+        if (e.type.type.kind == TypeDef::Kind::Resource && types[i].kind == TypeItem::Kind::Define)
+          local_resources[e.name] = true;
+      } else if (e.type.kind == ExternKind::Instance && e.type.instance) {
+        instance_lines[i] = render_instance(e, prefix);
+      }
+    }
+    // Resource functions go inside the block of a resource defined here.
+    std::map<std::string, std::vector<const NamedExtern*>> resource_funcs;
+    for (const NamedExtern& e : items) {
+      if (e.type.kind != ExternKind::Func || !e.type.func) continue;
+      FuncName fn = parse_func_name(e.name);
+      if (fn.kind != FuncName::Kind::Plain && local_resources.count(fn.resource))
+        resource_funcs[fn.resource].push_back(&e);
+    }
+    static const std::vector<const NamedExtern*> kNone;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const NamedExtern& e = items[i];
+      std::string text;
+      switch (e.type.kind) {
+        case ExternKind::Type: {
+          // Type items carry no import/export keyword in WIT: a world's
+          // exported types print as its imported ones do.
+          auto funcs = resource_funcs.find(e.name);
+          text = type_definition(s, e.name, e.type.type, types[i],
+                                 funcs == resource_funcs.end() ? kNone : funcs->second);
+          break;
+        }
+        case ExternKind::Func: {
+          if (!e.type.func) break;
+          FuncName fn = parse_func_name(e.name);
+          if (fn.kind != FuncName::Kind::Plain && resource_funcs.count(fn.resource)) break;
+          text = prefix + wit_identifier(e.name) + ": " + func_signature(s, *e.type.func, 0) + ";";
+          break;
+        }
+        case ExternKind::Instance:
+          text = instance_lines[i];
+          break;
+        case ExternKind::Module:
+        case ExternKind::Component:
+        case ExternKind::Value:
+          text = "// " + prefix + e.name + ": " + describe(e.type) + " (no WIT form)";
+          break;
+      }
+      if (!text.empty()) s.items.push_back(std::move(text));
+    }
+  }
+
+  // An instance import or export of the world: `import ns:pkg/iface@ver;`
+  // with the body printed in its package, or an inline `interface { }`.
+  std::string render_instance(const NamedExtern& e, const std::string& prefix) {
+    auto scope = std::make_unique<Scope>();
+    Scope& inner = *scope;
+    scopes_.push_back(std::move(scope));
+    inner.extern_name = e.name;
+    if (e.name.find(':') != std::string::npos) {
+      inner.kind = Scope::Kind::Interface;
+      inner.parts = split_interface_name(e.name);
+      render_items(inner, e.type.instance->exports, "");
+      add_interface(inner);
+      return prefix + e.name + ";";
+    }
+    inner.kind = Scope::Kind::Inline;
+    render_items(inner, e.type.instance->exports, "");
+    std::string body;
+    append_body(body, inner, 1);
+    return prefix + wit_identifier(e.name) + ": interface {\n" + body + "}";
+  }
+
+  // An interface both imported and exported is one interface in WIT: its
+  // body is printed once, from its first appearance.
+  void add_interface(const Scope& s) {
+    for (const Scope* other : interfaces_)
+      if (other->extern_name == s.extern_name) return;
+    interfaces_.push_back(&s);
+  }
+
+  const WitOptions& options_;
+  std::vector<std::unique_ptr<Scope>> scopes_;
+  std::vector<const Scope*> interfaces_;
+  // Where each named type was first defined: (scope, name there).
+  std::map<const ValType*, std::pair<const Scope*, std::string>> value_owner_;
+  std::map<const ResourceType*, std::pair<const Scope*, std::string>> resource_owner_;
+};
+
+}  // namespace
+
+std::string world_to_wit(const ComponentType& type, const WitOptions& options) {
+  return Printer(options).print(type);
+}
+
+}  // namespace weft::component
