@@ -9,10 +9,12 @@
 //   run_module        — instantiate, pick the entry point, call, report
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,7 +23,10 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "component/binary/decoder.h"
+#include "weft/component.h"
 #include "weft/wasi.h"
+#include "weft/wasi_p2.h"
 
 namespace weft::cli {
 namespace {
@@ -99,7 +104,8 @@ StoreLimits make_store_limits(const RunOptions& options) {
 
 // WASI for the guest: exactly the --dir preopens and --env variables it was
 // given, the host's stdio, argv = FILE ARGS (FILE alone with --invoke).
-Result<std::unique_ptr<wasi::Context>> make_wasi_context(const RunOptions& options) {
+// Modules get it through preview1, components through WASI 0.2.
+Result<wasi::Config> make_wasi_config(const RunOptions& options) {
   wasi::Config config;
   config.args.push_back(options.file);
   if (options.invoke.empty()) {
@@ -124,7 +130,13 @@ Result<std::unique_ptr<wasi::Context>> make_wasi_context(const RunOptions& optio
       config.env.emplace_back(env, inherited);
     }
   }
-  return wasi::Context::create(std::move(config));
+  return config;
+}
+
+Result<std::unique_ptr<wasi::Context>> make_wasi_context(const RunOptions& options) {
+  auto config = make_wasi_config(options);
+  if (!config) return std::move(config).error();
+  return wasi::Context::create(std::move(*config));
 }
 
 // The host imports a module run from the command line can use: WASI
@@ -144,13 +156,19 @@ Result<void> build_linker(Linker& linker, Store& store, const RunOptions& option
 class Watchdog {
  public:
   Watchdog(std::optional<std::chrono::nanoseconds> timeout, InterruptHandle handle,
-           std::shared_ptr<std::atomic<bool>> wasi_flag) {
+           std::shared_ptr<std::atomic<bool>> wasi_flag)
+      : Watchdog(timeout, std::move(handle), [wasi_flag] {
+          if (wasi_flag) wasi_flag->store(true);
+        }) {}
+  // `wake_host` interrupts the host's blocking calls (WASI sleeps, polls).
+  Watchdog(std::optional<std::chrono::nanoseconds> timeout, InterruptHandle handle,
+           std::function<void()> wake_host) {
     if (!timeout) return;
-    thread_ = std::thread([this, timeout, handle, wasi_flag] {
+    thread_ = std::thread([this, timeout, handle, wake_host] {
       std::unique_lock lock(mutex_);
       if (!done_cv_.wait_for(lock, *timeout, [this] { return done_; })) {
         handle.interrupt();
-        if (wasi_flag) wasi_flag->store(true);
+        if (wake_host) wake_host();
       }
     });
   }
@@ -221,7 +239,146 @@ int call_and_print(const RunOptions& options, const Func& func, const std::strin
   return kExitOk;
 }
 
+// A command-line argument as a component value of a primitive type.
+Result<component::Val> parse_component_value(const component::ValType& type,
+                                             const std::string& text) {
+  using component::Val;
+  using component::ValKind;
+  auto bad = [&]() {
+    return Error::usage("cannot parse '" + text + "' as " + component::to_string(type));
+  };
+  auto integer = [&](bool is_signed, int bits) -> Result<uint64_t> {
+    errno = 0;
+    char* end = nullptr;
+    if (is_signed) {
+      const long long v = std::strtoll(text.c_str(), &end, 0);
+      if (errno || end == text.c_str() || *end) return bad();
+      const long long lo = -(1ll << (bits - 1)),
+                      hi = (bits == 64) ? INT64_MAX : (1ll << (bits - 1)) - 1;
+      if (v < lo || v > hi) return bad();
+      return static_cast<uint64_t>(v);
+    }
+    if (!text.empty() && text[0] == '-') return bad();
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 0);
+    if (errno || end == text.c_str() || *end) return bad();
+    if (bits < 64 && v >= (1ull << bits)) return bad();
+    return static_cast<uint64_t>(v);
+  };
+  Val v;
+  v.kind = type.kind;
+  switch (type.kind) {
+    case ValKind::Bool:
+      if (text != "true" && text != "false") return bad();
+      return Val::boolean(text == "true");
+    case ValKind::S8:
+    case ValKind::S16:
+    case ValKind::S32:
+    case ValKind::S64: {
+      const int bits = type.kind == ValKind::S8    ? 8
+                       : type.kind == ValKind::S16 ? 16
+                       : type.kind == ValKind::S32 ? 32
+                                                   : 64;
+      auto n = integer(true, bits);
+      if (!n) return n.error();
+      v.bits = *n;
+      return v;
+    }
+    case ValKind::U8:
+    case ValKind::U16:
+    case ValKind::U32:
+    case ValKind::U64: {
+      const int bits = type.kind == ValKind::U8    ? 8
+                       : type.kind == ValKind::U16 ? 16
+                       : type.kind == ValKind::U32 ? 32
+                                                   : 64;
+      auto n = integer(false, bits);
+      if (!n) return n.error();
+      v.bits = *n;
+      return v;
+    }
+    case ValKind::F32: {
+      char* end = nullptr;
+      const float f = std::strtof(text.c_str(), &end);
+      if (end == text.c_str() || *end) return bad();
+      return Val::f32(f);
+    }
+    case ValKind::F64: {
+      char* end = nullptr;
+      const double d = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end) return bad();
+      return Val::f64(d);
+    }
+    case ValKind::String:
+      return Val::string(text);
+    default:
+      return Error::usage("--invoke takes only bool, integer, float and string arguments, not " +
+                          component::to_string(type));
+  }
+}
+
+// A component: WASI 0.2 for its imports; `wasi:cli/run` (or --invoke an
+// exported function) for its entry point.
+int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
+  auto compiled = component::Component::compile(bytes);
+  if (!compiled) {
+    std::fprintf(stderr, "%s: %s\n", options.file.c_str(), compiled.error().to_string().c_str());
+    return kExitError;
+  }
+  auto config = make_wasi_config(options);
+  if (!config) return report_failure(options, config.error());
+  auto state = wasi::P2State::create(std::move(*config));
+  if (!state) return report_failure(options, state.error());
+  component::ComponentLinker linker;
+  wasi::add_wasi_p2(linker, *state);
+  Store store(make_store_limits(options));
+  std::shared_ptr<wasi::P2State> wasi_state = *state;
+  Watchdog watchdog(options.timeout_duration, store.interrupt_handle(),
+                    std::function<void()>([wasi_state] { wasi_state->interrupt(); }));
+  auto instance = linker.instantiate(store, *compiled);
+  if (!instance) return report_failure(options, instance.error());
+
+  if (options.invoke.empty()) {
+    auto runs = instance->instance_exports("wasi:cli/run@");
+    if (runs.empty()) {
+      std::fprintf(stderr, "%s: the component exports no wasi:cli/run; use --invoke NAME\n",
+                   options.file.c_str());
+      return kExitUsage;
+    }
+    auto result = instance->call(runs.front(), "run", {});
+    if (!result) return report_failure(options, result.error());
+    std::fflush(stdout);
+    // run: func() -> result: err is exit status 1, as in wasmtime.
+    return result->has_value() && (*result)->discriminant != 0 ? 1 : kExitOk;
+  }
+  auto type = instance->func_type(options.invoke);
+  if (!type) {
+    std::fprintf(stderr, "%s: no exported function '%s'\n", options.file.c_str(),
+                 options.invoke.c_str());
+    return kExitUsage;
+  }
+  if (options.guest_args.size() != type->params.size()) {
+    std::fprintf(stderr, "%s: function '%s' takes %zu argument(s), but %zu were given\n",
+                 options.file.c_str(), options.invoke.c_str(), type->params.size(),
+                 options.guest_args.size());
+    return kExitUsage;
+  }
+  std::vector<component::Val> args;
+  for (size_t i = 0; i < options.guest_args.size(); ++i) {
+    auto v = parse_component_value(*type->params[i].type, options.guest_args[i]);
+    if (!v) return report_failure(options, v.error());
+    args.push_back(std::move(*v));
+  }
+  auto result = instance->call(options.invoke, std::move(args));
+  if (!result) return report_failure(options, result.error());
+  if (*result) std::printf("%s\n", component::to_string(**result).c_str());
+  std::fflush(stdout);
+  return kExitOk;
+}
+
 int run_module(const RunOptions& options) {
+  if (auto bytes = read_file_bytes(options.file); bytes && component::is_component(*bytes)) {
+    return run_component(options, std::move(*bytes));
+  }
   auto module = load_module(options.file);
   if (!module) {
     std::fprintf(stderr, "%s\n", module.error().message.c_str());
