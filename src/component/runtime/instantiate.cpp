@@ -4,8 +4,11 @@
 // adapters"). Validation has checked every index and type already; what can
 // fail here is linking (a missing host definition) and running core code
 // (start functions, segment initialisation).
+#include <array>
 #include <cstring>
+#include <map>
 
+#include "component/abi/util.h"
 #include "component/runtime/state.h"
 #include "wasm/binary/reader.h"
 
@@ -31,6 +34,26 @@ abi::CoreFn core_fn_of(weft::Func f) {
   };
 }
 
+// The context slots of the spec's threads (context.get/set). Every call of
+// a lifted function runs in a fresh implicit thread whose two slots start
+// at 0; weft runs calls synchronously, so the live threads form a stack.
+struct ThreadContexts {
+  std::vector<std::array<uint32_t, 2>> stack;
+};
+
+// A core function that traps when called, for a definition weft validates
+// but does not run. It traps the way the spec's definition would first:
+// with "cannot leave component instance" while the instance may not leave
+// (a post-return or realloc is running), when the definition checks that.
+HostFunc unsupported_core_func(abi::ComponentInstance* inst, std::string what,
+                               bool checks_may_leave) {
+  return [inst, what = std::move(what), checks_may_leave](Caller&, std::span<const weft::Value>,
+                                                          std::span<weft::Value>) -> Result<void> {
+    if (checks_may_leave && !inst->may_leave) return abi::detail::trap(abi::detail::kCannotLeave);
+    return abi::detail::trap(what);
+  };
+}
+
 class Instantiator {
  public:
   Instantiator(InstanceState& state, const ComponentLinker& linker)
@@ -49,10 +72,72 @@ class Instantiator {
   void push(Scope& s, const RtExtern& e);
   void push_core(Scope& s, const weft::Extern& e);
   Result<abi::CanonicalOptions> options(const Scope& s, const CanonInfo& canon) const;
+  HostFunc async_builtin(Scope& s, const ast::Canon& canon);
 
   InstanceState& state_;
   const ComponentLinker& linker_;
+  // Shared by every instance this instantiation makes: a call may cross
+  // from one to another and back.
+  std::shared_ptr<ThreadContexts> threads_ = std::make_shared<ThreadContexts>();
+  // Per component instance: its backpressure counter.
+  std::map<const abi::ComponentInstance*, std::shared_ptr<int32_t>> backpressure_;
 };
+
+// The built-ins of async components (🔀, 🧵, 📝). Those whose effect is the
+// same under weft's synchronous calls run as the spec defines them
+// (context.get/set, backpressure.inc/dec); the rest trap when called.
+HostFunc Instantiator::async_builtin(Scope& s, const ast::Canon& canon) {
+  using ast::CanonKind;
+  abi::ComponentInstance* inst = s.abi;
+  const char* raw_name = ast::canon_name(static_cast<uint8_t>(canon.kind));
+  const std::string name = raw_name ? raw_name : "?";
+  switch (canon.kind) {
+    case CanonKind::ContextGet:
+    case CanonKind::ContextSet: {
+      auto threads = threads_;
+      const uint32_t slot = canon.index;  // validated: < 2
+      const bool get = canon.kind == CanonKind::ContextGet;
+      return [threads, slot, get, name](Caller&, std::span<const weft::Value> a,
+                                        std::span<weft::Value> r) -> Result<void> {
+        // Core code runs outside any call only in start functions during
+        // instantiation, where the spec has no current thread either.
+        if (threads->stack.empty())
+          return abi::detail::trap("`" + name + "`: there is no current thread");
+        uint32_t& v = threads->stack.back()[slot];
+        if (get) {
+          r[0] = weft::Value::i32(static_cast<int32_t>(v));
+        } else {
+          v = a[0].as_u32();
+        }
+        return {};
+      };
+    }
+    case CanonKind::BackpressureInc:
+    case CanonKind::BackpressureDec: {
+      // The counter only holds back async-typed calls, which weft does not
+      // run, but its bounds trap as the spec's do.
+      auto& counter = backpressure_[inst];
+      if (!counter) counter = std::make_shared<int32_t>(0);
+      auto bp = counter;
+      const bool inc = canon.kind == CanonKind::BackpressureInc;
+      return
+          [bp, inc](Caller&, std::span<const weft::Value>, std::span<weft::Value>) -> Result<void> {
+            if (inc) {
+              if (++*bp == (1 << 16)) return abi::detail::trap("backpressure counter overflow");
+            } else {
+              if (--*bp < 0) return abi::detail::trap("backpressure counter underflow");
+            }
+            return {};
+          };
+    }
+    default:
+      break;
+  }
+  // Every other built-in starts with trap_if(not inst.may_leave) in
+  // definitions.py, except thread.available-parallelism.
+  return unsupported_core_func(inst, "`" + name + "`: async built-ins are not supported (WASI 0.3)",
+                               canon.kind != CanonKind::ThreadAvailableParallelism);
+}
 
 void Instantiator::push(Scope& s, const RtExtern& e) {
   switch (e.kind) {
@@ -375,15 +460,51 @@ Result<detail::RtInstancePtr> Instantiator::run(
           switch (canon.kind) {
             case ast::CanonKind::Lift: {
               WEFT_TRY(auto opts, options(s, ci));
-              WEFT_TRY(auto fn, abi::lift(core_fn_of(s.core_funcs.at(canon.func_index)), *ci.func,
-                                          std::move(opts), *s.abi));
-              s.funcs.push_back(RtFunc{std::move(fn), ci.func});
+              auto lifted = abi::lift(core_fn_of(s.core_funcs.at(canon.func_index)), *ci.func,
+                                      std::move(opts), *s.abi);
+              if (!lifted.ok()) {
+                // The ABI refuses only what needs the async runtime (async
+                // types or options, streams, futures, error-context): the
+                // function exists but traps when called.
+                const std::string why = "`canon lift` of `" + to_string(*ci.func) +
+                                        "`: " + lifted.error().message + " (WASI 0.3)";
+                s.funcs.push_back(RtFunc{[why](const abi::OnStart&, const abi::OnResolve&,
+                                               abi::ComponentInstance*) -> Result<void> {
+                                           return abi::detail::trap(why);
+                                         },
+                                         ci.func});
+                break;
+              }
+              abi::FuncInst fn = std::move(lifted).value();
+              // Each call runs in a new implicit thread (its context slots).
+              auto threads = threads_;
+              s.funcs.push_back(RtFunc{
+                  [threads, fn = std::move(fn)](const abi::OnStart& on_start,
+                                                const abi::OnResolve& on_resolve,
+                                                abi::ComponentInstance* caller) -> Result<void> {
+                    threads->stack.push_back({0, 0});
+                    Result<void> r = fn(on_start, on_resolve, caller);
+                    threads->stack.pop_back();
+                    return r;
+                  },
+                  ci.func});
               break;
             }
             case ast::CanonKind::Lower: {
               WEFT_TRY(auto opts, options(s, ci));
-              WEFT_TRY(auto fn, abi::lower(s.funcs.at(canon.func_index).inst, *ci.func,
-                                           std::move(opts), *s.abi));
+              auto lowered =
+                  abi::lower(s.funcs.at(canon.func_index).inst, *ci.func, std::move(opts), *s.abi);
+              if (!lowered.ok()) {
+                // As for lift; canon_lower checks may_leave before anything.
+                s.core_funcs.push_back(store.create_host_func(
+                    ci.core_type,
+                    unsupported_core_func(s.abi,
+                                          "`canon lower` of `" + to_string(*ci.func) +
+                                              "`: " + lowered.error().message + " (WASI 0.3)",
+                                          true)));
+                break;
+              }
+              abi::CoreFn fn = std::move(lowered).value();
               auto shared = std::make_shared<abi::CoreFn>(std::move(fn));
               s.core_funcs.push_back(store.create_host_func(
                   ci.core_type,
@@ -432,7 +553,8 @@ Result<detail::RtInstancePtr> Instantiator::run(
               break;
             }
             default:
-              return link_error("canonical built-in not supported at run time");
+              s.core_funcs.push_back(store.create_host_func(ci.core_type, async_builtin(s, canon)));
+              break;
           }
           break;
         }

@@ -21,6 +21,7 @@ using AstCoreSort = ast::CoreSort;
 
 constexpr size_t kMaxFlatParams = 16;
 constexpr size_t kMaxFlatResults = 1;
+constexpr size_t kMaxFlatAsyncParams = 4;
 // Binary.md: elem_size(t) of every defvaltype is below 2^28.
 constexpr uint64_t kMaxValueSize = uint64_t{1} << 28;
 // Type trees are built bottom-up from earlier indices, so they are DAGs;
@@ -474,6 +475,7 @@ class Validator {
   Result<void> alias(Scope& s, const ast::Alias& a, bool in_declarator);
   Result<void> type(Scope& s, const ast::Type& t, uint32_t depth);
   Result<void> canon(Scope& s, const ast::Canon& c);
+  Result<weft::FuncType> async_builtin(Scope& s, const ast::Canon& c, const CanonInfo& info);
   Result<void> import(Scope& s, const ast::ImportDecl& imp);
   Result<void> export_(Scope& s, const ast::Export& exp);
   Result<void> start(Scope& s, const ast::Start& st);
@@ -1496,6 +1498,26 @@ weft::FuncType core_func_type(const Flattened& flat, bool lift) {
   return out;
 }
 
+// flatten_functype for the `async` option: an async lift returns its
+// results through `task.return`, so the callee returns only the callback
+// code (or nothing, stackful); an async lower returns a subtask status and
+// takes a pointer for the results, with fewer parameters passed flat.
+weft::FuncType async_core_func_type(const Flattened& flat, bool lift, bool callback) {
+  weft::FuncType out;
+  if (flat.params.size() > (lift ? kMaxFlatParams : kMaxFlatAsyncParams)) {
+    out.params = {weft::ValType::I32};
+  } else {
+    for (Flat f : flat.params) out.params.push_back(core_of(f));
+  }
+  if (lift) {
+    if (callback) out.results = {weft::ValType::I32};
+  } else {
+    if (!flat.results.empty()) out.params.push_back(weft::ValType::I32);
+    out.results = {weft::ValType::I32};
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
@@ -1544,12 +1566,49 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
         info.post_return = opt.index;
         break;
       case ast::CanonOpt::Kind::Async:
-      case ast::CanonOpt::Kind::Callback:
-        return invalid(c.offset, "async canonical options are not supported (WASI 0.3)");
+        if (info.async) return invalid(c.offset, "`async` is specified more than once");
+        info.async = true;
+        break;
+      case ast::CanonOpt::Kind::Callback: {
+        if (info.callback) return invalid(c.offset, "`callback` is specified more than once");
+        WEFT_CHECK(check_index(sp.core_funcs.size(), opt.index, "core func", c.offset));
+        const weft::FuncType want{{weft::ValType::I32, weft::ValType::I32, weft::ValType::I32},
+                                  {weft::ValType::I32}};
+        if (!(sp.core_funcs[opt.index] == want))
+          return invalid(c.offset,
+                         "canonical option `callback` uses a core function with an incorrect "
+                         "signature: expected " +
+                             want.to_string());
+        info.callback = opt.index;
+        break;
+      }
     }
   }
   if (info.realloc && !info.memory)
     return invalid(c.offset, "canonical option `realloc` requires `memory`");
+  // CanonicalABI.md, "canonopt Validation": the rules for `async` and
+  // `callback` that do not depend on the definition's function type.
+  const char* name = ast::canon_name(static_cast<uint8_t>(c.kind));
+  const std::string where = std::string(" on `canon ") + (name ? name : "?") + "`";
+  if (info.callback && !info.async)
+    return invalid(c.offset, "canonical option `callback` requires `async`");
+  if (info.async && info.post_return)
+    return invalid(c.offset, "canonical option `post-return` cannot be used with `async`");
+  if (info.callback && c.kind != ast::CanonKind::Lift)
+    return invalid(c.offset, "canonical option `callback` is not allowed" + where);
+  if (info.post_return && c.kind != ast::CanonKind::Lift && c.kind != ast::CanonKind::Lower)
+    return invalid(c.offset, "canonical option `post-return` is not allowed" + where);
+  switch (c.kind) {
+    case ast::CanonKind::Lift:
+    case ast::CanonKind::Lower:
+    case ast::CanonKind::StreamRead:
+    case ast::CanonKind::StreamWrite:
+    case ast::CanonKind::FutureRead:
+    case ast::CanonKind::FutureWrite:
+      break;  // 🚝: these copies may be sync or async
+    default:
+      if (info.async) return invalid(c.offset, "canonical option `async` is not allowed" + where);
+  }
   auto need_realloc = [&](const char* why) -> Result<void> {
     if (!info.realloc)
       return invalid(c.offset, std::string("canonical option `realloc` is required ") + why);
@@ -1582,9 +1641,11 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
         return invalid(c.offset,
                        "type index " + std::to_string(c.type_index) + " is not a function type");
       const FuncType& ft = *t.func;
-      if (ft.is_async) return invalid(c.offset, "async functions are not supported (WASI 0.3)");
+      if (info.async && !ft.is_async)
+        return invalid(c.offset, "the `async` canonical option requires an async function type");
       Flattened flat = flatten_func(ft);
-      info.core_type = core_func_type(flat, true);
+      info.core_type = info.async ? async_core_func_type(flat, true, info.callback.has_value())
+                                  : core_func_type(flat, true);
       info.func = t.func;
       for (const auto& p : ft.params)
         if (contains_memory_types(*p.type))
@@ -1593,7 +1654,9 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
         WEFT_CHECK(need_memory("to lower results with strings or lists"));
       if (flat.params.size() > kMaxFlatParams)
         WEFT_CHECK(need_realloc("when parameters spill to memory"));
-      if (flat.results.size() > kMaxFlatResults)
+      // An async lift passes its results to `task.return` as parameters,
+      // which spill only beyond MAX_FLAT_PARAMS.
+      if (flat.results.size() > (info.async ? kMaxFlatParams : kMaxFlatResults))
         WEFT_CHECK(need_memory("when results spill to memory"));
       const weft::FuncType& actual = sp.core_funcs[c.func_index];
       if (!(actual == info.core_type))
@@ -1616,19 +1679,23 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
                        "canonical option `post-return` cannot be used with `canon lower`");
       WEFT_CHECK(check_index(sp.funcs.size(), c.func_index, "func", c.offset));
       const FuncTypePtr ft = sp.funcs[c.func_index];
-      if (ft->is_async) return invalid(c.offset, "async functions are not supported (WASI 0.3)");
+      if (info.async && !ft->is_async)
+        return invalid(c.offset, "the `async` canonical option requires an async function type");
       Flattened flat = flatten_func(*ft);
-      info.core_type = core_func_type(flat, false);
+      info.core_type =
+          info.async ? async_core_func_type(flat, false, false) : core_func_type(flat, false);
       info.func = ft;
       for (const auto& p : ft->params)
         if (contains_memory_types(*p.type))
           WEFT_CHECK(need_memory("to lift parameters with strings or lists"));
       if (ft->result && contains_memory_types(*ft->result))
         WEFT_CHECK(need_realloc("to lower results with strings or lists"));
-      if (flat.params.size() > kMaxFlatParams)
+      if (flat.params.size() > (info.async ? kMaxFlatAsyncParams : kMaxFlatParams))
         WEFT_CHECK(need_memory("when parameters spill to memory"));
       if (flat.results.size() > kMaxFlatResults)
         WEFT_CHECK(need_memory("when results spill to memory"));
+      // The async ABI always returns results through memory.
+      if (info.async) WEFT_CHECK(need_memory("with `async`"));
       sp.core_funcs.push_back(info.core_type);
       break;
     }
@@ -1651,14 +1718,190 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
       break;
     }
     default:
-      return invalid(c.offset, std::string("canonical built-in `") +
-                                   (ast::canon_name(static_cast<uint8_t>(c.kind))
-                                        ? ast::canon_name(static_cast<uint8_t>(c.kind))
-                                        : "?") +
-                                   "` is not supported: it belongs to async components (WASI 0.3)");
+      WEFT_TRY(info.core_type, async_builtin(s, c, info));
+      sp.core_funcs.push_back(info.core_type);
+      break;
   }
   sp.canons.push_back(std::move(info));
   return {};
+}
+
+// The 🔀/🧵 built-ins: the immediates CanonicalABI.md's "validation
+// specifies" paragraphs check, and the core function type each is given.
+// (The general option rules ran in canon() already.)
+Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
+                                                const CanonInfo& info) {
+  using ast::CanonKind;
+  const ComponentInfo& sp = *s.spaces;
+  constexpr weft::ValType i32 = weft::ValType::I32;
+  constexpr weft::ValType i64 = weft::ValType::I64;
+  const char* raw_name = ast::canon_name(static_cast<uint8_t>(c.kind));
+  const std::string name = raw_name ? raw_name : "?";
+  auto need = [&](bool present, const char* option, const std::string& why) -> Result<void> {
+    if (!present)
+      return invalid(c.offset, std::string("canonical option `") + option + "` is required " + why);
+    return {};
+  };
+  // `$t` must be a type of the form (stream $t?) / (future $t?).
+  auto payload_of = [&](ValKind want) -> Result<ValTypePtr> {
+    WEFT_CHECK(check_index(sp.types.size(), c.type_index, "type", c.offset));
+    const TypeDef& t = sp.types[c.type_index];
+    if (t.kind != TypeDef::Kind::Value || !t.value || t.value->kind != want)
+      return invalid(c.offset, "`canon " + name + "` requires a " +
+                                   (want == ValKind::Stream ? "stream" : "future") +
+                                   " type, but type index " + std::to_string(c.type_index) +
+                                   " is not one");
+    return t.value->element;
+  };
+  const ValKind kind_of_end = name.rfind("stream", 0) == 0 ? ValKind::Stream : ValKind::Future;
+  switch (c.kind) {
+    case CanonKind::BackpressureInc:
+    case CanonKind::BackpressureDec:
+    case CanonKind::TaskCancel:
+      return weft::FuncType{};
+    case CanonKind::TaskReturn: {
+      // `$opts` may only contain `memory` and `string-encoding`.
+      if (info.realloc)
+        return invalid(c.offset,
+                       "canonical option `realloc` is not allowed on `canon task.return`");
+      // The core function takes the result as flat_functype(...,'lower')
+      // gives a function's parameters: a pointer beyond MAX_FLAT_PARAMS.
+      weft::FuncType ft;
+      if (!c.result) return ft;
+      WEFT_TRY(ValTypePtr t, val_type(s, *c.result, c.offset));
+      std::vector<Flat> flat;
+      flatten(*t, flat, kMaxFlatParams);
+      if (flat.size() > kMaxFlatParams) {
+        WEFT_CHECK(need(info.memory.has_value(), "memory", "when the result spills to memory"));
+        ft.params = {i32};
+      } else {
+        for (Flat f : flat) ft.params.push_back(core_of(f));
+      }
+      if (contains_memory_types(*t))
+        WEFT_CHECK(
+            need(info.memory.has_value(), "memory", "to lift a result with strings or lists"));
+      return ft;
+    }
+    case CanonKind::ContextGet:
+    case CanonKind::ContextSet:
+      // 🐘 (i64 slots) is not supported: no memory64.
+      if (c.core_type != i32)
+        return invalid(c.offset, "`canon " + name + "` requires type `i32`, found `" +
+                                     weft::to_string(c.core_type) + "`");
+      if (c.index >= 2)
+        return invalid(c.offset, "`canon " + name + "` slot index " + std::to_string(c.index) +
+                                     " is out of bounds: there are 2 context slots");
+      return c.kind == CanonKind::ContextGet ? weft::FuncType{{}, {i32}}
+                                             : weft::FuncType{{i32}, {}};
+    case CanonKind::SubtaskCancel:
+      return weft::FuncType{{i32}, {i32}};  // 🚝: `async` may be set
+    case CanonKind::SubtaskDrop:
+      return weft::FuncType{{i32}, {}};
+    case CanonKind::StreamNew:
+    case CanonKind::FutureNew: {
+      WEFT_CHECK(payload_of(kind_of_end));
+      return weft::FuncType{{}, {i64}};  // readable end | writable end << 32
+    }
+    case CanonKind::StreamRead:
+    case CanonKind::StreamWrite:
+    case CanonKind::FutureRead:
+    case CanonKind::FutureWrite: {
+      WEFT_TRY(ValTypePtr payload, payload_of(kind_of_end));
+      const bool read = c.kind == CanonKind::StreamRead || c.kind == CanonKind::FutureRead;
+      if (payload) {
+        WEFT_CHECK(need(info.memory.has_value(), "memory", "to copy a payload"));
+        // A read lowers the payload into guest memory (lift(t) in the
+        // spec's naming), a write lifts it out (lower(t)).
+        if (read && contains_memory_types(*payload))
+          WEFT_CHECK(
+              need(info.realloc.has_value(), "realloc", "to read a payload with strings or lists"));
+      }
+      if (kind_of_end == ValKind::Stream) return weft::FuncType{{i32, i32, i32}, {i32}};
+      return weft::FuncType{{i32, i32}, {i32}};
+    }
+    case CanonKind::StreamCancelRead:
+    case CanonKind::StreamCancelWrite:
+    case CanonKind::FutureCancelRead:
+    case CanonKind::FutureCancelWrite:
+      WEFT_CHECK(payload_of(kind_of_end));
+      return weft::FuncType{{i32}, {i32}};  // 🚝: `async` may be set
+    case CanonKind::StreamDropReadable:
+    case CanonKind::StreamDropWritable:
+    case CanonKind::FutureDropReadable:
+    case CanonKind::FutureDropWritable:
+      WEFT_CHECK(payload_of(kind_of_end));
+      return weft::FuncType{{i32}, {}};
+    case CanonKind::ErrorContextNew:
+      WEFT_CHECK(need(info.memory.has_value(), "memory", "by `canon error-context.new`"));
+      return weft::FuncType{{i32, i32}, {i32}};
+    case CanonKind::ErrorContextDebugMessage:
+      WEFT_CHECK(need(info.memory.has_value(), "memory", "by `canon error-context.debug-message`"));
+      WEFT_CHECK(
+          need(info.realloc.has_value(), "realloc", "by `canon error-context.debug-message`"));
+      return weft::FuncType{{i32, i32}, {}};
+    case CanonKind::ErrorContextDrop:
+      return weft::FuncType{{i32}, {}};
+    case CanonKind::WaitableSetNew:
+      return weft::FuncType{{}, {i32}};
+    case CanonKind::WaitableSetWait:
+    case CanonKind::WaitableSetPoll:
+      // Every weft memory is a 32-bit one, a subtype of (memory 0).
+      WEFT_CHECK(check_index(sp.core_memories.size(), c.index, "memory", c.offset));
+      return weft::FuncType{{i32, i32}, {i32}};  // (set, event pointer) -> event code
+    case CanonKind::WaitableSetDrop:
+      return weft::FuncType{{i32}, {}};
+    case CanonKind::WaitableJoin:
+      return weft::FuncType{{i32, i32}, {}};
+    case CanonKind::ThreadIndex:
+      return weft::FuncType{{}, {i32}};
+    case CanonKind::ThreadNewIndirect:
+    case CanonKind::ThreadSpawnRef:
+    case CanonKind::ThreadSpawnIndirect: {
+      // `$ft` must be (func (param i32)): the closure parameter.
+      WEFT_CHECK(check_index(sp.core_types.size(), c.type_index, "core type", c.offset));
+      const CoreTypeDef& t = sp.core_types[c.type_index];
+      const weft::FuncType want{{i32}, {}};
+      if (t.is_module || !(t.func == want))
+        return invalid(c.offset, "`canon " + name + "` requires core type index " +
+                                     std::to_string(c.type_index) + " to be " + want.to_string());
+      if (c.kind == CanonKind::ThreadSpawnRef)
+        return invalid(c.offset,
+                       "`canon thread.spawn-ref` is not supported: its core type takes a typed "
+                       "function reference, and weft has no typed references (🧵②)");
+      WEFT_CHECK(check_index(sp.core_tables.size(), c.index, "table", c.offset));
+      if (sp.core_tables[c.index].element != weft::ValType::FuncRef)
+        return invalid(c.offset, "`canon " + name + "` requires a table of `funcref`, found `" +
+                                     weft::to_string(sp.core_tables[c.index].element) + "`");
+      if (c.kind == CanonKind::ThreadSpawnIndirect)
+        return invalid(c.offset,
+                       "`canon thread.spawn-indirect` requires a shared table, and weft has no "
+                       "shared tables (🧵②)");
+      return weft::FuncType{{i32, i32}, {i32}};  // (table index, closure) -> thread index
+    }
+    case CanonKind::ThreadResumeLater:
+      return weft::FuncType{{i32}, {}};
+    case CanonKind::ThreadSuspend:
+    case CanonKind::ThreadYield:
+      return weft::FuncType{{}, {i32}};  // -> cancelled
+    case CanonKind::ThreadSuspendThenResume:
+    case CanonKind::ThreadYieldThenResume:
+    case CanonKind::ThreadSuspendThenPromote:
+    case CanonKind::ThreadYieldThenPromote:
+      return weft::FuncType{{i32}, {i32}};  // (thread index) -> cancelled
+    case CanonKind::ThreadAvailableParallelism:
+      if (c.flag)
+        return invalid(c.offset,
+                       "`canon thread.available-parallelism shared` is not supported: weft has no "
+                       "shared functions (🧵②)");
+      return weft::FuncType{{}, {i32}};
+    case CanonKind::Lift:
+    case CanonKind::Lower:
+    case CanonKind::ResourceNew:
+    case CanonKind::ResourceDrop:
+    case CanonKind::ResourceRep:
+      break;  // handled by canon()
+  }
+  return invalid(c.offset, "canonical built-in `" + name + "` is not known");
 }
 
 // The first type in `e` (below the top node of a type export) that has no

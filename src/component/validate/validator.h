@@ -32,6 +32,10 @@ struct CanonInfo {
   std::optional<uint32_t> memory;
   std::optional<uint32_t> realloc;
   std::optional<uint32_t> post_return;
+  // 🔀 `async` and (callback f). weft validates async components so that
+  // scripts defining async built-ins load; it does not run them (WASI 0.3).
+  bool async = false;
+  std::optional<uint32_t> callback;
 };
 
 struct ComponentInfo {

@@ -278,5 +278,157 @@ TEST(ComponentRuntime, HostResourcesAreDroppedThroughTheLinker) {
   EXPECT_EQ(dropped, std::vector<uint32_t>{105});
 }
 
+// ---- async built-ins: defined, validated, and trapping when called ----------
+
+// `call` calls the built-in $b (core type `type`) from a lifted function;
+// `post` calls it from that function's post-return.
+std::shared_ptr<const Component> builtin_caller(const std::string& canon, const std::string& type,
+                                                const std::string& call) {
+  return compile(R"wat((component
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (type $ST (stream u32))
+    (canon )wat" +
+                 canon + R"wat( (core func $b))
+    (core module $M
+      (import "" "b" (func $b )wat" +
+                 type + R"wat())
+      (func (export "run") (result i32) )wat" +
+                 call + R"wat( (i32.const 7))
+      (func (export "nop") (result i32) (i32.const 7))
+      (func (export "post") (param i32) )wat" +
+                 call + R"wat())
+    (core instance $m (instantiate $M (with "" (instance (export "b" (func $b))))))
+    (func (export "run") (result u32) (canon lift (core func $m "run")))
+    (func (export "from-post-return") (result u32)
+      (canon lift (core func $m "nop") (post-return (core func $m "post"))))))wat");
+}
+
+std::string trap_of(const Result<std::optional<Val>>& r) {
+  if (r.ok()) return "no trap";
+  return r.error().is_trap() ? r.error().message : "not a trap: " + r.error().to_string();
+}
+
+TEST(ComponentRuntime, AsyncBuiltinsTrapNamingThemselves) {
+  struct Case {
+    const char* canon;
+    const char* type;
+    const char* call;
+  };
+  const Case cases[] = {
+      {"stream.new $ST", "(result i64)", "(drop (call $b))"},
+      {"stream.read $ST (memory (core memory $mem \"mem\"))", "(param i32 i32 i32) (result i32)",
+       "(drop (call $b (i32.const 1) (i32.const 0) (i32.const 0)))"},
+      {"task.return", "", "(call $b)"},
+      {"waitable-set.new", "(result i32)", "(drop (call $b))"},
+      {"thread.index", "(result i32)", "(drop (call $b))"},
+      {"subtask.drop", "(param i32)", "(call $b (i32.const 1))"},
+  };
+  for (const Case& k : cases) {
+    auto c = builtin_caller(k.canon, k.type, k.call);
+    ASSERT_TRUE(c) << k.canon;
+    Store store;
+    ComponentLinker linker;
+    auto inst = linker.instantiate(store, c);
+    ASSERT_TRUE(inst.ok()) << k.canon << ": " << inst.error().to_string();
+    const std::string name = std::string(k.canon).substr(0, std::string(k.canon).find(' '));
+    EXPECT_EQ(trap_of(inst.value().call("run", {})),
+              "`" + name + "`: async built-ins are not supported (WASI 0.3)");
+    // During post-return the instance may not leave: the spec's first check.
+    auto again = linker.instantiate(store, c);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(trap_of(again.value().call("from-post-return", {})),
+              "cannot leave component instance")
+        << k.canon;
+  }
+}
+
+TEST(ComponentRuntime, ContextSlotsBelongToEachCall) {
+  auto c = compile(R"wat((component
+    (canon context.get i32 1 (core func $get))
+    (canon context.set i32 1 (core func $set))
+    (core module $M
+      (import "" "get" (func $get (result i32)))
+      (import "" "set" (func $set (param i32)))
+      (global $seen (mut i32) (i32.const -1))
+      ;; returns the slot as the call found it, then sets it
+      (func (export "f") (param i32) (result i32) (local $old i32)
+        (local.set $old (call $get)) (call $set (local.get 0)) (local.get $old))
+      (func (export "f-post") (param i32) (global.set $seen (call $get)))
+      (func (export "seen") (result i32) (global.get $seen)))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "get" (func $get)) (export "set" (func $set))))))
+    (func (export "f") (param "v" u32) (result u32)
+      (canon lift (core func $m "f") (post-return (core func $m "f-post"))))
+    (func (export "seen") (result u32) (canon lift (core func $m "seen")))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  // Each call is a new implicit thread: its slots start at 0.
+  for (uint32_t v : {5u, 9u}) {
+    auto r = inst.value().call("f", {Val::u32(v)});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(*r.value(), Val::u32(0));
+    // post-return runs in the same thread and sees the value set.
+    EXPECT_EQ(*inst.value().call("seen", {}).value(), Val::u32(v));
+  }
+}
+
+TEST(ComponentRuntime, BackpressureCountsAndTrapsBelowZero) {
+  auto c = compile(R"wat((component
+    (canon backpressure.inc (core func $inc))
+    (canon backpressure.dec (core func $dec))
+    (core module $M
+      (import "" "inc" (func $inc))
+      (import "" "dec" (func $dec))
+      (func (export "balanced") (call $inc) (call $inc) (call $dec) (call $dec))
+      (func (export "under") (call $dec)))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "inc" (func $inc)) (export "dec" (func $dec))))))
+    (func (export "balanced") (canon lift (core func $m "balanced")))
+    (func (export "under") (canon lift (core func $m "under")))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_TRUE(inst.value().call("balanced", {}).ok());
+  EXPECT_EQ(trap_of(inst.value().call("under", {})), "backpressure counter underflow");
+}
+
+TEST(ComponentRuntime, AsyncLiftAndLowerInstantiateButTrapWhenCalled) {
+  auto c = compile(R"wat((component
+    (component $C
+      (core module $M (func (export "f")))
+      (core instance $m (instantiate $M))
+      (func (export "f") async (canon lift (core func $m "f") async)))
+    (component $D
+      (import "f" (func $f async))
+      (core module $Mem (memory (export "mem") 1))
+      (core instance $mem (instantiate $Mem))
+      (core func $f' (canon lower (func $f) async (memory (core memory $mem "mem"))))
+      (core module $M
+        (import "" "f" (func $f (result i32)))
+        (func (export "run") (drop (call $f))))
+      (core instance $m (instantiate $M (with "" (instance (export "f" (func $f'))))))
+      (func (export "run") (canon lift (core func $m "run"))))
+    (instance $c (instantiate $C))
+    (instance $d (instantiate $D (with "f" (func $c "f"))))
+    (export "f" (func $c "f"))
+    (export "run" (func $d "run"))))wat");
+  ASSERT_TRUE(c);
+  Store store;
+  ComponentLinker linker;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  const std::string lift = trap_of(inst.value().call("f", {}));
+  EXPECT_EQ(lift.rfind("`canon lift` of `async func()`", 0), 0u) << lift;
+  EXPECT_NE(lift.find("(WASI 0.3)"), std::string::npos) << lift;
+  const std::string lower = trap_of(inst.value().call("run", {}));
+  EXPECT_EQ(lower.rfind("`canon lower` of `async func()`", 0), 0u) << lower;
+}
+
 }  // namespace
 }  // namespace weft::component
