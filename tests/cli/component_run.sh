@@ -102,6 +102,17 @@ expect_output '(str.const "Hello, wörld ✓!")'
 expect_status 2 run --invoke greet "$BUILD/greeter-c.wasm"
 expect_status 2 run --invoke nope "$BUILD/greeter-c.wasm"
 
+# A JavaScript component (componentize-js: SpiderMonkey inside, 12 MB),
+# built from tests/component/guests/js/greeter (cached by input hash).
+timeout 580 "$ROOT/scripts/componentize" --disable all "$GUESTS/js/greeter/greeter.js" \
+  "$GUESTS/wit/greeter" greeter "$BUILD/greeter-js.wasm" > "$TMP/build.log" 2>&1 ||
+  { echo "cannot build the JS greeter: $(head -c 2000 "$TMP/build.log")" >&2; exit 2; }
+expect_status 0 run --invoke greet "$BUILD/greeter-js.wasm" "wörld ✓"
+expect_output '(str.const "Hello, wörld ✓!")'
+long=$(head -c 100000 /dev/zero | tr '\0' 'x')
+expect_status 0 run --invoke greet "$BUILD/greeter-js.wasm" "$long"
+[ "$(wc -c < "$TMP/out")" = $((12 + 7 + 100000 + 1 + 2 + 1)) ] || fail "long greeting: $(wc -c < "$TMP/out") bytes"
+
 # --timeout interrupts a component too (stdin_echo blocks on a pipe that
 # never closes).
 timeout 30 "$WEFT" run --timeout 300ms "$BUILD/stdin_echo.wasm" < <(sleep 20) > "$TMP/out" 2> "$TMP/err"
