@@ -386,6 +386,31 @@ TEST(ComponentValidator, AsyncBuiltinsCheckTheirImmediates) {
                  "`realloc` is required");
 }
 
+// The 🧵② built-ins, which the text format does not have yet, in binary.
+TEST(ComponentValidator, SharedEverythingThreadBuiltinsNeedWhatWeftLacks) {
+  auto with_canon = [](std::vector<uint8_t> canon) {
+    std::vector<uint8_t> b = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00,
+                              0x03, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00};  // core type (i32) -> ()
+    b.push_back(0x08);
+    b.push_back(static_cast<uint8_t>(canon.size() + 1));
+    b.push_back(0x01);
+    b.insert(b.end(), canon.begin(), canon.end());
+    return b;
+  };
+  auto message = [](const std::vector<uint8_t>& bytes) {
+    auto r = validate_component(bytes);
+    return r.ok() ? std::string("valid") : r.error().message;
+  };
+  EXPECT_EQ(message(with_canon({0x42, 0x00})), "valid");  // available-parallelism
+  EXPECT_NE(message(with_canon({0x42, 0x01})).find("no shared functions"), std::string::npos);
+  EXPECT_NE(message(with_canon({0x40, 0x00, 0x00})).find("no typed references"),
+            std::string::npos);  // spawn-ref
+  EXPECT_NE(message(with_canon({0x40, 0x00, 0x01})).find("core type index out of bounds"),
+            std::string::npos);
+  EXPECT_NE(message(with_canon({0x41, 0x00, 0x00, 0x00})).find("table index out of bounds"),
+            std::string::npos);  // spawn-indirect
+}
+
 // A core module with functions of the shapes async lifts and lowers use.
 const char* kAsyncCore = R"wat(
     (core module $M
