@@ -13,7 +13,7 @@ set_tests_properties(fuzz/module_corpus PROPERTIES LABELS fuzz TIMEOUT 300)
 
 add_executable(fuzz_component_corpus ${WEFT_FUZZ_DIR}/fuzz_component.cpp
                                      ${WEFT_FUZZ_DIR}/standalone_main.cpp)
-target_link_libraries(fuzz_component_corpus PRIVATE weft_component_binary)
+target_link_libraries(fuzz_component_corpus PRIVATE weft_component)
 weft_target_flags(fuzz_component_corpus)
 add_test(NAME fuzz/component_corpus
          COMMAND fuzz_component_corpus ${WEFT_FUZZ_DIR}/corpus/component)
