@@ -8,7 +8,8 @@
 //       reference: a core loop calling a core function that copies the
 //       1 KiB in and out with memory.copy (what the copies cost at least);
 //
-// usage: bench_component [ITERATIONS]   (default 100000)
+// usage: bench_component [ITERATIONS [ONLY]]   (default 100000; ONLY is
+// string, bytes or fused, to profile one of them)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -126,6 +127,8 @@ void report(const char* what, double t, const char* ref_what, double ref) {
 
 int main(int argc, char** argv) {
   const uint64_t iterations = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
+  const std::string only = argc > 2 ? argv[2] : "";
+  auto wanted = [&](const char* name) { return only.empty() || only == name; };
   weft::Store store;
   weft::component::ComponentLinker linker;
 
@@ -149,42 +152,47 @@ int main(int argc, char** argv) {
   const weft::Value echo_args[2] = {weft::Value::i32(4096), weft::Value::i32(1024)};
 
   const double t_core_call = seconds_per([&] { (void)core_echo.call(echo_args); }, iterations);
-  const double t_string = seconds_per(
-      [&] {
-        auto r = inst.call("echo-string", {Val::string(kib)});
-        if (!r || r.value()->str.size() != 1024)
-          die("echo-string", r ? weft::Error::usage("bad result") : r.error());
-      },
-      iterations);
-  const double t_bytes = seconds_per(
-      [&] {
-        auto r = inst.call("echo-bytes", {Val::list(bytes)});
-        if (!r || r.value()->items.size() != 1024)
-          die("echo-bytes", r ? weft::Error::usage("bad result") : r.error());
-      },
-      iterations / 10 + 1);
-  report("host→component string (1 KiB) round trip", t_string, "core call (ptr, len)", t_core_call);
-  report("host→component list<u8> (1 KiB) round trip", t_bytes, "core call (ptr, len)",
-         t_core_call);
-
-  // (b) component → component, per call of the loop.
-  auto fc = weft::component::Component::compile(wat(fused_component()));
-  if (!fc) die("fused component", fc.error());
-  auto fi = linker.instantiate(store, fc.value());
-  if (!fi) die("instantiate fused", fi.error());
-  const uint32_t loop = 1000;
-  const uint64_t outer = iterations / loop + 1;
-  const double t_fused = seconds_per(
-                             [&] {
-                               auto r = fi.value().call("run", {Val::u32(loop)});
-                               if (!r) die("run", r.error());
-                             },
-                             outer) /
-                         loop;
-  const weft::Value run_args[1] = {weft::Value::i32(static_cast<int32_t>(loop))};
-  const double t_core_loop = seconds_per([&] { (void)core_run.call(run_args); }, outer) / loop;
-  report("component→component string (1 KiB) call", t_fused, "core call + 2 KiB memory.copy",
-         t_core_loop);
-
+  if (wanted("string")) {
+    const double t_string = seconds_per(
+        [&] {
+          auto r = inst.call("echo-string", {Val::string(kib)});
+          if (!r || r.value()->str.size() != 1024)
+            die("echo-string", r ? weft::Error::usage("bad result") : r.error());
+        },
+        iterations);
+    report("host→component string (1 KiB) round trip", t_string, "core call (ptr, len)",
+           t_core_call);
+  }
+  if (wanted("bytes")) {
+    const double t_bytes = seconds_per(
+        [&] {
+          auto r = inst.call("echo-bytes", {Val::list(bytes)});
+          if (!r || r.value()->items.size() != 1024)
+            die("echo-bytes", r ? weft::Error::usage("bad result") : r.error());
+        },
+        iterations / 10 + 1);
+    report("host→component list<u8> (1 KiB) round trip", t_bytes, "core call (ptr, len)",
+           t_core_call);
+  }
+  if (wanted("fused")) {
+    // (b) component → component, per call of the loop.
+    auto fc = weft::component::Component::compile(wat(fused_component()));
+    if (!fc) die("fused component", fc.error());
+    auto fi = linker.instantiate(store, fc.value());
+    if (!fi) die("instantiate fused", fi.error());
+    const uint32_t loop = 1000;
+    const uint64_t outer = iterations / loop + 1;
+    const double t_fused = seconds_per(
+                               [&] {
+                                 auto r = fi.value().call("run", {Val::u32(loop)});
+                                 if (!r) die("run", r.error());
+                               },
+                               outer) /
+                           loop;
+    const weft::Value run_args[1] = {weft::Value::i32(static_cast<int32_t>(loop))};
+    const double t_core_loop = seconds_per([&] { (void)core_run.call(run_args); }, outer) / loop;
+    report("component→component string (1 KiB) call", t_fused, "core call + 2 KiB memory.copy",
+           t_core_loop);
+  }
   return 0;
 }

@@ -29,6 +29,15 @@ struct Utf8Error {
 std::optional<Utf8Error> validate_utf8(const uint8_t* p, size_t n) {
   size_t i = 0;
   while (i < n) {
+    // ASCII runs eight bytes at a time: most strings crossing a boundary
+    // are mostly ASCII, and this check is on every string lowered.
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (word & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
     uint8_t b = p[i];
     if (b < 0x80) {
       ++i;
