@@ -8,17 +8,27 @@
 //       reference: a core loop calling a core function that copies the
 //       1 KiB in and out with memory.copy (what the copies cost at least);
 //
-// usage: bench_component [ITERATIONS [ONLY]]   (default 100000; ONLY is
-// string, bytes or fused, to profile one of them)
+//   (c) with CORE.wasm and COMPONENT.wasm (a command module and the same
+//       module adapted into a component by jco; run.sh builds both from
+//       tests/component/guests/hello.c): instantiation of the component on
+//       the WASI 0.2 host against instantiation of the module on preview1,
+//       each in a fresh Store, as a request would.
+//
+// usage: bench_component [ITERATIONS [ONLY [CORE.wasm COMPONENT.wasm]]]
+// (default 100000; ONLY is string, bytes, fused, instantiate or all)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "wasm/text/wat.h"
 #include "weft/component.h"
+#include "weft/wasi.h"
+#include "weft/wasi_p2.h"
 #include "weft/weft.h"
 
 namespace {
@@ -127,8 +137,8 @@ void report(const char* what, double t, const char* ref_what, double ref) {
 
 int main(int argc, char** argv) {
   const uint64_t iterations = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
-  const std::string only = argc > 2 ? argv[2] : "";
-  auto wanted = [&](const char* name) { return only.empty() || only == name; };
+  const std::string only = argc > 2 ? argv[2] : "all";
+  auto wanted = [&](const char* name) { return only == "all" || only == name; };
   weft::Store store;
   weft::component::ComponentLinker linker;
 
@@ -193,6 +203,42 @@ int main(int argc, char** argv) {
     const double t_core_loop = seconds_per([&] { (void)core_run.call(run_args); }, outer) / loop;
     report("component→component string (1 KiB) call", t_fused, "core call + 2 KiB memory.copy",
            t_core_loop);
+  }
+  if (argc > 4 && wanted("instantiate")) {
+    auto read = [](const char* path) {
+      std::ifstream f(path, std::ios::binary);
+      if (!f) die(path, weft::Error::io("cannot read"));
+      return std::vector<uint8_t>{std::istreambuf_iterator<char>(f), {}};
+    };
+    auto module = weft::Module::compile(read(argv[3]));
+    if (!module) die(argv[3], module.error());
+    auto component = weft::component::Component::compile(read(argv[4]));
+    if (!component) die(argv[4], component.error());
+    weft::Linker p1;
+    weft::wasi::add_to_linker(p1);
+    auto ctx = weft::wasi::Context::create({});
+    if (!ctx) die("wasi context", ctx.error());
+    weft::component::ComponentLinker p2;
+    auto state = weft::wasi::add_wasi_p2(p2, weft::wasi::Config{});
+    if (!state) die("wasi 0.2", state.error());
+    const uint64_t n = iterations / 10 + 1;
+    const double t_module = seconds_per(
+        [&] {
+          weft::Store s;
+          s.set_user_data(ctx.value().get());
+          auto r = p1.instantiate(s, module.value());
+          if (!r) die("instantiate module", r.error());
+        },
+        n);
+    const double t_component = seconds_per(
+        [&] {
+          weft::Store s;
+          auto r = p2.instantiate(s, component.value());
+          if (!r) die("instantiate component", r.error());
+        },
+        n);
+    report("instantiate hello component (WASI 0.2)", t_component, "the core module (preview1)",
+           t_module);
   }
   return 0;
 }

@@ -111,6 +111,10 @@ class ComponentLinker {
  private:
   std::vector<FuncDef> funcs_;
   std::vector<ResourceDef> resources_;
+  // Name → indices into funcs_/resources_, so resolving an import looks at
+  // the few definitions of that name only.
+  std::map<std::string, std::vector<size_t>, std::less<>> funcs_by_name_;
+  std::map<std::string, std::vector<size_t>, std::less<>> resources_by_name_;
 };
 
 class ComponentInstance {

@@ -64,12 +64,15 @@ std::optional<Semver> parse_semver(std::string_view v) {
 
 // The newest of the definitions compatible with `wanted`, as an index.
 template <class Def>
-const Def* best_match(const std::vector<Def>& defs, std::string_view interface_name,
-                      std::string_view name) {
+const Def* best_match(const std::vector<Def>& defs,
+                      const std::map<std::string, std::vector<size_t>, std::less<>>& by_name,
+                      std::string_view interface_name, std::string_view name) {
+  auto candidates = by_name.find(name);
+  if (candidates == by_name.end()) return nullptr;
   const Def* best = nullptr;
   std::optional<Semver> best_version;
-  for (const auto& d : defs) {
-    if (d.name != name) continue;
+  for (size_t index : candidates->second) {
+    const Def& d = defs[index];
     if (d.interface_name == interface_name) return &d;  // exact beats compatible
     if (!interface_versions_compatible(d.interface_name, interface_name)) continue;
     auto v = parse_semver(split_version(d.interface_name).second);
@@ -115,13 +118,15 @@ Result<std::shared_ptr<const Component>> Component::compile(std::span<const uint
 }
 
 void ComponentLinker::func(std::string interface_name, std::string name, HostFunction fn) {
-  for (auto& d : funcs_)
-    if (d.interface_name == interface_name && d.name == name) {
-      d.fn = std::make_shared<HostFunction>(std::move(fn));
+  auto fn_ptr = std::make_shared<HostFunction>(std::move(fn));
+  std::vector<size_t>& same_name = funcs_by_name_[name];
+  for (size_t i : same_name)
+    if (funcs_[i].interface_name == interface_name) {
+      funcs_[i].fn = std::move(fn_ptr);
       return;
     }
-  funcs_.push_back(
-      {std::move(interface_name), std::move(name), std::make_shared<HostFunction>(std::move(fn))});
+  same_name.push_back(funcs_.size());
+  funcs_.push_back({std::move(interface_name), std::move(name), std::move(fn_ptr)});
 }
 
 std::shared_ptr<const ResourceType> ComponentLinker::resource(
@@ -130,24 +135,26 @@ std::shared_ptr<const ResourceType> ComponentLinker::resource(
   type->name = name;
   type->host_defined = true;
   auto d = std::make_shared<std::function<void(uint32_t)>>(std::move(drop));
-  for (auto& r : resources_)
-    if (r.interface_name == interface_name && r.name == name) {
-      r.type = type;
-      r.drop = d;
+  std::vector<size_t>& same_name = resources_by_name_[name];
+  for (size_t i : same_name)
+    if (resources_[i].interface_name == interface_name) {
+      resources_[i].type = type;
+      resources_[i].drop = d;
       return type;
     }
+  same_name.push_back(resources_.size());
   resources_.push_back({std::move(interface_name), std::move(name), type, d});
   return type;
 }
 
 const ComponentLinker::FuncDef* ComponentLinker::find_func(std::string_view interface_name,
                                                            std::string_view name) const {
-  return best_match(funcs_, interface_name, name);
+  return best_match(funcs_, funcs_by_name_, interface_name, name);
 }
 
 const ComponentLinker::ResourceDef* ComponentLinker::find_resource(std::string_view interface_name,
                                                                    std::string_view name) const {
-  return best_match(resources_, interface_name, name);
+  return best_match(resources_, resources_by_name_, interface_name, name);
 }
 
 }  // namespace weft::component

@@ -361,11 +361,19 @@ Result<detail::RtInstancePtr> Instantiator::run(
           const ast::CoreInstance& ci = c.core_instances[i];
           auto out = std::make_shared<RtCoreInstance>();
           if (ci.kind == ast::CoreInstance::Kind::Instantiate) {
+            // Only what the module imports goes into the core linker: the
+            // adapter's instances export hundreds of items, and defining
+            // each would cost more than the instantiation itself.
             weft::Linker linker;
-            for (const auto& a : ci.args)
-              for (const auto& [n, e] : s.core_instances.at(a.instance)->exports)
-                linker.define(a.name, n, e);
-            WEFT_TRY(auto inst, linker.instantiate(store, s.core_modules.at(ci.module)));
+            const auto& module = s.core_modules.at(ci.module);
+            for (const auto& imp : module->imports()) {
+              for (const auto& a : ci.args) {
+                if (a.name != imp.module) continue;
+                if (const weft::Extern* e = s.core_instances.at(a.instance)->find(imp.name))
+                  linker.define(imp.module, imp.name, *e);
+              }
+            }
+            WEFT_TRY(auto inst, linker.instantiate(store, module));
             out->exports = inst.exports();
           } else {
             for (const auto& e : ci.exports) {
