@@ -1,5 +1,6 @@
 // `weft inspect FILE.wasm`: what a module imports and exports, its memories
-// and tables, and where each section sits in the file.
+// and tables, and where each section sits in the file. For a component: its
+// world in WIT, and nothing else, so that the output is itself a WIT file.
 #include <CLI/CLI.hpp>
 #include <cinttypes>
 #include <cstdio>
@@ -7,6 +8,9 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "component/binary/decoder.h"
+#include "component/validate/validator.h"
+#include "component/wit/printer.h"
 
 namespace weft::cli {
 namespace {
@@ -88,9 +92,26 @@ void print_module(const Module& module) {
 Subcommand add_inspect_command(CLI::App& parent) {
   auto path = std::make_shared<std::string>();
   CLI::App* app =
-      parent.add_subcommand("inspect", "Show a module's imports, exports, memories and sections");
-  app->add_option("file", *path, "The .wasm module")->required();
+      parent.add_subcommand("inspect",
+                            "Show a module's imports, exports, memories and sections, or a "
+                            "component's world in WIT");
+  app->add_option("file", *path, "The .wasm module or component")->required();
   return {app, [path]() -> int {
+            auto bytes = read_file_bytes(*path);
+            if (!bytes) {
+              std::fprintf(stderr, "%s\n", bytes.error().message.c_str());
+              return kExitError;
+            }
+            if (component::is_component(*bytes)) {
+              auto validated = component::validate_component(*bytes);
+              if (!validated) {
+                std::fprintf(stderr, "%s: %s\n", path->c_str(),
+                             validated.error().to_string().c_str());
+                return kExitError;
+              }
+              std::fputs(component::world_to_wit(*(*validated)->root->type).c_str(), stdout);
+              return kExitOk;
+            }
             auto module = load_module(*path);
             if (!module) {
               std::fprintf(stderr, "%s\n", module.error().message.c_str());
