@@ -174,6 +174,38 @@ TEST(WasiP2Streams, NullStdinIsClosedAndSubscribeIsReady) {
   EXPECT_TRUE(h.value("wasi:io/poll", "[method]pollable.ready", {borrow(p.bits)}).bits);
 }
 
+// Inherited stdin is the host's fd 0: here a pipe put there for the test.
+TEST(WasiP2Streams, InheritedStdinReadsWithoutBlocking) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const int saved = dup(0);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(dup2(pipe_fds[0], 0), 0);
+  close(pipe_fds[0]);
+  {
+    Host h;  // Config::Stdio::Inherit
+    Val in = h.value("wasi:cli/stdin", "get-stdin");
+    Val p = h.value("wasi:io/streams", "[method]input-stream.subscribe", {borrow(in.bits)});
+    EXPECT_FALSE(h.value("wasi:io/poll", "[method]pollable.ready", {borrow(p.bits)}).bits);
+    // Nothing there yet: an empty read, not an end.
+    Val none = h.ok("wasi:io/streams", "[method]input-stream.read", {borrow(in.bits), Val::u64(8)});
+    EXPECT_TRUE(none.items.empty());
+    ASSERT_EQ(write(pipe_fds[1], "piped", 5), 5);
+    Val ready = h.value("wasi:io/poll", "poll", {Val::list({borrow(p.bits)})});
+    EXPECT_EQ(ready.items.size(), 1u);
+    Val got = h.ok("wasi:io/streams", "[method]input-stream.blocking-read",
+                   {borrow(in.bits), Val::u64(100)});
+    EXPECT_EQ(as_bytes(got), "piped");
+    close(pipe_fds[1]);
+    Val end = h.value("wasi:io/streams", "[method]input-stream.blocking-read",
+                      {borrow(in.bits), Val::u64(1)});
+    ASSERT_EQ(end.discriminant, 1u);
+    EXPECT_EQ(end.items[0].labels[0], "closed");
+  }
+  dup2(saved, 0);
+  close(saved);
+}
+
 TEST(WasiP2Streams, SpliceMovesStdinToStdout) {
   Config c = captured();
   c.stdin_data = "spliced";
