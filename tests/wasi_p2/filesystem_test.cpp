@@ -324,5 +324,50 @@ TEST(WasiP2Filesystem, EscapesAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir.path).parent_path() / "escaped"));
 }
 
+TEST(WasiP2Filesystem, HostileArguments) {
+  TempDir dir;
+  dir.write("f.txt", "data");
+  Fs fs(dir);
+  EXPECT_EQ(fs.open_err(fs.root, std::string(5000, 'a'), {}, {"read"}), "name-too-long");
+  EXPECT_EQ(fs.host.err(kTypes, method("stat-at"),
+                        {borrow(fs.root), flags({}), Val::string(std::string(5000, 'b'))}),
+            "name-too-long");
+  EXPECT_EQ(fs.open_err(fs.root, "", {}, {"read"}), "no-entry");
+  const uint64_t file = fs.open_ok(fs.root, "f.txt", {}, {"read", "write"});
+  // A huge read length is a short read, not an allocation.
+  Val r = fs.host.ok(kTypes, method("read"), {borrow(file), Val::u64(UINT64_MAX), Val::u64(0)});
+  EXPECT_EQ(as_bytes(r.items[0]), "data");
+  EXPECT_EQ(fs.host.err(kTypes, method("read"), {borrow(file), Val::u64(1), Val::u64(UINT64_MAX)}),
+            "invalid");
+  EXPECT_EQ(fs.host.err(kTypes, method("set-size"), {borrow(file), Val::u64(UINT64_MAX)}),
+            "file-too-large");
+  Val bad_time = Val::variant(
+      "timestamp",
+      Val::record({{"seconds", Val::u64(1)}, {"nanoseconds", Val::u32(2'000'000'000)}}), 2);
+  EXPECT_EQ(fs.host.err(kTypes, method("set-times"),
+                        {borrow(file), bad_time, Val::variant("now", std::nullopt, 1)}),
+            "invalid");
+  // A timestamp case without its payload, or a stream handle where a
+  // descriptor belongs, traps.
+  auto t = fs.host.call(kTypes, method("set-times"),
+                        {borrow(file), Val::variant("timestamp", std::nullopt, 2),
+                         Val::variant("now", std::nullopt, 1)});
+  EXPECT_FALSE(t.ok());
+  Val in = fs.host.ok(kTypes, method("read-via-stream"), {borrow(file), Val::u64(0)});
+  t = fs.host.call(kTypes, method("stat"), {borrow(in.bits)});
+  EXPECT_FALSE(t.ok());
+  // set-times-at with and without following.
+  fs.host.ok(kTypes, method("symlink-at"),
+             {borrow(fs.root), Val::string("f.txt"), Val::string("l")});
+  Val when = Val::variant(
+      "timestamp", Val::record({{"seconds", Val::u64(2000)}, {"nanoseconds", Val::u32(0)}}), 2);
+  fs.host.ok(kTypes, method("set-times-at"),
+             {borrow(fs.root), flags({"symlink-follow"}), Val::string("l"),
+              Val::variant("no-change", std::nullopt, 0), when});
+  struct stat hs;
+  ASSERT_EQ(stat((dir.path + "/f.txt").c_str(), &hs), 0);
+  EXPECT_EQ(hs.st_mtim.tv_sec, 2000);
+}
+
 }  // namespace
 }  // namespace weft::wasi::p2::testing
