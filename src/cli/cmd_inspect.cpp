@@ -109,7 +109,7 @@ Subcommand add_inspect_command(CLI::App& parent) {
                              validated.error().to_string().c_str());
                 return kExitError;
               }
-              std::fputs(component::world_to_wit(*(*validated)->root->type).c_str(), stdout);
+              std::fputs(component::world_to_wit(**validated).c_str(), stdout);
               return kExitOk;
             }
             auto module = load_module(*path);

@@ -1,5 +1,8 @@
 #include "component/wit/printer.h"
 
+#include "component/validate/validator.h"
+#include "component/wit/hints.h"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -114,14 +117,32 @@ struct Scope {
   std::map<const ResourceType*, std::string> resource_names;
   // Named records/variants/enums/flags, for types that substitution copied.
   std::vector<std::pair<const ValType*, std::string>> nominal;
-  // `use` items by source scope, in order of first use: (name there, name here).
-  std::vector<std::pair<const Scope*, std::vector<std::pair<std::string, std::string>>>> uses;
-  std::vector<std::string> items;  // rendered items, possibly multi-line, unindented
+  // The scope's items in component order: rendered text (possibly several
+  // lines, unindented), or the `use` of one interface's types as (name
+  // there, name here) pairs.
+  struct Item {
+    std::string text;
+    const Scope* use_from = nullptr;
+    std::vector<std::pair<std::string, std::string>> names;
+  };
+  std::vector<Item> items;
+  const InterfaceHints* hints = nullptr;  // what the binary spells out, for an import
+
+  const InterfaceHints::Func* func_hint(const std::string& name) const {
+    if (!hints) return nullptr;
+    auto it = hints->funcs.find(name);
+    return it == hints->funcs.end() ? nullptr : &it->second;
+  }
+  const std::vector<std::optional<std::string>>* parts_hint(const std::string& name) const {
+    if (!hints) return nullptr;
+    auto it = hints->parts.find(name);
+    return it == hints->parts.end() ? nullptr : &it->second;
+  }
 };
 
 class Printer {
  public:
-  explicit Printer(const WitOptions& options) : options_(options) {}
+  Printer(const WitOptions& options, const WorldHints* hints) : options_(options), hints_(hints) {}
 
   std::string print(const ComponentType& type) {
     auto world = std::make_unique<Scope>();
@@ -157,21 +178,30 @@ class Printer {
   }
 
  private:
-  // Uses first (WIT resolves names regardless of order, and this is how
-  // wit-component lays interfaces out), then the items in component order.
+  // Uses first, as wasm-tools prints them (WIT resolves names regardless
+  // of order), then the other items in component order.
   void append_body(std::string& out, const Scope& s, int depth) const {
     std::string indent(static_cast<size_t>(depth) * 2, ' ');
-    for (const auto& [from, names] : s.uses) {
-      out += indent + "use " + use_path(*from, s) + ".{";
-      for (size_t i = 0; i < names.size(); ++i) {
-        if (i) out += ", ";
-        out += wit_identifier(names[i].first);
-        if (names[i].first != names[i].second) out += " as " + wit_identifier(names[i].second);
+    bool uses = false;
+    for (const Scope::Item& entry : s.items) {
+      if (entry.use_from) {
+        uses = true;
+        out += indent + "use " + use_path(*entry.use_from, s) + ".{";
+        for (size_t i = 0; i < entry.names.size(); ++i) {
+          const auto& [there, here] = entry.names[i];
+          if (i) out += ", ";
+          out += wit_identifier(there);
+          if (there != here) out += " as " + wit_identifier(here);
+        }
+        out += "};\n";
       }
-      out += "};\n";
     }
-    if (!s.uses.empty() && !s.items.empty()) out += "\n";
-    for (const std::string& item : s.items) {
+    bool others = std::any_of(s.items.begin(), s.items.end(),
+                              [](const Scope::Item& i) { return !i.use_from; });
+    if (uses && others) out += "\n";
+    for (const Scope::Item& entry : s.items) {
+      if (entry.use_from) continue;
+      const std::string& item = entry.text;
       size_t start = 0;
       while (start < item.size()) {
         size_t nl = item.find('\n', start);
@@ -193,14 +223,16 @@ class Printer {
     return from.extern_name;
   }
 
+  // One `use` item per interface used.
   static void add_use(Scope& s, const Scope& from, std::string there, std::string here) {
-    auto it =
-        std::find_if(s.uses.begin(), s.uses.end(), [&](const auto& u) { return u.first == &from; });
-    if (it == s.uses.end()) {
-      s.uses.push_back({&from, {}});
-      it = std::prev(s.uses.end());
+    auto it = std::find_if(s.items.begin(), s.items.end(),
+                           [&](const Scope::Item& i) { return i.use_from == &from; });
+    if (it == s.items.end()) {
+      s.items.emplace_back();
+      s.items.back().use_from = &from;
+      it = std::prev(s.items.end());
     }
-    it->second.emplace_back(std::move(there), std::move(here));
+    it->names.emplace_back(std::move(there), std::move(here));
   }
 
   // ---- references ------------------------------------------------------------
@@ -273,31 +305,53 @@ class Printer {
 
   // ---- definitions -----------------------------------------------------------
 
-  std::string func_signature(const Scope& s, const FuncType& f, size_t skip_params) const {
-    std::string out = f.is_async ? "async func(" : "func(";
+  // Function `name`'s parameters from `skip_params` on, and its result,
+  // as the binary spells them where it can (`filesize`, not `u64`).
+  std::string params_text(const Scope& s, const std::string& name, const FuncType& f,
+                          size_t skip_params, bool with_result) const {
+    const InterfaceHints::Func* hint = s.func_hint(name);
+    if (hint && (hint->params.size() != f.params.size() || hint->result.has_value() != !!f.result))
+      hint = nullptr;
+    std::string out = "(";
     for (size_t i = skip_params; i < f.params.size(); ++i) {
       if (i > skip_params) out += ", ";
-      out += wit_identifier(f.params[i].label) + ": " + ref(s, f.params[i].type);
+      out += wit_identifier(f.params[i].label) + ": " +
+             (hint ? hint->params[i] : ref(s, f.params[i].type));
     }
     out += ")";
-    if (f.result) out += " -> " + ref(s, f.result);
+    if (f.result && with_result) out += " -> " + (hint ? *hint->result : ref(s, f.result));
     return out;
+  }
+
+  std::string func_signature(const Scope& s, const std::string& name, const FuncType& f,
+                             size_t skip_params) const {
+    return (f.is_async ? "async func" : "func") + params_text(s, name, f, skip_params, true);
   }
 
   std::string value_definition(const Scope& s, const std::string& name, const ValType& t) const {
     std::string id = wit_identifier(name);
+    // The binary's spelling of the fields' and cases' types, if it has one
+    // per field or case (an alias: one for the aliased type).
+    const auto* parts = s.parts_hint(name);
+    size_t want = is_nominal(t.kind) ? std::max(t.fields.size(), t.cases.size()) : 1;
+    if (parts && parts->size() != want) parts = nullptr;
+    auto part = [&](size_t i, const ValTypePtr& type) {
+      if (parts && (*parts)[i]) return *(*parts)[i];
+      return ref(s, type);
+    };
     switch (t.kind) {
       case ValKind::Record: {
         std::string out = "record " + id + " {\n";
-        for (const Field& f : t.fields)
-          out += "  " + wit_identifier(f.label) + ": " + ref(s, f.type) + ",\n";
+        for (size_t i = 0; i < t.fields.size(); ++i)
+          out +=
+              "  " + wit_identifier(t.fields[i].label) + ": " + part(i, t.fields[i].type) + ",\n";
         return out + "}";
       }
       case ValKind::Variant: {
         std::string out = "variant " + id + " {\n";
-        for (const Case& c : t.cases) {
-          out += "  " + wit_identifier(c.label);
-          if (c.type) out += "(" + ref(s, c.type) + ")";
+        for (size_t i = 0; i < t.cases.size(); ++i) {
+          out += "  " + wit_identifier(t.cases[i].label);
+          if (t.cases[i].type) out += "(" + part(i, t.cases[i].type) + ")";
           out += ",\n";
         }
         return out + "}";
@@ -309,6 +363,7 @@ class Printer {
         return out + "}";
       }
       default:
+        if (parts && (*parts)[0]) return "type " + id + " = " + *(*parts)[0] + ";";
         return "type " + id + " = " + structure(s, t) + ";";
     }
   }
@@ -325,24 +380,19 @@ class Printer {
       const FuncType& f = *e->type.func;
       switch (fn.kind) {
         case FuncName::Kind::Constructor: {
-          out += "  constructor(";
-          for (size_t i = 0; i < f.params.size(); ++i)
-            out += (i ? ", " : "") + wit_identifier(f.params[i].label) + ": " +
-                   ref(s, f.params[i].type);
-          out += ")";
           // Infallible constructors return the resource implicitly; a
           // fallible one spells out its result<r, e>.
           bool implicit =
               f.result && f.result->kind == ValKind::Own && f.result->resource.get() == resource;
-          if (f.result && !implicit) out += " -> " + ref(s, f.result);
-          out += ";\n";
+          out += "  constructor" + params_text(s, e->name, f, 0, !implicit) + ";\n";
           break;
         }
         case FuncName::Kind::Method:
-          out += "  " + wit_identifier(fn.label) + ": " + func_signature(s, f, 1) + ";\n";
+          out += "  " + wit_identifier(fn.label) + ": " + func_signature(s, e->name, f, 1) + ";\n";
           break;
         case FuncName::Kind::Static:
-          out += "  " + wit_identifier(fn.label) + ": static " + func_signature(s, f, 0) + ";\n";
+          out += "  " + wit_identifier(fn.label) + ": static " + func_signature(s, e->name, f, 0) +
+                 ";\n";
           break;
         case FuncName::Kind::Plain:
           break;
@@ -355,7 +405,9 @@ class Printer {
   // of the scope is printed so that every name is known when it is.
   struct TypeItem {
     enum class Kind : uint8_t { Use, Alias, Define, NoForm } kind = Kind::Define;
-    std::string alias_of;  // Alias: the earlier name in the same scope
+    std::string alias_of;             // Alias: the earlier name in the same scope
+    const Scope* use_from = nullptr;  // Use: the interface, and the name there
+    std::string use_name;
   };
 
   // The scope (other than `s`) that first named a type equal to `t` under
@@ -374,10 +426,23 @@ class Printer {
 
   TypeItem classify_type(Scope& s, const std::string& name, const TypeDef& def) {
     TypeItem item;
+    if (const Scope* from = hinted_use(s, name)) {
+      item.kind = TypeItem::Kind::Use;
+      item.use_from = from;
+      item.use_name = s.hints->uses.at(name).second;
+      if (def.kind == TypeDef::Kind::Resource && def.resource) {
+        s.resource_names.emplace(def.resource.get(), name);
+      } else if (def.kind == TypeDef::Kind::Value && def.value && !is_primitive(def.value->kind)) {
+        s.value_names.emplace(def.value.get(), name);
+        if (is_nominal(def.value->kind)) s.nominal.emplace_back(def.value.get(), name);
+      }
+      return item;
+    }
     auto decide = [&](const Scope* owner, const std::string& there) {
       if (owner != &s) {
-        add_use(s, *owner, there, name);
         item.kind = TypeItem::Kind::Use;
+        item.use_from = owner;
+        item.use_name = there;
       } else {
         item.kind = TypeItem::Kind::Alias;  // the same name twice is printed once
         item.alias_of = there;
@@ -412,6 +477,16 @@ class Printer {
     return item;
   }
 
+  // The interface a type export was aliased from, when the binary says so.
+  const Scope* hinted_use(const Scope& s, const std::string& name) const {
+    if (!s.hints) return nullptr;
+    auto it = s.hints->uses.find(name);
+    if (it == s.hints->uses.end()) return nullptr;
+    for (const Scope* other : interfaces_)
+      if (other != &s && other->extern_name == it->second.first) return other;
+    return nullptr;
+  }
+
   std::string type_definition(const Scope& s, const std::string& name, const TypeDef& def,
                               const TypeItem& item,
                               const std::vector<const NamedExtern*>& funcs) const {
@@ -429,8 +504,12 @@ class Printer {
     }
     if (def.kind == TypeDef::Kind::Resource)
       return resource_definition(s, name, def.resource.get(), funcs);
-    if (is_primitive(def.value->kind))
-      return "type " + wit_identifier(name) + " = " + to_string(def.value->kind) + ";";
+    if (is_primitive(def.value->kind)) {
+      const auto* parts = s.parts_hint(name);
+      std::string target =
+          parts && parts->size() == 1 && (*parts)[0] ? *(*parts)[0] : to_string(def.value->kind);
+      return "type " + wit_identifier(name) + " = " + target + ";";
+    }
     return value_definition(s, name, *def.value);
   }
 
@@ -468,6 +547,10 @@ class Printer {
         case ExternKind::Type: {
           // Type items carry no import/export keyword in WIT: a world's
           // exported types print as its imported ones do.
+          if (types[i].kind == TypeItem::Kind::Use) {
+            add_use(s, *types[i].use_from, types[i].use_name, e.name);
+            break;
+          }
           auto funcs = resource_funcs.find(e.name);
           text = type_definition(s, e.name, e.type.type, types[i],
                                  funcs == resource_funcs.end() ? kNone : funcs->second);
@@ -477,7 +560,8 @@ class Printer {
           if (!e.type.func) break;
           FuncName fn = parse_func_name(e.name);
           if (fn.kind != FuncName::Kind::Plain && resource_funcs.count(fn.resource)) break;
-          text = prefix + wit_identifier(e.name) + ": " + func_signature(s, *e.type.func, 0) + ";";
+          text = prefix + wit_identifier(e.name) + ": " +
+                 func_signature(s, e.name, *e.type.func, 0) + ";";
           break;
         }
         case ExternKind::Instance:
@@ -489,7 +573,7 @@ class Printer {
           text = "// " + prefix + e.name + ": " + describe(e.type) + " (no WIT form)";
           break;
       }
-      if (!text.empty()) s.items.push_back(std::move(text));
+      if (!text.empty()) s.items.push_back({std::move(text), nullptr, {}});
     }
   }
 
@@ -500,6 +584,8 @@ class Printer {
     Scope& inner = *scope;
     scopes_.push_back(std::move(scope));
     inner.extern_name = e.name;
+    if (hints_ && prefix == "import ")
+      if (auto it = hints_->find(e.name); it != hints_->end()) inner.hints = &it->second;
     if (e.name.find(':') != std::string::npos) {
       inner.kind = Scope::Kind::Interface;
       inner.parts = split_interface_name(e.name);
@@ -523,6 +609,7 @@ class Printer {
   }
 
   const WitOptions& options_;
+  const WorldHints* hints_;
   std::vector<std::unique_ptr<Scope>> scopes_;
   std::vector<const Scope*> interfaces_;
   // Where each named type was first defined: (scope, name there).
@@ -533,7 +620,12 @@ class Printer {
 }  // namespace
 
 std::string world_to_wit(const ComponentType& type, const WitOptions& options) {
-  return Printer(options).print(type);
+  return Printer(options, nullptr).print(type);
+}
+
+std::string world_to_wit(const ValidatedComponent& component, const WitOptions& options) {
+  WorldHints hints = collect_hints(component.decl.root);
+  return Printer(options, &hints).print(*component.root->type);
 }
 
 }  // namespace weft::component

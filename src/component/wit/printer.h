@@ -7,14 +7,20 @@
 // type exports of each instance type: `(export "foo" (type (eq N)))` names
 // the ValType (or ResourceType) object it denotes, by identity. References
 // to that object print the name; everything else prints structurally
-// (list<u8>, option<T>, result<T, E>, tuple<...>). The limits of that:
+// (list<u8>, option<T>, result<T, E>, tuple<...>). What identity cannot
+// tell, the binary can (hints.h): given the ValidatedComponent, imported
+// interfaces print their types as the binary spells them (`filesize`, not
+// `u64`) and `use` the interface a type was aliased from. Without that:
 //   - aliases of primitive types (`type instant = u64`) are all one shared
 //     object per primitive, so references print `u64`, not `instant` (the
 //     alias itself is still printed, and means the same world);
-//   - named types copied by resource substitution are matched structurally
-//     within their interface (two identical records there share one name);
-//   - imports/exports with no WIT form (core modules, components, values)
-//     print as comments.
+//   - records, variants, enums and flags are copied per import and export
+//     by the validator, so a `use` of one is recognized by structure and
+//     name (a renaming `use x.{a as b}` prints as a second definition);
+//   - a resource `use`d through a chain of interfaces is used from the
+//     first interface that defined it.
+// Imports/exports with no WIT form (core modules, components, values)
+// print as comments.
 #pragma once
 
 #include <string>
@@ -24,12 +30,16 @@
 
 namespace weft::component {
 
+struct ValidatedComponent;
+
 struct WitOptions {
   std::string package = "root:component";  // the package the world is declared in
   std::string world = "root";
 };
 
 std::string world_to_wit(const ComponentType& type, const WitOptions& options = {});
+// The same with the component's binary at hand: see above.
+std::string world_to_wit(const ValidatedComponent& component, const WitOptions& options = {});
 
 // `name`, or `%name` when it is a WIT keyword.
 std::string wit_identifier(std::string_view name);

@@ -21,11 +21,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string wit_of(const std::string& wat) {
+// With the binary's hints (`use` sources, aliases of primitives), or from
+// the resolved types alone.
+std::string wit_of(const std::string& wat, bool hints = true) {
   auto bytes = text::wat_to_wasm(wat, "test.wat");
   if (!bytes.ok()) return "wat: " + bytes.error().to_string();
   auto validated = validate_component(bytes.value());
   if (!validated.ok()) return "invalid: " + validated.error().to_string();
+  if (hints) return world_to_wit(*validated.value());
   return world_to_wit(*validated.value()->root->type);
 }
 
@@ -45,8 +48,7 @@ TEST(WitPrinter, PlainFunctions) {
 // An interface with every kind of named type, a resource with its
 // constructor, method and static function, and a second interface that
 // uses the first's types, exported again under another name.
-TEST(WitPrinter, InterfacesWithTypes) {
-  EXPECT_EQ(wit_of(R"((component
+const char* const kDrawing = R"((component
     (type $shapes (instance
       (type $point (record (field "x" s32) (field "y" s32)))
       (export "point" (type (eq $point)))
@@ -74,7 +76,9 @@ TEST(WitPrinter, InterfacesWithTypes) {
       (type (tuple 1 7))
       (type (list 20))
       (type (func (param "type" 5) (result 21)))
-      (export "pick" (func (type 22)))))
+      (export "pick" (func (type 22)))
+      (type (func (param "by" 11) (result 11)))
+      (export "grow" (func (type 23)))))
     (import "test:draw/shapes@1.0.0" (instance $s (type $shapes)))
     (alias export $s "canvas" (type $canvas))
     (alias export $s "point" (type $point))
@@ -87,7 +91,10 @@ TEST(WitPrinter, InterfacesWithTypes) {
       (type (func (param "c" 4) (result 3)))
       (export "where" (func (type 5)))))
     (import "test:draw/user@1.0.0" (instance $u (type $user)))
-    (export "test:draw/user-again@1.0.0" (instance $u))))"),
+    (export "test:draw/user-again@1.0.0" (instance $u))))";
+
+TEST(WitPrinter, InterfacesWithTypes) {
+  EXPECT_EQ(wit_of(kDrawing),
             "package root:component;\n\n"
             "world root {\n"
             "  import test:draw/shapes@1.0.0;\n"
@@ -120,13 +127,10 @@ TEST(WitPrinter, InterfacesWithTypes) {
             "      load: static func(data: bytes) -> result<canvas, bytes>;\n"
             "    }\n"
             "    pick: func(%type: color) -> list<tuple<point, style>>;\n"
+            "    grow: func(by: size) -> size;\n"
             "  }\n\n"
             "  interface user {\n"
-            "    use shapes.{canvas};\n\n"
-            "    record pos {\n"
-            "      x: s32,\n"
-            "      y: s32,\n"
-            "    }\n"
+            "    use shapes.{canvas, point as pos};\n\n"
             "    where: func(c: borrow<canvas>) -> pos;\n"
             "  }\n\n"
             "  interface user-again {\n"
@@ -135,6 +139,16 @@ TEST(WitPrinter, InterfacesWithTypes) {
             "    where: func(c: borrow<canvas>) -> pos;\n"
             "  }\n"
             "}\n");
+}
+
+// From the resolved types alone, a primitive's alias is the primitive and
+// a renamed record is defined again: the same world, less faithfully said.
+TEST(WitPrinter, WithoutTheBinary) {
+  std::string wit = wit_of(kDrawing, false);
+  EXPECT_NE(wit.find("    grow: func(by: u64) -> u64;\n"), std::string::npos) << wit;
+  EXPECT_NE(wit.find("    use shapes.{canvas};\n\n    record pos {\n"), std::string::npos) << wit;
+  EXPECT_NE(wit.find("      draw: func(at: point, s: option<shape>) -> bool;\n"), std::string::npos)
+      << wit;
 }
 
 TEST(WitPrinter, Keywords) {
@@ -159,7 +173,8 @@ TEST(WitPrinter, CorpusNamesEveryImportAndExport) {
     auto validated = validate_component(read(entry.path()));
     if (!validated.ok()) continue;
     const ComponentType& type = *validated.value()->root->type;
-    std::string wit = world_to_wit(type);
+    std::string wit = world_to_wit(*validated.value());
+    EXPECT_EQ(world_to_wit(type).rfind("package root:component;\n\nworld root {\n", 0), 0u);
     ASSERT_EQ(wit.rfind("package root:component;\n\nworld root {\n", 0), 0u) << entry.path();
     for (const auto* list : {&type.imports, &type.exports})
       for (const NamedExtern& e : *list) {
