@@ -21,8 +21,17 @@
 //
 // Sandbox: the same as preview1's (weft/wasi.h), through the same
 // wasi::Context: the guest sees only its preopens, every path resolves
-// beneath one (openat2 RESOLVE_BENEATH) and a read-only preopen refuses
-// every write and mutation with error-code not-permitted.
+// beneath one (openat2 RESOLVE_BENEATH; an escape is not-permitted) and a
+// read-only preopen refuses every write and mutation with not-permitted
+// (write-via-stream and append-via-stream with bad-descriptor), as
+// wasmtime does.
+//
+// Traps, never undefined behaviour: a handle that names no live object of
+// its type, an argument of the wrong shape (host functions are untyped, so
+// each checks what it gets), a write past check-write's permit, more than
+// 4096 bytes to a blocking-*-and-flush call, get-random-bytes over 1 MiB,
+// poll of an empty list, more than 65536 live resources. Reads return at
+// most 64 KiB per call.
 //
 // One state per component instance: the linker's host functions and
 // resource destructors hold the state (the linker API hands a destructor
