@@ -37,7 +37,10 @@ class InstanceHints {
   void read(const ast::TypeDecl& d) {
     switch (d.kind) {
       case ast::TypeDecl::Kind::Type:
-        types_.push_back({LocalType::Kind::Def, d.type.get(), 0, {}, {}});
+        if (d.type)
+          types_.push_back({LocalType::Kind::Def, d.type.get(), 0, {}, {}});
+        else
+          types_.push_back({});
         break;
       case ast::TypeDecl::Kind::Alias:
         if (d.alias.sort.kind != ast::SortKind::Type) break;
@@ -99,7 +102,7 @@ class InstanceHints {
       out_.parts[name] = {wit_identifier(t.name)};
       return;
     }
-    if (t.kind != LocalType::Kind::Def || t.def->kind != ast::Type::Kind::DefVal) return;
+    if (t.kind != LocalType::Kind::Def || !t.def || t.def->kind != ast::Type::Kind::DefVal) return;
     const ast::DefValType& v = t.def->defval;
     std::vector<std::optional<std::string>> parts;
     switch (v.kind) {
@@ -146,7 +149,7 @@ class InstanceHints {
     if (index >= types_.size() || depth > ast::kMaxNesting) return std::nullopt;
     const LocalType& t = types_[index];
     if (t.kind == LocalType::Kind::Export) return wit_identifier(t.name);
-    if (t.kind != LocalType::Kind::Def || t.def->kind != ast::Type::Kind::DefVal)
+    if (t.kind != LocalType::Kind::Def || !t.def || t.def->kind != ast::Type::Kind::DefVal)
       return std::nullopt;
     return def_text(t.def->defval, depth + 1);
   }
