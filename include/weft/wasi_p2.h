@@ -16,8 +16,9 @@
 // wasi:filesystem (types, preopens) and wasi:sockets (every interface,
 // every operation denied: no network is granted). Each is defined once at
 // kWasiP2Version; the linker's semver matching serves guests built against
-// any 0.2.x. @unstable items (clocks timezone, sockets network-error-code)
-// are not defined.
+// any 0.2.x. The @unstable clocks timezone is not defined; exit-with-code
+// and sockets network-error-code are (jco's WIT has them ungated), as is
+// the `[method]network.noop` of jco's 0.2.10 sockets WIT.
 //
 // Sandbox: the same as preview1's (weft/wasi.h), through the same
 // wasi::Context: the guest sees only its preopens, every path resolves

@@ -90,6 +90,11 @@ TEST(WasiP2Sockets, EverythingIsDenied) {
   EXPECT_TRUE(r.error().is_trap());
   r = h.call("wasi:sockets/udp", "[method]udp-socket.stream", {borrow(1)});
   ASSERT_FALSE(r.ok());
+  // jco 0.2.10's additions.
+  EXPECT_TRUE(h.call("wasi:sockets/network", "[method]network.noop", {borrow(net.bits)}).ok());
+  Val out = h.value("wasi:cli/stdout", "get-stdout");
+  EXPECT_FALSE(h.call("wasi:sockets/network", "network-error-code", {borrow(out.bits)}).ok());
+  h.drop("wasi:io/streams", "output-stream", out.bits);
   h.drop("wasi:sockets/network", "network", net.bits);
   EXPECT_EQ(h.state->resource_count(), 0u);
 }

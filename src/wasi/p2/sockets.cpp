@@ -49,6 +49,23 @@ void define_sockets(Definitions& defs) {
               return std::move(rep).value();
             });
 
+  // jco's own 0.2.10 sockets WIT (which componentize-js guests are built
+  // against) gives network a method `noop` that is never called, and has
+  // network-error-code without 0.2.12's @unstable gate: define both so
+  // such guests link. No socket error exists, so no error has a code.
+  defs.func(network, "[method]network.noop", {K::Borrow},
+            [](HostState& host, std::vector<Val>& args) -> HostResult {
+              auto n = lookup<Network>(host, args[0], "network");
+              if (!n) return std::move(n).error();
+              return std::optional<Val>();
+            });
+  defs.func(network, "network-error-code", {K::Borrow},
+            [](HostState& host, std::vector<Val>& args) -> HostResult {
+              auto e = lookup<ErrorObj>(host, args[0], "error");
+              if (!e) return std::move(e).error();
+              return Val::none();
+            });
+
   const std::string lookup_iface = "wasi:sockets/ip-name-lookup";
   no_objects(defs, lookup_iface, "resolve-address-stream");
   defs.func(lookup_iface, "resolve-addresses", {K::Borrow, K::String},

@@ -272,7 +272,7 @@ void define_all(const std::shared_ptr<P2State>& state, Definitions& defs) {
   // type lists it as an `eq` of the owner's, but the linker resolves every
   // resource export of an imported interface by name, so each re-export is
   // defined too, sharing the owner's drop. The table is what the WIT's
-  // `use` lines say, @unstable ones left out.
+  // `use` lines say.
   static const struct {
     const char* user;
     const char* name;
@@ -291,6 +291,7 @@ void define_all(const std::shared_ptr<P2State>& state, Definitions& defs) {
       {"wasi:filesystem/types", "output-stream", "wasi:io/streams"},
       {"wasi:filesystem/types", "error", "wasi:io/error"},
       {"wasi:filesystem/preopens", "descriptor", "wasi:filesystem/types"},
+      {"wasi:sockets/network", "error", "wasi:io/error"},  // jco's 0.2.10: not @unstable
       {"wasi:sockets/instance-network", "network", "wasi:sockets/network"},
       {"wasi:sockets/ip-name-lookup", "pollable", "wasi:io/poll"},
       {"wasi:sockets/ip-name-lookup", "network", "wasi:sockets/network"},
