@@ -141,6 +141,36 @@ TEST(WitPrinter, InterfacesWithTypes) {
             "}\n");
 }
 
+// Types at the world's level: a `use` of an interface's resource (a WIT
+// keyword, so escaped) and a record of the world's own.
+TEST(WitPrinter, WorldTypes) {
+  EXPECT_EQ(wit_of(R"((component
+    (type $io (instance (export "stream" (type (sub resource)))))
+    (import "test:io/streams" (instance $io (type $io)))
+    (alias export $io "stream" (type $s))
+    (import "stream" (type (eq $s)))
+    (type (record (field "a" u32)))
+    (import "rec" (type (eq 3)))
+    (type (borrow 2))
+    (type (own 2))
+    (type (func (param "s" 5) (param "r" 4) (result 6)))
+    (import "f" (func (type 7)))))"),
+            "package root:component;\n\n"
+            "world root {\n"
+            "  use test:io/streams.{%stream};\n\n"
+            "  import test:io/streams;\n"
+            "  record rec {\n"
+            "    a: u32,\n"
+            "  }\n"
+            "  import f: func(s: borrow<%stream>, r: rec) -> %stream;\n"
+            "}\n\n"
+            "package test:io {\n"
+            "  interface streams {\n"
+            "    resource %stream;\n"
+            "  }\n"
+            "}\n");
+}
+
 // From the resolved types alone, a primitive's alias is the primitive and
 // a renamed record is defined again: the same world, less faithfully said.
 TEST(WitPrinter, WithoutTheBinary) {
