@@ -108,6 +108,24 @@ InterfaceName split_interface_name(std::string_view name) {
   return out;
 }
 
+// A package or interface name (`ns:pkg/iface@ver`, `ns:pkg@ver`) with each
+// of its identifiers escaped where it is a keyword.
+std::string escape_path(std::string_view name) {
+  std::string out;
+  size_t at = name.find('@');
+  std::string_view version = at == std::string_view::npos ? "" : name.substr(at);
+  name = name.substr(0, std::min(at, name.size()));
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find_first_of(":/", start);
+    if (end == std::string_view::npos) end = name.size();
+    out += wit_identifier(name.substr(start, end - start));
+    if (end < name.size()) out += name[end];
+    start = end + 1;
+  }
+  return out + std::string(version);
+}
+
 // One naming scope: the world, an interface, or an inline `interface { }`.
 struct Scope {
   enum class Kind : uint8_t { World, Interface, Inline } kind = Kind::World;
@@ -162,7 +180,7 @@ class Printer {
       if (std::find(packages.begin(), packages.end(), s->parts.package) == packages.end())
         packages.push_back(s->parts.package);
     for (const std::string& package : packages) {
-      out += "\npackage " + package + " {\n";
+      out += "\npackage " + escape_path(package) + " {\n";
       bool first = true;
       for (const Scope* s : interfaces_) {
         if (s->parts.package != package) continue;
@@ -220,7 +238,7 @@ class Printer {
     if (from.kind != Scope::Kind::Interface) return wit_identifier(from.extern_name);
     if (at.kind == Scope::Kind::Interface && at.parts.package == from.parts.package)
       return wit_identifier(from.parts.iface);
-    return from.extern_name;
+    return escape_path(from.extern_name);
   }
 
   // One `use` item per interface used.
@@ -591,7 +609,7 @@ class Printer {
       inner.parts = split_interface_name(e.name);
       render_items(inner, e.type.instance->exports, "");
       add_interface(inner);
-      return prefix + e.name + ";";
+      return prefix + escape_path(e.name) + ";";
     }
     inner.kind = Scope::Kind::Inline;
     render_items(inner, e.type.instance->exports, "");

@@ -141,12 +141,13 @@ TEST(WitPrinter, InterfacesWithTypes) {
             "}\n");
 }
 
-// Types at the world's level: a `use` of an interface's resource (a WIT
-// keyword, so escaped) and a record of the world's own.
+// Types at the world's level: a `use` of an interface's resource and a
+// record of the world's own; names that are WIT keywords escaped, the
+// interface's too.
 TEST(WitPrinter, WorldTypes) {
   EXPECT_EQ(wit_of(R"((component
     (type $io (instance (export "stream" (type (sub resource)))))
-    (import "test:io/streams" (instance $io (type $io)))
+    (import "test:io/stream" (instance $io (type $io)))
     (alias export $io "stream" (type $s))
     (import "stream" (type (eq $s)))
     (type (record (field "a" u32)))
@@ -157,15 +158,15 @@ TEST(WitPrinter, WorldTypes) {
     (import "f" (func (type 7)))))"),
             "package root:component;\n\n"
             "world root {\n"
-            "  use test:io/streams.{%stream};\n\n"
-            "  import test:io/streams;\n"
+            "  use test:io/%stream.{%stream};\n\n"
+            "  import test:io/%stream;\n"
             "  record rec {\n"
             "    a: u32,\n"
             "  }\n"
             "  import f: func(s: borrow<%stream>, r: rec) -> %stream;\n"
             "}\n\n"
             "package test:io {\n"
-            "  interface streams {\n"
+            "  interface %stream {\n"
             "    resource %stream;\n"
             "  }\n"
             "}\n");
