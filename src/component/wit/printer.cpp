@@ -546,7 +546,10 @@ class Printer {
         if (e.type.type.kind == TypeDef::Kind::Resource && types[i].kind == TypeItem::Kind::Define)
           local_resources[e.name] = true;
       } else if (e.type.kind == ExternKind::Instance && e.type.instance) {
-        instance_lines[i] = render_instance(e, prefix);
+        // WIT nests no interface in another.
+        instance_lines[i] = s.kind == Scope::Kind::World
+                                ? render_instance(e, prefix)
+                                : "// " + e.name + ": a nested instance (no WIT form)";
       }
     }
     // Resource functions go inside the block of a resource defined here.
@@ -578,6 +581,12 @@ class Printer {
           if (!e.type.func) break;
           FuncName fn = parse_func_name(e.name);
           if (fn.kind != FuncName::Kind::Plain && resource_funcs.count(fn.resource)) break;
+          if (e.name.find(':') != std::string::npos) {
+            // A function under an interface's name: WIT names functions by labels.
+            text = "// " + prefix + e.name + ": " + func_signature(s, e.name, *e.type.func, 0) +
+                   " (no WIT form)";
+            break;
+          }
           text = prefix + wit_identifier(e.name) + ": " +
                  func_signature(s, e.name, *e.type.func, 0) + ";";
           break;

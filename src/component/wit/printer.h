@@ -19,8 +19,10 @@
 //     name (a renaming `use x.{a as b}` prints as a second definition);
 //   - a resource `use`d through a chain of interfaces is used from the
 //     first interface that defined it.
-// Imports/exports with no WIT form (core modules, components, values)
-// print as comments.
+// What has no WIT form prints as a comment: core modules, components and
+// values; instances nested in instances; functions under interface names.
+// A world-level function that uses a type of an inline `interface { }`
+// prints the type's name, which WIT cannot resolve there.
 #pragma once
 
 #include <string>
