@@ -14,26 +14,30 @@ struct RootType {
   std::string export_name;           // ...of this name
 };
 
-// One index of an instance type's own type space.
+// One index of a type space: an instance type's own, or the root's.
 struct LocalType {
-  enum class Kind : uint8_t { Def, Outer, Export, Other } kind = Kind::Other;
+  enum class Kind : uint8_t { Def, Outer, Origin, Export, Other } kind = Kind::Other;
   const ast::Type* def = nullptr;  // Def
-  uint32_t root = 0;               // Outer: the root type index
-  std::string name;                // Export
+  uint32_t root = 0;               // Outer: the root type index; Origin: the instance
+  std::string name;                // Export; Origin: the instance's export
   std::optional<uint32_t> eq;      // Export: (eq N); none: (sub resource)
 };
 
+// Reads one type space in order: an instance type's declarations, or (fed
+// definition by definition) the root's own imports.
 class InstanceHints {
  public:
-  InstanceHints(const std::vector<ast::TypeDecl>& decls, const std::vector<RootType>& root_types,
+  InstanceHints(const std::vector<RootType>& root_types,
                 const std::vector<std::string>& root_instance_imports)
-      : root_types_(root_types), root_instance_imports_(root_instance_imports) {
-    for (const ast::TypeDecl& d : decls) read(d);
-  }
+      : root_types_(root_types), root_instance_imports_(root_instance_imports) {}
 
   InterfaceHints take() { return std::move(out_); }
 
- private:
+  void read(const std::vector<ast::TypeDecl>& decls) {
+    for (const ast::TypeDecl& d : decls) read(d);
+  }
+  void add(LocalType t) { types_.push_back(std::move(t)); }
+
   void read(const ast::TypeDecl& d) {
     switch (d.kind) {
       case ast::TypeDecl::Kind::Type:
@@ -58,6 +62,7 @@ class InstanceHints {
     }
   }
 
+  // An export declaration (or a root import): a function's or a type's.
   void export_decl(const ast::ImportDecl& e) {
     const std::string& name = e.name.name;
     if (e.type.kind == ast::ExternTypeKind::Func) {
@@ -85,17 +90,22 @@ class InstanceHints {
     types_.push_back(std::move(local));
   }
 
+ private:
   // A type export `(eq index)`: used from another import, an alias of a
   // name here, or a definition.
   void describe_export(const std::string& name, uint32_t index) {
     if (index >= types_.size()) return;
     const LocalType& t = types_[index];
+    auto use = [&](uint32_t instance, const std::string& there) {
+      if (instance >= root_instance_imports_.size()) return;
+      const std::string& from = root_instance_imports_[instance];
+      if (!from.empty()) out_.uses.emplace(name, std::make_pair(from, there));
+    };
+    if (t.kind == LocalType::Kind::Origin) return use(t.root, t.name);
     if (t.kind == LocalType::Kind::Outer) {
       if (t.root >= root_types_.size()) return;
       const RootType& r = root_types_[t.root];
-      if (!r.instance || *r.instance >= root_instance_imports_.size()) return;
-      const std::string& from = root_instance_imports_[*r.instance];
-      if (!from.empty()) out_.uses.emplace(name, std::make_pair(from, r.export_name));
+      if (r.instance) use(*r.instance, r.export_name);
       return;
     }
     if (t.kind == LocalType::Kind::Export) {
@@ -235,6 +245,9 @@ WorldHints collect_hints(const ast::Component& root) {
   std::vector<RootType> types;
   std::vector<std::string> instances;  // the import name, or "" for other instances
   std::vector<std::pair<std::string, uint32_t>> interface_imports;  // name, type index
+  WorldHints out;
+  // The world's own imports, read in the root's type space.
+  InstanceHints world(types, instances);
   for (const auto& section : root.order) {
     for (uint32_t i = section.first; i < section.first + section.count; ++i) {
       switch (section.id) {
@@ -245,11 +258,14 @@ WorldHints collect_hints(const ast::Component& root) {
           const ast::Alias& a = root.aliases[i];
           if (a.sort.kind == ast::SortKind::Type) {
             RootType t;
+            LocalType local;
             if (a.target == ast::Alias::Target::Export) {
               t.instance = a.instance;
               t.export_name = a.name;
+              local = {LocalType::Kind::Origin, nullptr, a.instance, a.name, {}};
             }
             types.push_back(std::move(t));
+            world.add(std::move(local));
           } else if (a.sort.kind == ast::SortKind::Instance) {
             instances.emplace_back();
           }
@@ -257,10 +273,14 @@ WorldHints collect_hints(const ast::Component& root) {
         }
         case 7:
           types.push_back({&root.types[i], std::nullopt, {}});
+          world.add({LocalType::Kind::Def, &root.types[i], 0, {}, {}});
           break;
         case 10: {
           const ast::Import& imp = root.imports[i];
           if (imp.type.kind == ast::ExternTypeKind::Type) types.emplace_back();
+          if (imp.type.kind == ast::ExternTypeKind::Type ||
+              imp.type.kind == ast::ExternTypeKind::Func)
+            world.export_decl(imp);
           if (imp.type.kind == ast::ExternTypeKind::Instance) {
             instances.push_back(imp.name.name);
             interface_imports.emplace_back(imp.name.name, imp.type.index);
@@ -269,7 +289,10 @@ WorldHints collect_hints(const ast::Component& root) {
         }
         case 11: {
           const ast::Export& exp = root.exports[i];
-          if (exp.item.sort.kind == ast::SortKind::Type) types.emplace_back();
+          if (exp.item.sort.kind == ast::SortKind::Type) {
+            types.emplace_back();
+            world.add({});
+          }
           if (exp.item.sort.kind == ast::SortKind::Instance) instances.emplace_back();
           break;
         }
@@ -278,12 +301,14 @@ WorldHints collect_hints(const ast::Component& root) {
       }
     }
   }
-  WorldHints out;
+  out.world = world.take();
   for (const auto& [name, index] : interface_imports) {
     if (index >= types.size() || !types[index].def) continue;
     const ast::Type& t = *types[index].def;
     if (t.kind != ast::Type::Kind::Instance) continue;
-    out.emplace(name, InstanceHints(t.decls, types, instances).take());
+    InstanceHints hints(types, instances);
+    hints.read(t.decls);
+    out.interfaces.emplace(name, hints.take());
   }
   return out;
 }

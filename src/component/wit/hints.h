@@ -6,7 +6,8 @@
 //
 // Read from the layout wit-component writes: a root-level
 // `(type (instance ...))` per imported interface whose used types are
-// `(alias outer 1 N (type))` of a root `(alias export $import "t" (type))`.
+// `(alias outer 1 N (type))` of a root `(alias export $import "t" (type))`;
+// and the root's own type and function imports, for the world's items.
 // Anything else simply gives no hint, and the printer falls back on the
 // resolved types.
 #pragma once
@@ -36,8 +37,10 @@ struct InterfaceHints {
   std::map<std::string, std::vector<std::optional<std::string>>> parts;
 };
 
-// By the root import's name.
-using WorldHints = std::map<std::string, InterfaceHints>;
+struct WorldHints {
+  InterfaceHints world;                              // the world's own imports
+  std::map<std::string, InterfaceHints> interfaces;  // by the root import's name
+};
 
 WorldHints collect_hints(const ast::Component& root);
 

@@ -166,7 +166,10 @@ class Printer {
     auto world = std::make_unique<Scope>();
     Scope& w = *world;
     scopes_.push_back(std::move(world));
+    // The binary's hints are about imports: an export may share a name.
+    if (hints_) w.hints = &hints_->world;
     render_items(w, type.imports, "import ");
+    w.hints = nullptr;
     render_items(w, type.exports, "export ");
 
     std::string out =
@@ -612,7 +615,8 @@ class Printer {
     scopes_.push_back(std::move(scope));
     inner.extern_name = e.name;
     if (hints_ && prefix == "import ")
-      if (auto it = hints_->find(e.name); it != hints_->end()) inner.hints = &it->second;
+      if (auto it = hints_->interfaces.find(e.name); it != hints_->interfaces.end())
+        inner.hints = &it->second;
     if (e.name.find(':') != std::string::npos) {
       inner.kind = Scope::Kind::Interface;
       inner.parts = split_interface_name(e.name);

@@ -141,8 +141,8 @@ TEST(WitPrinter, InterfacesWithTypes) {
             "}\n");
 }
 
-// Types at the world's level: a `use` of an interface's resource and a
-// record of the world's own; names that are WIT keywords escaped, the
+// Types at the world's level: a `use` of an interface's resource, a
+// record of the world's own and an alias of a primitive; names that are WIT keywords escaped, the
 // interface's too.
 TEST(WitPrinter, WorldTypes) {
   EXPECT_EQ(wit_of(R"((component
@@ -155,7 +155,11 @@ TEST(WitPrinter, WorldTypes) {
     (type (borrow 2))
     (type (own 2))
     (type (func (param "s" 5) (param "r" 4) (result 6)))
-    (import "f" (func (type 7)))))"),
+    (import "f" (func (type 7)))
+    (type u64)
+    (import "size" (type (eq 8)))
+    (type (func (param "n" 9) (result 9)))
+    (import "grow" (func (type 10)))))"),
             "package root:component;\n\n"
             "world root {\n"
             "  use test:io/%stream.{%stream};\n\n"
@@ -164,6 +168,8 @@ TEST(WitPrinter, WorldTypes) {
             "    a: u32,\n"
             "  }\n"
             "  import f: func(s: borrow<%stream>, r: rec) -> %stream;\n"
+            "  type size = u64;\n"
+            "  import grow: func(n: size) -> size;\n"
             "}\n\n"
             "package test:io {\n"
             "  interface %stream {\n"
