@@ -9,8 +9,11 @@
 // to that object print the name; everything else prints structurally
 // (list<u8>, option<T>, result<T, E>, tuple<...>). What identity cannot
 // tell, the binary can (hints.h): given the ValidatedComponent, imported
-// interfaces print their types as the binary spells them (`filesize`, not
-// `u64`) and `use` the interface a type was aliased from. Without that:
+// interfaces and the world's own imports print their types as the binary
+// spells them (`filesize`, not `u64`) and `use` the interface a type was
+// aliased from. Exported interfaces (instances wit-component builds from a
+// shim, with no type of their own in the binary) and everything given only
+// a ComponentType are printed from the resolved types, where:
 //   - aliases of primitive types (`type instant = u64`) are all one shared
 //     object per primitive, so references print `u64`, not `instant` (the
 //     alias itself is still printed, and means the same world);
