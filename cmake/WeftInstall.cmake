@@ -1,15 +1,19 @@
 # `cmake --install BUILD --prefix P` (or `make install PREFIX=P`): what an
 # embedder needs, and the CLI.
-#   P/include/weft/       weft.h, result.h, and wasi.h (the WASI host); they
-#                         include only each other and the standard library
-#   P/lib/libweft.a       engine + WASI host (src/CMakeLists.txt: weft_embed)
+#   P/include/weft/       weft.h, result.h, wasi.h (the WASI host), component.h
+#                         and component_value.h (the Component Model),
+#                         wasi_p2.h (WASI 0.2); they include only each other
+#                         and the standard library
+#   P/lib/libweft.a       engine, WASI hosts, Component Model (weft_embed)
 #   P/lib/cmake/weft/     weftConfig.cmake: find_package(weft) → weft::weft
 #   P/lib/pkgconfig/      weft.pc
 #   P/bin/weft            the CLI
 include(CMakePackageConfigHelpers)
 
 install(FILES ${PROJECT_SOURCE_DIR}/include/weft/weft.h ${PROJECT_SOURCE_DIR}/include/weft/result.h
-              ${PROJECT_SOURCE_DIR}/include/weft/wasi.h
+              ${PROJECT_SOURCE_DIR}/include/weft/wasi.h ${PROJECT_SOURCE_DIR}/include/weft/component.h
+              ${PROJECT_SOURCE_DIR}/include/weft/component_value.h
+              ${PROJECT_SOURCE_DIR}/include/weft/wasi_p2.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/weft)
 
 install(TARGETS weft_embed EXPORT weftTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

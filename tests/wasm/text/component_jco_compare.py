@@ -2,14 +2,14 @@
 """Compares weft's component text encoder with wasm-tools (jco parse).
 
 Every text `(component ...)` form of the Component Model reference tests
-(outside async/), and every `(component quote ...)` one, is encoded by both: jco's wasm-tools through Node, in one
-process, and weft through the wasm_text_tests binary (its
-ComponentJcoDump.EncodeDirectory test encodes every .wat of a directory when
-WEFT_COMPONENT_DUMP_DIR is set). jco's name and component-name custom sections
+(outside async/), and every `(component quote ...)` one, is encoded by both:
+jco's wasm-tools through Node, in one process, and weft through the
+wat_encode_dir tool (it encodes every .wat of a directory). jco's name and
+component-name custom sections
 are stripped, recursively, since weft emits none. A form matches when both give
 the same bytes or both reject it. Exit status 1 on any mismatch.
 
-usage: component_jco_compare.py --encoder PATH/wasm_text_tests [--tests DIR]
+usage: component_jco_compare.py --encoder PATH/wat_encode_dir [--tests DIR]
        [--jco DIR] [--work DIR]
 
 (--tests DIR/async compares the async scripts' forms, which are outside the
@@ -304,9 +304,7 @@ def main():
     with open(script, "w") as f:
         f.write(NODE_BATCH % repr(wasm_tools))
     subprocess.run(["node", script, work], check=True)
-    env = dict(os.environ, WEFT_COMPONENT_DUMP_DIR=work)
-    subprocess.run([args.encoder, "--gtest_filter=ComponentJcoDump.*"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([args.encoder, work], check=True, stdout=subprocess.DEVNULL)
 
     counts = {"match": 0, "both reject": 0, "mismatch": 0}
     for i, (path, line, _) in enumerate(forms):
