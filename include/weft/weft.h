@@ -282,8 +282,15 @@ struct SectionInfo {
 };
 
 struct CompileOptions {
-  // Reserved for tiers and features; defaults accept WebAssembly 2.0
-  // (no SIMD) plus extended-const.
+  // Defaults accept WebAssembly 2.0 (no SIMD) plus extended-const and
+  // multi-memory (both in WebAssembly 3.0).
+  //
+  // Multi-memory: several memories, memory indices in memory instructions
+  // and data segments. false is 2.0's single memory ("multiple memories" is
+  // invalid). Unset means on, unless the environment has WEFT_MULTI_MEMORY=0
+  // (how the 2.0 spec scripts, which assert the single memory, run through
+  // `weft wast`).
+  std::optional<bool> multi_memory;
 };
 
 class Module {

@@ -20,6 +20,7 @@
 
 // Instructions with their operand layout (after the handler word):
 //   d = destination slot, a/b/c = source slots, off = branch offset.
+// clang-format off
 #define WEFT_INTERP_CONTROL_OPS(X)                                                     \
   X(unreachable)     /* */                                                             \
   X(br)              /* off */                                                         \
@@ -70,6 +71,10 @@
   X(i64_store8)                                                                        \
   X(i64_store16)                                                                       \
   X(i64_store32)                                                                       \
+  /* Memory index ≠ 0 (multi-memory): sub mem ops, where sub is one of the */         \
+  /* memory instructions above (as a word) and ops its operands as above; */           \
+  /* memory_copy has two indices (dst_mem src_mem) before its operands. */             \
+  X(memory_m)                                                                          \
   /* Fused compare + conditional jump: a b off, jump if (a op b). */                   \
   X(br_i32_eq) X(br_i32_ne) X(br_i32_lt_s) X(br_i32_lt_u) X(br_i32_gt_s) X(br_i32_gt_u) \
   X(br_i32_le_s) X(br_i32_le_u) X(br_i32_ge_s) X(br_i32_ge_u)                          \
@@ -79,6 +84,7 @@
   X(br_i32_eq_imm) X(br_i32_ne_imm) X(br_i32_lt_s_imm) X(br_i32_lt_u_imm)              \
   X(br_i32_gt_s_imm) X(br_i32_gt_u_imm) X(br_i32_le_s_imm) X(br_i32_le_u_imm)          \
   X(br_i32_ge_s_imm) X(br_i32_ge_u_imm)
+// clang-format on
 
 // i32 binary operators that also have an immediate-operand form
 // (`name_imm`: d a imm) used when the right operand is a constant.

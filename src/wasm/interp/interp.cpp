@@ -159,6 +159,120 @@ Result<void> call_host(StoreImpl& store, FuncInst* func, InstanceImpl* caller_in
   return {};
 }
 
+// Memories other than memory 0 (multi-memory): the one memory_m handler in
+// execute() calls this, out of line, so that the dispatch loop and memory 0's
+// handlers (the hot path, with memory 0's base and size in locals) compile
+// as they would without multi-memory. Every access is checked against the
+// size of the memory it names, a copy against both. Returns the
+// instruction's length in words, 0 for an out-of-bounds trap.
+__attribute__((noinline)) uint32_t run_memory_m(const InstanceImpl* inst, const uint32_t* pc,
+                                                uint64_t* fp) {
+  const Op sub = static_cast<Op>(pc[1]);
+  MemoryInst* m = inst->memories[pc[2]];
+  const uint32_t* o = pc + 2;  // o[1..] are sub's operands, as pc[1..] would be
+  auto slot = [&](uint32_t i) -> uint64_t& { return fp[o[i]]; };
+  auto load = [&]<class T>(T, auto convert) -> uint32_t {
+    const uint64_t ea = static_cast<uint64_t>(static_cast<uint32_t>(slot(2) + o[3])) + o[4];
+    if (ea + sizeof(T) > m->size_bytes) return 0;
+    T v;
+    std::memcpy(&v, m->base + ea, sizeof(T));
+    slot(1) = convert(v);
+    return 7;
+  };
+  auto store = [&]<class T>(T) -> uint32_t {
+    const uint64_t ea = static_cast<uint64_t>(static_cast<uint32_t>(slot(1) + o[3])) + o[4];
+    if (ea + sizeof(T) > m->size_bytes) return 0;
+    const T v = static_cast<T>(slot(2));
+    std::memcpy(m->base + ea, &v, sizeof(T));
+    return 7;
+  };
+  auto u32 = [](auto v) -> uint64_t { return static_cast<uint32_t>(static_cast<int32_t>(v)); };
+  auto u64 = [](auto v) -> uint64_t { return static_cast<uint64_t>(static_cast<int64_t>(v)); };
+  auto same = [](auto v) -> uint64_t { return v; };
+  switch (sub) {
+    case Op::i32_load:
+      return load(uint32_t{}, same);
+    case Op::i64_load:
+      return load(uint64_t{}, same);
+    case Op::i32_load8_s:
+      return load(int8_t{}, u32);
+    case Op::i32_load8_u:
+      return load(uint8_t{}, same);
+    case Op::i32_load16_s:
+      return load(int16_t{}, u32);
+    case Op::i32_load16_u:
+      return load(uint16_t{}, same);
+    case Op::i64_load8_s:
+      return load(int8_t{}, u64);
+    case Op::i64_load8_u:
+      return load(uint8_t{}, same);
+    case Op::i64_load16_s:
+      return load(int16_t{}, u64);
+    case Op::i64_load16_u:
+      return load(uint16_t{}, same);
+    case Op::i64_load32_s:
+      return load(int32_t{}, u64);
+    case Op::i64_load32_u:
+      return load(uint32_t{}, same);
+    case Op::i32_store:
+      return store(uint32_t{});
+    case Op::i64_store:
+      return store(uint64_t{});
+    case Op::i32_store8:
+      return store(uint8_t{});
+    case Op::i32_store16:
+      return store(uint16_t{});
+    case Op::i64_store8:
+      return store(uint8_t{});
+    case Op::i64_store16:
+      return store(uint16_t{});
+    case Op::i64_store32:
+      return store(uint32_t{});
+    case Op::memory_size:
+      slot(1) = m->size_bytes >> 16;
+      return 4;
+    case Op::memory_grow: {
+      const uint64_t r = m->grow(static_cast<uint32_t>(slot(2)));
+      slot(1) = r == std::numeric_limits<uint64_t>::max() ? 0xFFFFFFFFu : static_cast<uint32_t>(r);
+      return 5;
+    }
+    case Op::memory_init: {
+      const uint32_t seg = o[1];
+      const uint64_t d = static_cast<uint32_t>(slot(2));
+      const uint64_t s = static_cast<uint32_t>(slot(3));
+      const uint64_t n = static_cast<uint32_t>(slot(4));
+      const auto& datas = inst->mod->decl.datas;
+      const bool dropped =
+          seg >= datas.size() || (seg < inst->data_dropped.size() && inst->data_dropped[seg]);
+      const uint64_t seg_size = dropped ? 0 : datas[seg].init.size();
+      if (s + n > seg_size || d + n > m->size_bytes) return 0;
+      if (n) std::memcpy(m->base + d, inst->mod->decl.bytes.data() + datas[seg].init.begin + s, n);
+      return 7;
+    }
+    case Op::memory_copy: {
+      MemoryInst* src = inst->memories[pc[3]];
+      o = pc + 3;
+      const uint64_t d = static_cast<uint32_t>(slot(1));
+      const uint64_t s = static_cast<uint32_t>(slot(2));
+      const uint64_t n = static_cast<uint32_t>(slot(3));
+      if (d + n > m->size_bytes || s + n > src->size_bytes) return 0;
+      // memmove: the two indices may name one memory.
+      if (n) std::memmove(m->base + d, src->base + s, n);
+      return 7;
+    }
+    case Op::memory_fill: {
+      const uint64_t d = static_cast<uint32_t>(slot(1));
+      const uint8_t v = static_cast<uint8_t>(slot(2));
+      const uint64_t n = static_cast<uint32_t>(slot(3));
+      if (d + n > m->size_bytes) return 0;
+      if (n) std::memset(m->base + d, v, n);
+      return 6;
+    }
+    default:
+      return 0;  // the compiler emits no other sub
+  }
+}
+
 // Runs `entry` (a wasm function) with its arguments at `entry_fp`; results
 // land at entry_fp[0..]. With store == nullptr, only reports the handler
 // table through `table_out`.
@@ -853,6 +967,19 @@ L_f64_copysign:
   S(1) = (S(2) & 0x7FFFFFFFFFFFFFFFull) | (S(3) & 0x8000000000000000ull);
   pc += 4;
   NEXT();
+
+  // Memory index ≠ 0: all in run_memory_m. The reload covers a grow of a
+  // memory that is also memory 0 (the same memory imported twice).
+L_memory_m : {
+  const uint32_t len = run_memory_m(inst, pc, fp);
+  if (len == 0) TRAP(MemoryOutOfBounds);
+  if (mem) {
+    mem_base = mem->base;
+    mem_size = mem->size_bytes;
+  }
+  pc += len;
+  NEXT();
+}
 
 trap : {
   Error err = Error::make_trap(trap_kind, trap_msg ? std::string(trap_msg) : std::string());

@@ -161,7 +161,8 @@ namespace weft::interp {
 // of `module.decl`, and compiles each body into internal code (one pass per
 // body). Fills module.code. Errors are ErrorKind::Invalid (or Malformed for
 // the few body-level malformations) with byte offset and function index.
-Result<void> validate_and_compile(detail::ModuleImpl& module);
+// `multi_memory` selects WebAssembly 3.0's several memories over 2.0's one.
+Result<void> validate_and_compile(detail::ModuleImpl& module, bool multi_memory);
 
 // Calls `func` (wasm or host). `slots` holds the arguments on entry (one
 // uint64 per param, slot encoding) and receives the results (one per

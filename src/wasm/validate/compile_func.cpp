@@ -247,6 +247,16 @@ class FuncCompiler {
     return at;
   }
   void word(uint32_t w) { code_.push_back(w); }
+  // A memory instruction on memory `m`: the plain op for memory 0; for any
+  // other, memory_m with the plain op and the index in front of the
+  // operands (see code.h). Returns where it starts.
+  uint32_t emit_memory_op(Op op, uint32_t m) {
+    if (m == 0) return emit_op(op);
+    uint32_t at = emit_op(Op::memory_m);
+    word(static_cast<uint32_t>(op));
+    word(m);
+    return at;
+  }
   void bind_here() { has_producer_ = false; }
 
   // Remembers that the last instruction computed the value now on top of
@@ -433,15 +443,32 @@ class FuncCompiler {
     c.type_index = idx;
     return {};
   }
-  Result<uint32_t> read_memarg(uint32_t natural, uint32_t& offset) {
+  // Multi-memory: bit 6 of the alignment field says a memory index follows
+  // it (before the offset). Without the feature the field is all alignment,
+  // so bit 6 makes it too large, as WebAssembly 2.0 says.
+  Result<uint32_t> read_memarg(uint32_t natural, uint32_t& offset, uint32_t& memory) {
     WEFT_TRY(uint32_t align, read_u32());
+    memory = 0;
+    if (ctx_.multi_memory && (align & 0x40u) != 0) {
+      WEFT_TRY(memory, read_u32());
+      align &= ~0x40u;
+    }
     WEFT_TRY(offset, read_u32());
-    if (decl_.memories.empty()) return invalid("unknown memory 0");
+    WEFT_CHECK(check_memory(memory));
     if (align > natural) return invalid("alignment must not be larger than natural");
     return align;
   }
-  Result<void> need_memory() {
-    if (decl_.memories.empty()) return invalid("unknown memory 0");
+  // The memory index of memory.size/grow/fill/copy/init: a u32 under
+  // multi-memory, the reserved zero byte otherwise.
+  Result<uint32_t> read_memory_index() {
+    if (!ctx_.multi_memory) {
+      WEFT_CHECK(reader_.expect_zero_byte());
+      return 0u;
+    }
+    return read_u32();
+  }
+  Result<void> check_memory(uint32_t m) {
+    if (m >= decl_.memories.size()) return invalid("unknown memory " + std::to_string(m));
     return {};
   }
   Result<void> check_table(uint32_t t) {
@@ -859,16 +886,35 @@ Result<std::unique_ptr<CompiledFunc>> FuncCompiler::run() {
         WEFT_CHECK(do_store({Op::i64_store32, 2, ValType::I64}));
         break;
       case 0x3F: {  // memory.size
-        WEFT_CHECK(reader_.expect_zero_byte());
-        WEFT_CHECK(need_memory());
-        emit_simple(Op::memory_size, nullptr, 0, height(), ValType::I32, nullptr, 0);
+        WEFT_TRY(uint32_t m, read_memory_index());
+        WEFT_CHECK(check_memory(m));
+        if (m == 0) {
+          emit_simple(Op::memory_size, nullptr, 0, height(), ValType::I32, nullptr, 0);
+        } else if (!emitting()) {
+          push(ValType::I32);
+        } else {
+          emit_memory_op(Op::memory_size, m);
+          word(home(height()));
+          push(ValType::I32);
+        }
         break;
       }
       case 0x40: {  // memory.grow
-        WEFT_CHECK(reader_.expect_zero_byte());
-        WEFT_CHECK(need_memory());
+        WEFT_TRY(uint32_t m, read_memory_index());
+        WEFT_CHECK(check_memory(m));
         WEFT_TRY(Entry n, pop(ValType::I32));
-        emit_simple(Op::memory_grow, &n, 1, height(), ValType::I32, nullptr, 0);
+        if (m == 0) {
+          emit_simple(Op::memory_grow, &n, 1, height(), ValType::I32, nullptr, 0);
+        } else if (!emitting()) {
+          push(ValType::I32);
+        } else {
+          const uint32_t h = height();
+          const uint32_t sn = operand(n, h);
+          emit_memory_op(Op::memory_grow, m);
+          word(home(h));
+          word(sn);
+          push(ValType::I32);
+        }
         break;
       }
       case 0x41: {
@@ -1148,8 +1194,8 @@ bool FuncCompiler::take_address_add(uint32_t addr_height, uint32_t& slot, uint32
 }
 
 Result<void> FuncCompiler::do_load(const LoadStore& ls) {
-  uint32_t offset = 0;
-  WEFT_TRY(uint32_t align, read_memarg(ls.align, offset));
+  uint32_t offset = 0, memory = 0;
+  WEFT_TRY(uint32_t align, read_memarg(ls.align, offset, memory));
   (void)align;
   const bool producer = top_is_producer();
   WEFT_TRY(Entry addr, pop(ValType::I32));
@@ -1160,19 +1206,20 @@ Result<void> FuncCompiler::do_load(const LoadStore& ls) {
   }
   uint32_t slot = 0, addend = 0;
   if (!(producer && take_address_add(h, slot, addend))) slot = operand(addr, h);
-  uint32_t at = emit_op(ls.op);
+  uint32_t at = emit_memory_op(ls.op, memory);
   word(home(h));
   word(slot);
   word(addend);
   word(offset);
   push(ls.type);
-  set_producer(at, ls.op);
+  // A local.set retargets word 1, the destination, of memory 0's form only.
+  if (memory == 0) set_producer(at, ls.op);
   return {};
 }
 
 Result<void> FuncCompiler::do_store(const LoadStore& ls) {
-  uint32_t offset = 0;
-  WEFT_TRY(uint32_t align, read_memarg(ls.align, offset));
+  uint32_t offset = 0, memory = 0;
+  WEFT_TRY(uint32_t align, read_memarg(ls.align, offset, memory));
   (void)align;
   WEFT_TRY(Entry v, pop(ls.type));
   const uint32_t h = height() == 0 ? 0 : height() - 1;
@@ -1182,7 +1229,7 @@ Result<void> FuncCompiler::do_store(const LoadStore& ls) {
     uint32_t sa = 0, addend = 0;
     if (!(producer && take_address_add(h, sa, addend))) sa = operand(addr, h);
     uint32_t sv = operand(v, h + 1);
-    emit_op(ls.op);
+    emit_memory_op(ls.op, memory);
     word(sa);
     word(sv);
     word(addend);
@@ -1239,8 +1286,8 @@ Result<void> FuncCompiler::do_prefixed() {
   switch (sub) {
     case 8: {  // memory.init
       WEFT_TRY(uint32_t seg, read_u32());
-      WEFT_CHECK(reader_.expect_zero_byte());
-      WEFT_CHECK(need_memory());
+      WEFT_TRY(uint32_t m, read_memory_index());
+      WEFT_CHECK(check_memory(m));
       WEFT_CHECK(check_data(seg));
       WEFT_TRY(Entry n, pop(ValType::I32));
       WEFT_TRY(Entry s, pop(ValType::I32));
@@ -1248,7 +1295,7 @@ Result<void> FuncCompiler::do_prefixed() {
       if (emitting()) {
         uint32_t h = height();
         uint32_t sd = operand(d, h), ss = operand(s, h + 1), sn = operand(n, h + 2);
-        emit_op(Op::memory_init);
+        emit_memory_op(Op::memory_init, m);
         word(seg);
         word(sd);
         word(ss);
@@ -1267,16 +1314,31 @@ Result<void> FuncCompiler::do_prefixed() {
     }
     case 10:    // memory.copy
     case 11: {  // memory.fill
-      WEFT_CHECK(reader_.expect_zero_byte());
-      if (sub == 10) WEFT_CHECK(reader_.expect_zero_byte());
-      WEFT_CHECK(need_memory());
+      // memory.copy names the destination memory, then the source.
+      WEFT_TRY(uint32_t m, read_memory_index());
+      uint32_t src = m;
+      if (sub == 10) {
+        WEFT_TRY(src, read_memory_index());
+      }
+      WEFT_CHECK(check_memory(m));
+      WEFT_CHECK(check_memory(src));
       WEFT_TRY(Entry n, pop(ValType::I32));
       WEFT_TRY(Entry s, pop(ValType::I32));
       WEFT_TRY(Entry d, pop(ValType::I32));
       if (emitting()) {
         uint32_t h = height();
         uint32_t sd = operand(d, h), ss = operand(s, h + 1), sn = operand(n, h + 2);
-        emit_op(sub == 10 ? Op::memory_copy : Op::memory_fill);
+        if (sub == 11) {
+          emit_memory_op(Op::memory_fill, m);
+        } else if (m == 0 && src == 0) {
+          emit_op(Op::memory_copy);
+        } else {
+          // Either index may be 0 here; memory_m names both.
+          emit_op(Op::memory_m);
+          word(static_cast<uint32_t>(Op::memory_copy));
+          word(m);
+          word(src);
+        }
         word(sd);
         word(ss);
         word(sn);

@@ -17,6 +17,9 @@ struct ModuleContext {
   // Functions that may be named by ref.func inside bodies: those appearing
   // in elem segments, exports and constant expressions outside bodies.
   std::vector<uint8_t> declared_funcs;
+  // WebAssembly 3.0's multi-memory; off, a module has at most one memory
+  // and memory instructions carry 2.0's reserved zero bytes.
+  bool multi_memory = true;
 };
 
 Result<std::unique_ptr<detail::CompiledFunc>> compile_function(const ModuleContext& ctx,

@@ -154,7 +154,9 @@ Result<void> validate_module(ModuleContext& ctx) {
   for (size_t i = decl.tables_imported; i < decl.tables.size(); ++i) {
     WEFT_CHECK(check_table_type(decl.tables[i], Error::kNoOffset));
   }
-  if (decl.memories.size() > 1) return invalid(Error::kNoOffset, "multiple memories");
+  if (!ctx.multi_memory && decl.memories.size() > 1) {
+    return invalid(Error::kNoOffset, "multiple memories");
+  }
   for (size_t i = decl.memories_imported; i < decl.memories.size(); ++i) {
     WEFT_CHECK(check_memory_type(decl.memories[i], Error::kNoOffset));
   }
@@ -234,8 +236,9 @@ Result<void> validate_module(ModuleContext& ctx) {
 
 }  // namespace
 
-Result<void> validate_and_compile(detail::ModuleImpl& module) {
-  ModuleContext ctx{module.decl, std::vector<uint8_t>(module.decl.func_types.size(), 0)};
+Result<void> validate_and_compile(detail::ModuleImpl& module, bool multi_memory) {
+  ModuleContext ctx{module.decl, std::vector<uint8_t>(module.decl.func_types.size(), 0),
+                    multi_memory};
   WEFT_CHECK(validate_module(ctx));
   module.code.clear();
   module.code.reserve(module.decl.bodies.size());

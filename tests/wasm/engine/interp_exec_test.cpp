@@ -261,5 +261,95 @@ TEST(InterpExec, HostCallsAndReentry) {
   EXPECT_EQ((*r)[0].as_i32(), 31);
 }
 
+TEST(InterpExec, MultiMemoryBoundsEveryMemory) {
+  // Memory 0 has two pages, memory 1 one: each access is checked against
+  // its own memory's size, including both sides of a copy.
+  auto inst = instantiate_wat(R"((module
+    (memory $a 2)
+    (memory $b 1)
+    (data (memory $b) (i32.const 8) "\0a\0b\0c\0d")
+    (data $p "\11\22\33")
+    (func (export "load_a") (param i32) (result i32) (i32.load $a (local.get 0)))
+    (func (export "load_b") (param i32) (result i32) (i32.load $b (local.get 0)))
+    (func (export "load8_b") (param i32) (result i32) (i32.load8_u $b offset=2 (local.get 0)))
+    (func (export "store_b") (param i32 i64) (i64.store $b (local.get 0) (local.get 1)))
+    (func (export "size_b") (result i32) (memory.size $b))
+    (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0)))
+    (func (export "copy_ab") (param i32 i32 i32)
+      (memory.copy $a $b (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "copy_bb") (param i32 i32 i32)
+      (memory.copy $b $b (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "fill_b") (param i32 i32 i32)
+      (memory.fill $b (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "init_b") (param i32 i32 i32)
+      (memory.init $b $p (local.get 0) (local.get 1) (local.get 2)))
+  ))");
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_EQ(call1(*inst, "load_b", {Value::i32(8)}).as_u32(), 0x0d0c0b0au);
+  EXPECT_EQ(call1(*inst, "load_a", {Value::i32(8)}).as_u32(), 0u);
+  EXPECT_EQ(call1(*inst, "load8_b", {Value::i32(8)}).as_u32(), 0x0cu);
+  // 65532 is in bounds of both; 65533 only of memory 0.
+  EXPECT_EQ(call1(*inst, "load_b", {Value::i32(65532)}).as_u32(), 0u);
+  EXPECT_EQ(call1(*inst, "load_a", {Value::i32(65533)}).as_u32(), 0u);
+  auto expect_oob = [&](const char* name, std::vector<Value> args) {
+    Error e = call_err(*inst, name, std::move(args));
+    ASSERT_TRUE(e.trap) << name;
+    EXPECT_EQ(e.trap->kind, TrapKind::MemoryOutOfBounds) << name;
+  };
+  expect_oob("load_b", {Value::i32(65533)});
+  expect_oob("load8_b", {Value::i32(65534)});
+  expect_oob("store_b", {Value::i32(65529), Value::i64(1)});
+  expect_oob("copy_ab", {Value::i32(131070), Value::i32(0), Value::i32(16)});  // a too small
+  expect_oob("copy_ab", {Value::i32(0), Value::i32(65530), Value::i32(16)});   // b too small
+  expect_oob("copy_bb", {Value::i32(65530), Value::i32(0), Value::i32(16)});
+  expect_oob("fill_b", {Value::i32(65530), Value::i32(1), Value::i32(16)});
+  expect_oob("init_b", {Value::i32(65534), Value::i32(0), Value::i32(3)});
+  // Copies between memories move the bytes from the source memory.
+  call1(*inst, "copy_ab", {Value::i32(100000), Value::i32(8), Value::i32(4)});
+  EXPECT_EQ(call1(*inst, "load_a", {Value::i32(100000)}).as_u32(), 0x0d0c0b0au);
+  call1(*inst, "copy_bb", {Value::i32(9), Value::i32(8), Value::i32(4)});
+  EXPECT_EQ(call1(*inst, "load_b", {Value::i32(9)}).as_u32(), 0x0d0c0b0au);
+  call1(*inst, "init_b", {Value::i32(65533), Value::i32(0), Value::i32(3)});
+  EXPECT_EQ(call1(*inst, "load8_b", {Value::i32(65531)}).as_u32(), 0x11u);
+  call1(*inst, "fill_b", {Value::i32(0), Value::i32(0xee), Value::i32(4)});
+  EXPECT_EQ(call1(*inst, "load_b", {Value::i32(0)}).as_u32(), 0xeeeeeeeeu);
+  EXPECT_EQ(call1(*inst, "load_a", {Value::i32(0)}).as_u32(), 0u);
+  // Growing memory 1 leaves memory 0 alone.
+  EXPECT_EQ(call1(*inst, "size_b", {}).as_i32(), 1);
+  EXPECT_EQ(call1(*inst, "grow_b", {Value::i32(1)}).as_i32(), 1);
+  EXPECT_EQ(call1(*inst, "size_b", {}).as_i32(), 2);
+  EXPECT_EQ(call1(*inst, "load_b", {Value::i32(65536)}).as_u32(), 0u);
+  expect_oob("load_b", {Value::i32(131069)});
+  expect_oob("load_a", {Value::i32(131069)});
+}
+
+TEST(InterpExec, MultiMemoryAliasedGrowReachesMemoryZero) {
+  // One memory imported as both index 0 and index 1: a grow through index 1
+  // must show in memory 0's accesses within the same call.
+  auto exporter = testing::wat2wasm(R"((module (memory (export "m") 1)))");
+  auto importer = testing::wat2wasm(R"((module
+    (import "x" "m" (memory $a 1))
+    (import "x" "m" (memory $b 1))
+    (func (export "grow_then_load") (param i32) (result i32)
+      (drop (memory.grow $b (i32.const 1)))
+      (i32.store $b (local.get 0) (i32.const 7))
+      (i32.add (i32.load $a (local.get 0)) (memory.size $a)))
+  ))");
+  auto m1 = Module::compile(exporter);
+  auto m2 = Module::compile(importer);
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  Store store;
+  Linker linker;
+  auto x = linker.instantiate(store, *m1);
+  ASSERT_TRUE(x.ok()) << x.error().to_string();
+  linker.define_instance("x", *x);
+  auto inst = linker.instantiate(store, *m2);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto f = inst->get_func("grow_then_load");
+  auto r = f->call(std::vector<Value>{Value::i32(70000)});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ((*r)[0].as_i32(), 7 + 2);
+}
+
 }  // namespace
 }  // namespace weft

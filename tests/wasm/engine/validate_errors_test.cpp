@@ -50,10 +50,51 @@ TEST(ValidateErrors, Indices) {
   expect_invalid("(module (func (elem.drop 0)))", "unknown elem segment");
 }
 
+TEST(ValidateErrors, MultiMemoryIsAnOption) {
+  // On by default (WebAssembly 3.0); off is 2.0's single memory, where a
+  // memory index in an instruction is too large an alignment or a nonzero
+  // reserved byte.
+  CompileOptions single;
+  single.multi_memory = false;
+  auto compile = [](const std::string& wat, const CompileOptions& options) {
+    std::vector<uint8_t> bytes = testing::wat2wasm(wat);
+    EXPECT_FALSE(bytes.empty()) << wat;
+    return Module::compile(bytes, options);
+  };
+  const std::string two = "(module (memory 1) (memory 1))";
+  EXPECT_TRUE(compile(two, {}).ok());
+  auto e = compile(two, single);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(e.error().message.find("multiple memories"), std::string::npos);
+  const std::string load1 =
+      "(module (memory 1) (memory 1) (func (drop (i32.load 1 (i32.const 0)))))";
+  EXPECT_TRUE(compile(load1, {}).ok());
+  EXPECT_FALSE(compile(load1, single).ok());
+  const std::string one = "(module (memory 1) (func (drop (memory.size))))";
+  EXPECT_TRUE(compile(one, single).ok());
+
+  expect_invalid("(module (memory 1) (func (drop (i32.load 1 (i32.const 0)))))",
+                 "unknown memory 1");
+  expect_invalid("(module (memory 1) (func (drop (memory.size 1))))", "unknown memory 1");
+  expect_invalid("(module (memory 1) (func (drop (memory.grow 2 (i32.const 0)))))",
+                 "unknown memory 2");
+  expect_invalid(
+      "(module (memory 1) (func (memory.copy 0 1 (i32.const 0) (i32.const 0) (i32.const 0))))",
+      "unknown memory 1");
+  expect_invalid(
+      "(module (memory 1) (func (memory.fill 1 (i32.const 0) (i32.const 0) (i32.const 0))))",
+      "unknown memory 1");
+  expect_invalid("(module (memory 1) (data (memory 1) (i32.const 0) \"\"))", "unknown memory 1");
+  // The memory index sits between the alignment and the offset, and the
+  // alignment is still bounded by the natural one.
+  expect_invalid("(module (memory 1) (memory 1) (func (drop (i32.load 1 align=8 (i32.const 0)))))",
+                 "alignment must not be larger than natural");
+}
+
 TEST(ValidateErrors, ModuleLevel) {
   expect_invalid("(module (memory 2 1))", "size minimum must not be greater than maximum");
   expect_invalid("(module (memory 65537))", "memory size must be at most 65536 pages");
-  expect_invalid("(module (memory 1) (memory 1))", "multiple memories");
   expect_invalid("(module (func) (export \"a\" (func 0)) (export \"a\" (func 0)))",
                  "duplicate export name");
   expect_invalid("(module (func (param i32)) (start 0))", "start function");
