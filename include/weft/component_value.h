@@ -48,6 +48,7 @@ enum class ValKind : uint8_t {
   Borrow,
   Stream,
   Future,
+  Map,  // 🗺️ map<K, V>: `element` is tuple<K, V>; values are lists of tuples
 };
 const char* to_string(ValKind kind);  // "bool", "u32", "list", ...
 
@@ -76,7 +77,7 @@ struct Case {
 
 struct ValType {
   ValKind kind = ValKind::Bool;
-  // List, FixedList and Option: the element; Result: the ok type (nullable);
+  // List, FixedList and Option: the element; Map: tuple<K, V>; Result: the ok type (nullable);
   // Stream/Future: the payload (nullable).
   ValTypePtr element;
   ValTypePtr error;                              // Result: the error type (nullable)

@@ -121,6 +121,7 @@ bool needs_async(const ValType& t) {
     case ValKind::Future:
     case ValKind::ErrorContext:
       return true;
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
     case ValKind::FixedList:
     case ValKind::Option:
@@ -143,6 +144,7 @@ bool contains_borrow(const ValType& t) {
   switch (t.kind) {
     case ValKind::Borrow:
       return true;
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
     case ValKind::FixedList:
     case ValKind::Option:

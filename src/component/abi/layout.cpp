@@ -63,6 +63,7 @@ bool flatten_into(const ValType& t, std::vector<CoreType>& out, size_t limit) {
     case ValKind::F64:
       return push(out, CoreType::F64, limit);
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       return push(out, CoreType::I32, limit) && push(out, CoreType::I32, limit);
     case ValKind::FixedList:
@@ -150,6 +151,7 @@ uint64_t elem_size(const ValType& t) {
     case ValKind::U64:
     case ValKind::F64:
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       return 8;
     case ValKind::FixedList:
@@ -183,6 +185,7 @@ size_t flat_count(const ValType& t, size_t limit) {
   const size_t over = limit + 1;
   switch (t.kind) {
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       return std::min<size_t>(2, over);
     case ValKind::FixedList: {

@@ -275,6 +275,7 @@ Result<Val> load_impl(LiftLowerContext& cx, uint64_t ptr, const ValType& t) {
       WEFT_ABI_ASSIGN(uint64_t units, load_int(cx, ptr + 4, 4));
       return load_string_from_range(cx, static_cast<uint32_t>(begin), static_cast<uint32_t>(units));
     }
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List: {
       WEFT_ABI_ASSIGN(uint64_t begin, load_int(cx, ptr, 4));
       WEFT_ABI_ASSIGN(uint64_t length, load_int(cx, ptr + 4, 4));
@@ -404,6 +405,7 @@ Result<void> store_impl(LiftLowerContext& cx, const Val& v, const ValType& t, ui
       WEFT_ABI_TRY(store_int(cx, s.ptr, ptr, 4));
       return store_int(cx, s.tagged_code_units, ptr + 4, 4);
     }
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List: {
       const std::vector<Val>* items = list_items(v);
       if (!items) return mismatch(t, v);
@@ -524,6 +526,7 @@ Result<Val> lift_flat_impl(LiftLowerContext& cx, FlatReader& vi, const ValType& 
       return load_string_from_range(cx, static_cast<uint32_t>(p.bits),
                                     static_cast<uint32_t>(n.bits));
     }
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List: {
       WEFT_ABI_ASSIGN(CoreValue p, vi.next(CoreType::I32));
       WEFT_ABI_ASSIGN(CoreValue n, vi.next(CoreType::I32));
@@ -638,6 +641,7 @@ Result<void> lower_flat_impl(LiftLowerContext& cx, const Val& v, const ValType& 
       out.push_back(i32(s.tagged_code_units));
       return {};
     }
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List: {
       const std::vector<Val>* items = list_items(v);
       if (!items) return mismatch(t, v);

@@ -100,6 +100,7 @@ bool types_equal(const ValType& a, const ValType& b, const ResourceMap& map) {
   if (&a == &b && map.empty()) return true;
   if (a.kind != b.kind) return false;
   switch (a.kind) {
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
     case ValKind::Option:
     case ValKind::Stream:
@@ -376,6 +377,7 @@ ValTypePtr substitute(const ValTypePtr& type, const ResourceMap& map) {
       copy->resource = std::move(r);
       return copy;
     }
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
     case ValKind::FixedList:
     case ValKind::Option:

@@ -103,6 +103,7 @@ uint32_t alignment(const ValType& t) {
     case ValKind::Future:
     case ValKind::ErrorContext:
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       return 8;
     case ValKind::S64:
@@ -161,6 +162,7 @@ uint64_t elem_size(const ValType& t) {
     case ValKind::F64:
       return 8;
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       return 16;
     case ValKind::FixedList:
@@ -252,6 +254,7 @@ void flatten(const ValType& t, std::vector<Flat>& out, size_t limit) {
       out.push_back(Flat::F64);
       return;
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       out.push_back(Flat::I32), out.push_back(Flat::I32);
       return;
@@ -302,6 +305,7 @@ bool contains_memory_types(const ValType& t, uint32_t depth = 0) {
   if (depth > kMaxTypeDepth) return true;
   switch (t.kind) {
     case ValKind::String:
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
       return true;
     case ValKind::FixedList:
@@ -329,6 +333,7 @@ bool contains_borrow(const ValType& t, uint32_t depth = 0) {
   switch (t.kind) {
     case ValKind::Borrow:
       return true;
+    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List:
     case ValKind::FixedList:
     case ValKind::Option:
@@ -772,8 +777,34 @@ Result<ValTypePtr> Validator::def_val_type(Scope& s, const ast::DefValType& t, u
       }
       break;
     }
-    case ast::DefValKind::Map:
-      return invalid(offset, "map types are not supported");
+    case ast::DefValKind::Map: {
+      // Explainer.md: (map K V) ↦ (list (tuple K V)), K one of the keytypes.
+      out->kind = ValKind::Map;
+      WEFT_TRY(auto key, sub(*t.element));
+      WEFT_TRY(auto value, sub(*t.error));
+      switch (key->kind) {
+        case ValKind::Bool:
+        case ValKind::S8:
+        case ValKind::U8:
+        case ValKind::S16:
+        case ValKind::U16:
+        case ValKind::S32:
+        case ValKind::U32:
+        case ValKind::S64:
+        case ValKind::U64:
+        case ValKind::Char:
+        case ValKind::String:
+          break;
+        default:
+          return invalid(offset, "map key type must be a boolean, integer, char or string, not " +
+                                     to_string(*key));
+      }
+      auto entry = std::make_shared<ValType>();
+      entry->kind = ValKind::Tuple;
+      entry->fields = {{"", key}, {"", value}};
+      out->element = std::move(entry);
+      break;
+    }
   }
   if (elem_size(*out) >= kMaxValueSize)
     return invalid(offset, "value type exceeds maximum byte size of 2^28 (with 64-bit pointers)");

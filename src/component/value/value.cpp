@@ -38,6 +38,8 @@ const char* to_string(ValKind kind) {
       return "error-context";
     case ValKind::List:
       return "list";
+    case ValKind::Map:
+      return "map";
     case ValKind::FixedList:
       return "fixed-list";
     case ValKind::Record:
@@ -97,6 +99,7 @@ bool operator==(const ValType& a, const ValType& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
     case ValKind::List:
+    case ValKind::Map:
     case ValKind::Option:
     case ValKind::Stream:
     case ValKind::Future:
@@ -136,6 +139,11 @@ std::string to_string(const ValType& t) {
   switch (t.kind) {
     case ValKind::List:
       return "list<" + sub(t.element) + ">";
+    case ValKind::Map:
+      if (t.element && t.element->fields.size() == 2)
+        return "map<" + sub(t.element->fields[0].type) + ", " + sub(t.element->fields[1].type) +
+               ">";
+      return "map<_>";
     case ValKind::FixedList:
       return "list<" + sub(t.element) + ", " + std::to_string(t.length) + ">";
     case ValKind::Option:

@@ -44,17 +44,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 const std::map<std::string, std::string>& unsupported() {
   static const std::map<std::string, std::string> list = {
       {"binary_binary_85.wasm", "GC types"},            // core GC types
-      {"binary_binary_91.wasm", "map types"},           // 🗺️
       {"linking_tags_0.wasm", "malformed section id"},  // core exception handling
       {"linking_tags_3.wasm", "malformed section id"},
       {"linking_tags_5.wasm", "malformed section id"},
       {"linking_tags_7.wasm", "malformed section id"},
-      {"linking_unit_36.wasm", "multiple memories"},  // core multi-memory
-      {"linking_unit_45.wasm", "multiple memories"},
-      {"linking_unit_54.wasm", "multiple memories"},
-      {"validation_instantiation_38.wasm", "multiple memories"},
-      {"validation_max_value_size_0.wasm", "map types"},
-      {"values_concat_36.wasm", "map types"},
   };
   return list;
 }
@@ -477,6 +470,12 @@ TEST(ComponentValidator, AsyncLowerSpillsBeyondFourParamsAndNeedsMemory) {
   expect_invalid(lowered("(func $four) async (callback (core func $m \"cb\"))" + mem,
                          "(param i32 i32 i32 i32) (result i32)"),
                  "`callback` is not allowed on `canon lower`");
+}
+
+TEST(ComponentValidator, MapKeysAreScalarsOrStrings) {
+  expect_valid(R"wat((component (type (map string u32)) (type (map u8 (list u8))) (type (map char bool))))wat");
+  expect_invalid(R"wat((component (type (map f32 u32))))wat", "map key type");
+  expect_invalid(R"wat((component (type $l (list u8)) (type (map $l u32))))wat", "map key type");
 }
 
 TEST(ComponentValidator, ErrorsNameTheOffsetOfTheDefinition) {
