@@ -238,6 +238,24 @@ Result<Val> load_list_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t le
     return trap(std::string(detail::kListOobPrefix) + ": length exceeds MAX_LIST_BYTE_LENGTH");
   if (ptr % alignment(elem) != 0) return oob(kUnaligned);
   if (ptr + byte_length > cx.memory().size()) return oob(kListOob);
+  if (elem.kind == ValKind::U8 || elem.kind == ValKind::S8) {
+    // Bytes (the common list<u8>) straight from the checked range: the
+    // general path costs a load_impl call and a move per byte.
+    WEFT_ABI_TRY(cx.charge(uint64_t{length} * sizeof(Val)));
+    const uint8_t* bytes = cx.memory().data() + ptr;
+    Val v;
+    v.kind = ValKind::List;
+    v.items.resize(length);
+    const bool is_signed = elem.kind == ValKind::S8;
+    for (uint32_t i = 0; i < length; ++i) {
+      Val& e = v.items[i];
+      e.kind = elem.kind;
+      e.bits = is_signed
+                   ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(bytes[i])))
+                   : bytes[i];
+    }
+    return v;
+  }
   return load_list_from_valid_range(cx, ptr, length, elem, ValKind::List);
 }
 
