@@ -8,6 +8,7 @@
 #include <functional>
 #include <set>
 
+#include "component/abi/abi.h"
 #include "component/binary/decoder.h"
 #include "component/validate/names.h"
 #include "wasm/binary/reader.h"
@@ -200,104 +201,15 @@ uint64_t elem_size(const ValType& t) {
   return 1;
 }
 
-enum class Flat : uint8_t { I32, I64, F32, F64 };
-
-weft::ValType core_of(Flat f) {
-  switch (f) {
-    case Flat::I32:
-      return weft::ValType::I32;
-    case Flat::I64:
-      return weft::ValType::I64;
-    case Flat::F32:
-      return weft::ValType::F32;
-    case Flat::F64:
-      return weft::ValType::F64;
-  }
-  return weft::ValType::I32;
-}
-
-Flat join(Flat a, Flat b) {
-  if (a == b) return a;
-  if ((a == Flat::I32 && b == Flat::F32) || (a == Flat::F32 && b == Flat::I32)) return Flat::I32;
-  return Flat::I64;
-}
-
-// Appends t's flattening to `out`, stopping once it exceeds `limit` (the
-// caller only needs to know "more than MAX_FLAT").
-void flatten(const ValType& t, std::vector<Flat>& out, size_t limit) {
+// The flat core types of `t`, appended to `out`, as the canonical ABI
+// flattens them. Beyond `limit` values only the count matters to the
+// callers (a spill to memory), so such a type adds limit + 1 slots.
+void flatten(const ValType& t, std::vector<weft::ValType>& out, size_t limit) {
   if (out.size() > limit) return;
-  switch (t.kind) {
-    case ValKind::Bool:
-    case ValKind::S8:
-    case ValKind::U8:
-    case ValKind::S16:
-    case ValKind::U16:
-    case ValKind::S32:
-    case ValKind::U32:
-    case ValKind::Char:
-    case ValKind::Own:
-    case ValKind::Borrow:
-    case ValKind::Stream:
-    case ValKind::Future:
-    case ValKind::ErrorContext:
-    case ValKind::Enum:
-      out.push_back(Flat::I32);
-      return;
-    case ValKind::S64:
-    case ValKind::U64:
-      out.push_back(Flat::I64);
-      return;
-    case ValKind::F32:
-      out.push_back(Flat::F32);
-      return;
-    case ValKind::F64:
-      out.push_back(Flat::F64);
-      return;
-    case ValKind::String:
-    case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
-    case ValKind::List:
-      out.push_back(Flat::I32), out.push_back(Flat::I32);
-      return;
-    case ValKind::FixedList:
-      for (uint32_t i = 0; i < t.length && out.size() <= limit; ++i)
-        flatten(*t.element, out, limit);
-      return;
-    case ValKind::Record:
-    case ValKind::Tuple:
-      for (const auto& f : t.fields) flatten(*f.type, out, limit);
-      return;
-    case ValKind::Flags:
-      if (!t.labels.empty()) out.push_back(Flat::I32);
-      return;
-    case ValKind::Variant:
-    case ValKind::Option:
-    case ValKind::Result: {
-      std::vector<const ValType*> cases;
-      if (t.kind == ValKind::Variant) {
-        for (const auto& c : t.cases) cases.push_back(c.type.get());
-      } else if (t.kind == ValKind::Option) {
-        cases = {nullptr, t.element.get()};
-      } else {
-        cases = {t.element.get(), t.error.get()};
-      }
-      std::vector<Flat> joined;
-      for (const ValType* c : cases) {
-        if (!c) continue;
-        std::vector<Flat> f;
-        flatten(*c, f, limit);
-        for (size_t i = 0; i < f.size(); ++i) {
-          if (i < joined.size()) {
-            joined[i] = join(joined[i], f[i]);
-          } else {
-            joined.push_back(f[i]);
-          }
-        }
-        if (joined.size() > limit) break;
-      }
-      out.push_back(Flat::I32);
-      out.insert(out.end(), joined.begin(), joined.end());
-      return;
-    }
+  if (auto flat = abi::flatten_type(t, limit)) {
+    out.insert(out.end(), flat->begin(), flat->end());
+  } else {
+    out.resize(limit + 1, weft::ValType::I32);
   }
 }
 
@@ -1499,8 +1411,8 @@ Result<void> Validator::alias(Scope& s, const ast::Alias& a, bool in_declarator)
 namespace {
 
 struct Flattened {
-  std::vector<Flat> params;
-  std::vector<Flat> results;
+  std::vector<weft::ValType> params;
+  std::vector<weft::ValType> results;
 };
 
 Flattened flatten_func(const FuncType& ft) {
@@ -1515,7 +1427,7 @@ weft::FuncType core_func_type(const Flattened& flat, bool lift) {
   if (flat.params.size() > kMaxFlatParams) {
     out.params = {weft::ValType::I32};
   } else {
-    for (Flat f : flat.params) out.params.push_back(core_of(f));
+    out.params.insert(out.params.end(), flat.params.begin(), flat.params.end());
   }
   if (flat.results.size() > kMaxFlatResults) {
     if (lift) {
@@ -1524,7 +1436,7 @@ weft::FuncType core_func_type(const Flattened& flat, bool lift) {
       out.params.push_back(weft::ValType::I32);
     }
   } else {
-    for (Flat f : flat.results) out.results.push_back(core_of(f));
+    out.results.insert(out.results.end(), flat.results.begin(), flat.results.end());
   }
   return out;
 }
@@ -1538,7 +1450,7 @@ weft::FuncType async_core_func_type(const Flattened& flat, bool lift, bool callb
   if (flat.params.size() > (lift ? kMaxFlatParams : kMaxFlatAsyncParams)) {
     out.params = {weft::ValType::I32};
   } else {
-    for (Flat f : flat.params) out.params.push_back(core_of(f));
+    out.params.insert(out.params.end(), flat.params.begin(), flat.params.end());
   }
   if (lift) {
     if (callback) out.results = {weft::ValType::I32};
@@ -1800,13 +1712,13 @@ Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
       weft::FuncType ft;
       if (!c.result) return ft;
       WEFT_TRY(ValTypePtr t, val_type(s, *c.result, c.offset));
-      std::vector<Flat> flat;
+      std::vector<weft::ValType> flat;
       flatten(*t, flat, kMaxFlatParams);
       if (flat.size() > kMaxFlatParams) {
         WEFT_CHECK(need(info.memory.has_value(), "memory", "when the result spills to memory"));
         ft.params = {i32};
       } else {
-        for (Flat f : flat) ft.params.push_back(core_of(f));
+        ft.params = flat;
       }
       if (contains_memory_types(*t))
         WEFT_CHECK(
