@@ -39,6 +39,7 @@ namespace weft::component {
 struct ValidatedComponent;
 namespace detail {
 struct InstanceState;
+struct LinkCache;
 }
 
 // An import or export of a component, described for tools (`weft inspect`).
@@ -81,6 +82,7 @@ using HostFunction =
 
 class ComponentLinker {
  public:
+  ComponentLinker();
   // `interface_name` "" defines a top-level function import `name`.
   void func(std::string interface_name, std::string name, HostFunction fn);
   // A host resource `name` of `interface_name`. `drop` gets the rep when a
@@ -115,6 +117,14 @@ class ComponentLinker {
   // the few definitions of that name only.
   std::map<std::string, std::vector<size_t>, std::less<>> funcs_by_name_;
   std::map<std::string, std::vector<size_t>, std::less<>> resources_by_name_;
+  // Root imports resolved per component, so that instantiating a component
+  // again looks nothing up. `definitions_id_` names this set of definitions
+  // (process-unique, renewed by func() and resource()); an entry made under
+  // another id is stale. The cache locks itself: instantiate() may run on
+  // several threads at once.
+  uint64_t definitions_id_ = 0;
+  std::shared_ptr<detail::LinkCache> link_cache_;
+  friend struct detail::LinkCache;
 };
 
 class ComponentInstance {

@@ -321,12 +321,20 @@ class Instance {
  public:
   Instance() = default;
   explicit Instance(detail::InstanceImpl* impl) : impl_(impl) {}
+  // Instantiates `module` with one extern per import, in Module::imports()
+  // order, as Wasmtime's Instance::new does: no names are looked up, so
+  // an embedder that resolves imports once can instantiate cheaply.
+  static Result<Instance> create(Store& store, const std::shared_ptr<const Module>& module,
+                                 std::span<const Extern> imports);
   std::optional<Extern> get_export(std::string_view name) const;
   std::optional<Func> get_func(std::string_view name) const;
   std::optional<Memory> get_memory(std::string_view name) const;
   std::optional<Global> get_global(std::string_view name) const;
   std::optional<Table> get_table(std::string_view name) const;
   std::vector<std::pair<std::string, Extern>> exports() const;
+  // The exports in the module's order (Module::exports()), without copying
+  // their names; valid while the store lives.
+  std::span<const Extern> export_list() const;
   detail::InstanceImpl* raw() const { return impl_; }
   explicit operator bool() const { return impl_ != nullptr; }
 

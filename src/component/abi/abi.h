@@ -309,6 +309,25 @@ using FuncInst =
 // `inst` entered (may_enter false), so it refuses further calls, as an
 // instance that trapped must.
 Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst);
+
+// A function type's canonical-ABI shape (parameter and result types, both
+// flattenings), computed once per type so that each instantiation's lifts
+// and lowers only bind it.
+struct Signature {
+  std::vector<ValTypePtr> params;
+  std::vector<ValTypePtr> results;
+  CoreFuncType flat_lift;
+  CoreFuncType flat_lower;
+  bool has_borrows = false;  // a parameter holds a borrow<T>
+  bool is_async = false;
+  bool needs_async = false;  // a stream, future or error-context inside
+};
+using SignaturePtr = std::shared_ptr<const Signature>;
+SignaturePtr signature_of(const FuncType& ft);
+Result<FuncInst> lift(CoreFn callee, const SignaturePtr& sig, CanonicalOptions opts,
+                      ComponentInstance& inst);
+Result<CoreFn> lower(FuncInst callee, const SignaturePtr& sig, CanonicalOptions opts,
+                     ComponentInstance& inst);
 // `canon lower`: the core function through which `inst` calls `callee` (a
 // lifted function of another instance, or a host function). `inst` must
 // outlive the returned function. Component-to-component calls compose as

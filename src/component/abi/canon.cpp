@@ -163,13 +163,10 @@ bool contains_borrow(const ValType& t) {
   }
 }
 
-Result<void> check_sync(const FuncType& ft, const CanonicalOptions& opts) {
-  if (ft.is_async || opts.async)
+Result<void> check_sync(const Signature& sig, const CanonicalOptions& opts) {
+  if (sig.is_async || opts.async)
     return Error::usage("canonical ABI: async functions and the async option are not supported");
-  for (const Field& f : ft.params)
-    if (!f.type || needs_async(*f.type))
-      return Error::usage("canonical ABI: stream, future and error-context are not supported");
-  if (ft.result && needs_async(*ft.result))
+  if (sig.needs_async)
     return Error::usage("canonical ABI: stream, future and error-context are not supported");
   return {};
 }
@@ -188,31 +185,28 @@ Result<void> check_core_types(std::span<const CoreType> want, std::span<const Co
 // Everything `canon lift` derives from its immediates, computed once.
 struct LiftState {
   CoreFn callee;
-  FuncType ft;
+  SignaturePtr sig;
   CanonicalOptions opts;
   ComponentInstance* inst;
-  std::vector<ValTypePtr> params;
-  std::vector<ValTypePtr> results;
-  CoreFuncType flat;
-  bool has_borrows = false;
 };
 
 // The spec's canon_lift, synchronous case.
 Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnResolve& on_resolve) {
   ComponentInstance& inst = *s.inst;
   // Only borrows lowered into the callee need the task as their scope.
-  auto task = s.has_borrows ? std::make_shared<Task>() : nullptr;
+  const Signature& sig = *s.sig;
+  auto task = sig.has_borrows ? std::make_shared<Task>() : nullptr;
   LiftLowerContext cx(s.opts, inst, task);
   WEFT_ABI_ASSIGN(std::vector<Val> args, on_start());
   cx.refresh();
   WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_args,
-                  lower_flat_values(cx, kMaxFlatParams, args, s.params));
-  WEFT_ABI_TRY(check_core_types(s.flat.params, flat_args, "arguments"));
+                  lower_flat_values(cx, kMaxFlatParams, args, sig.params));
+  WEFT_ABI_TRY(check_core_types(sig.flat_lift.params, flat_args, "arguments"));
   WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_results, s.callee(flat_args));
-  WEFT_ABI_TRY(check_core_types(s.flat.results, flat_results, "results"));
+  WEFT_ABI_TRY(check_core_types(sig.flat_lift.results, flat_results, "results"));
   cx.refresh();  // the callee may have grown its memory
   CoreValueIter ri(flat_results);
-  WEFT_ABI_ASSIGN(std::vector<Val> result, lift_flat_values(cx, kMaxFlatResults, ri, s.results));
+  WEFT_ABI_ASSIGN(std::vector<Val> result, lift_flat_values(cx, kMaxFlatResults, ri, sig.results));
   // task.return_
   if (task && task->num_borrows > 0)
     return trap("borrow handles still remain at the end of the call");
@@ -229,12 +223,9 @@ Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnRes
 
 struct LowerState {
   FuncInst callee;
-  FuncType ft;
+  SignaturePtr sig;
   CanonicalOptions opts;
   ComponentInstance* inst;
-  std::vector<ValTypePtr> params;
-  std::vector<ValTypePtr> results;
-  CoreFuncType flat;
 };
 
 // The spec's canon_lower, synchronous case.
@@ -242,7 +233,7 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
                                            std::span<const CoreValue> flat_args) {
   ComponentInstance& inst = *s.inst;
   if (!inst.may_leave) return trap(kCannotLeave);
-  WEFT_ABI_TRY(check_core_types(s.flat.params, flat_args, "arguments"));
+  WEFT_ABI_TRY(check_core_types(s.sig->flat_lower.params, flat_args, "arguments"));
   // The call's state, reached from the callbacks through one pointer so
   // that std::function stores them without allocating.
   struct Call {
@@ -260,14 +251,14 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
     if (c->started) return Error::usage("canonical ABI: a callee asked for its arguments twice");
     c->started = true;
     c->cx.refresh();
-    return lift_flat_values(c->cx, kMaxFlatParams, c->args, c->s.params);
+    return lift_flat_values(c->cx, kMaxFlatParams, c->args, c->s.sig->params);
   };
   OnResolve on_resolve = [c](std::vector<Val> result) -> Result<void> {
     if (!c->started || c->subtask.returned)
       return Error::usage("canonical ABI: a callee resolved out of order");
     c->cx.refresh();
     WEFT_ABI_ASSIGN(c->flat_results,
-                    lower_flat_values(c->cx, kMaxFlatResults, result, c->s.results, &c->args));
+                    lower_flat_values(c->cx, kMaxFlatResults, result, c->s.sig->results, &c->args));
     c->subtask.returned = true;
     return {};
   };
@@ -280,16 +271,31 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
 
 }  // namespace
 
+SignaturePtr signature_of(const FuncType& ft) {
+  auto sig = std::make_shared<Signature>();
+  sig->params = param_types(ft);
+  sig->results = result_types(ft);
+  sig->flat_lift = flatten_functype(ft, FlattenContext::Lift);
+  sig->flat_lower = flatten_functype(ft, FlattenContext::Lower);
+  sig->has_borrows = std::any_of(ft.params.begin(), ft.params.end(),
+                                 [](const Field& f) { return f.type && contains_borrow(*f.type); });
+  sig->is_async = ft.is_async;
+  sig->needs_async = std::any_of(ft.params.begin(), ft.params.end(),
+                                 [](const Field& f) { return !f.type || needs_async(*f.type); }) ||
+                     (ft.result && needs_async(*ft.result));
+  return sig;
+}
+
 Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst) {
-  WEFT_ABI_TRY(check_sync(ft, opts));
+  return lift(std::move(callee), signature_of(ft), std::move(opts), inst);
+}
+
+Result<FuncInst> lift(CoreFn callee, const SignaturePtr& sig, CanonicalOptions opts,
+                      ComponentInstance& inst) {
+  WEFT_ABI_TRY(check_sync(*sig, opts));
   auto s = std::make_shared<LiftState>();
-  s->has_borrows = std::any_of(ft.params.begin(), ft.params.end(),
-                               [](const Field& f) { return contains_borrow(*f.type); });
-  s->params = param_types(ft);
-  s->results = result_types(ft);
-  s->flat = flatten_functype(ft, FlattenContext::Lift);
   s->callee = std::move(callee);
-  s->ft = std::move(ft);
+  s->sig = sig;
   s->opts = std::move(opts);
   s->inst = &inst;
   // The spec's Store.lift: the may_enter check around canon_lift. After a
@@ -306,13 +312,15 @@ Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, Compone
 }
 
 Result<CoreFn> lower(FuncInst callee, FuncType ft, CanonicalOptions opts, ComponentInstance& inst) {
-  WEFT_ABI_TRY(check_sync(ft, opts));
+  return lower(std::move(callee), signature_of(ft), std::move(opts), inst);
+}
+
+Result<CoreFn> lower(FuncInst callee, const SignaturePtr& sig, CanonicalOptions opts,
+                     ComponentInstance& inst) {
+  WEFT_ABI_TRY(check_sync(*sig, opts));
   auto s = std::make_shared<LowerState>();
-  s->params = param_types(ft);
-  s->results = result_types(ft);
-  s->flat = flatten_functype(ft, FlattenContext::Lower);
   s->callee = std::move(callee);
-  s->ft = std::move(ft);
+  s->sig = sig;
   s->opts = std::move(opts);
   s->inst = &inst;
   return CoreFn([s](std::span<const CoreValue> args) { return canon_lower(*s, args); });

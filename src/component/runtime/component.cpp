@@ -1,5 +1,6 @@
 // Component::compile and the linker's host definitions.
 #include <algorithm>
+#include <atomic>
 
 #include "component/runtime/state.h"
 #include "wasm/binary/reader.h"
@@ -117,7 +118,18 @@ Result<std::shared_ptr<const Component>> Component::compile(std::span<const uint
   return std::make_shared<const Component>(std::move(validated));
 }
 
+namespace {
+uint64_t next_definitions_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+ComponentLinker::ComponentLinker()
+    : definitions_id_(next_definitions_id()), link_cache_(std::make_shared<detail::LinkCache>()) {}
+
 void ComponentLinker::func(std::string interface_name, std::string name, HostFunction fn) {
+  definitions_id_ = next_definitions_id();
   auto fn_ptr = std::make_shared<HostFunction>(std::move(fn));
   std::vector<size_t>& same_name = funcs_by_name_[name];
   for (size_t i : same_name)
@@ -131,6 +143,7 @@ void ComponentLinker::func(std::string interface_name, std::string name, HostFun
 
 std::shared_ptr<const ResourceType> ComponentLinker::resource(
     std::string interface_name, std::string name, std::function<void(uint32_t rep)> drop) {
+  definitions_id_ = next_definitions_id();
   auto type = std::make_shared<ResourceType>();
   type->name = name;
   type->host_defined = true;

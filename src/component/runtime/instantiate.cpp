@@ -59,14 +59,21 @@ class Instantiator {
   Instantiator(InstanceState& state, const ComponentLinker& linker)
       : state_(state), linker_(linker) {}
 
+  // The host definitions of `info`'s imports (the root component's), one
+  // per import in order. Independent of any store, so the linker caches it.
+  Result<std::vector<RtExtern>> resolve_root_imports(const ComponentInfo& info);
+  void use_root_imports(std::shared_ptr<const std::vector<RtExtern>> imports) {
+    root_imports_ = std::move(imports);
+  }
+
   // Instantiates `info` with `args` (nested) or the linker (root, args null).
   Result<detail::RtInstancePtr> run(const ComponentInfo& info, const Scope* parent,
                                     abi::ComponentInstance* parent_abi,
-                                    const std::vector<std::pair<std::string, RtExtern>>* args,
+                                    const std::vector<std::pair<std::string_view, RtExtern>>* args,
                                     uint32_t depth);
 
  private:
-  Result<RtExtern> root_import(const std::string& name, const Extern& type);
+  Result<RtExtern> root_import(const std::string& name, const Extern& type) const;
   Result<RtExtern> item(const Scope& s, const ast::SortIdx& idx) const;
   Result<weft::Extern> core_item(const Scope& s, const ast::CoreSortIdx& idx) const;
   void push(Scope& s, const RtExtern& e);
@@ -76,6 +83,7 @@ class Instantiator {
 
   InstanceState& state_;
   const ComponentLinker& linker_;
+  std::shared_ptr<const std::vector<RtExtern>> root_imports_;
   // Shared by every instance this instantiation makes: a call may cross
   // from one to another and back.
   std::shared_ptr<ThreadContexts> threads_ = std::make_shared<ThreadContexts>();
@@ -249,25 +257,22 @@ Result<abi::CanonicalOptions> Instantiator::options(const Scope& s, const CanonI
 }
 
 // A top-level import, from the linker's host definitions.
-Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern& type) {
+Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern& type) const {
   RtExtern e;
   e.kind = type.kind;
-  auto host_func = [&](const std::string& iface, const std::string& fname,
+  auto host_func = [&](std::string_view iface, std::string_view fname,
                        const FuncTypePtr& ft) -> Result<RtFunc> {
     const ComponentLinker::FuncDef* def = linker_.find_func(iface, fname);
     if (!def)
-      return link_error(iface.empty() ? "no host definition for imported function `" + fname + "`"
-                                      : "no host definition for `" + fname +
-                                            "` of imported interface `" + iface + "`");
-    std::shared_ptr<HostFunction> fn = def->fn;
-    Store* store = state_.store;
+      return link_error(iface.empty() ? "no host definition for imported function `" +
+                                            std::string(fname) + "`"
+                                      : "no host definition for `" + std::string(fname) +
+                                            "` of imported interface `" + std::string(iface) + "`");
     RtFunc f;
     f.type = ft;
-    f.inst = abi::host_func(
-        [fn, store, iface, fname](std::vector<Val> args) -> Result<std::optional<Val>> {
-          HostCall call{*store, iface, fname};
-          return (*fn)(call, args);
-        });
+    f.host = def->fn;
+    f.interface_name = iface;
+    f.name = fname;
     return f;
   };
   auto host_resource = [&](const std::string& iface,
@@ -277,6 +282,7 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
       return link_error(iface.empty() ? "no host definition for imported resource `" + rname + "`"
                                       : "no host definition for resource `" + rname +
                                             "` of imported interface `" + iface + "`");
+    // Immutable and store-independent, so instantiations may share it.
     auto r = std::make_shared<RuntimeResource>();
     r->name = rname;
     if (def->drop && *def->drop) {
@@ -287,7 +293,6 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
         return std::vector<abi::CoreValue>{};
       };
     }
-    state_.resources.push_back(r);
     return r;
   };
   switch (type.kind) {
@@ -320,7 +325,7 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
                               to_string(x.type.kind) +
                               ": the host provides only functions and resources");
         }
-        inst->exports.emplace_back(x.name, std::move(item));
+        inst->exports.emplace_back(std::string_view(x.name), std::move(item));
       }
       e.instance = inst;
       return e;
@@ -332,9 +337,45 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
                     std::string(to_string(type.kind)));
 }
 
+Result<std::vector<RtExtern>> Instantiator::resolve_root_imports(const ComponentInfo& info) {
+  const ast::Component& c = *info.ast;
+  std::vector<RtExtern> out;
+  out.reserve(c.imports.size());
+  for (const ast::ImportDecl& imp : c.imports) {
+    const Extern* type = nullptr;
+    for (const auto& x : info.type->imports)
+      if (x.name == imp.name.name) type = &x.type;
+    if (!type) return link_error("import `" + imp.name.name + "` has no type");
+    WEFT_TRY(auto e, root_import(imp.name.name, *type));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The FuncInst of `f`, binding a host import to `store`. The host call's
+// closure holds one pointer, so copying it allocates nothing.
+abi::FuncInst bind(const RtFunc& f, Store& store) {
+  if (f.inst) return *f.inst;
+  struct Binding {
+    std::shared_ptr<HostFunction> fn;
+    Store* store;
+    std::string_view iface, name;
+  };
+  auto b = std::make_shared<const Binding>(Binding{f.host, &store, f.interface_name, f.name});
+  return [b](const abi::OnStart& on_start, const abi::OnResolve& on_resolve,
+             abi::ComponentInstance*) -> Result<void> {
+    WEFT_TRY(std::vector<Val> args, on_start());
+    HostCall call{*b->store, b->iface, b->name};
+    WEFT_TRY(std::optional<Val> result, (*b->fn)(call, args));
+    std::vector<Val> results;
+    if (result) results.push_back(std::move(*result));
+    return on_resolve(std::move(results));
+  };
+}
+
 Result<detail::RtInstancePtr> Instantiator::run(
     const ComponentInfo& info, const Scope* parent, abi::ComponentInstance* parent_abi,
-    const std::vector<std::pair<std::string, RtExtern>>* args, uint32_t depth) {
+    const std::vector<std::pair<std::string_view, RtExtern>>* args, uint32_t depth) {
   if (depth > ast::kMaxNesting) return Error::limit("component instances nested too deeply");
   state_.abi_instances.push_back(std::make_unique<abi::ComponentInstance>(parent_abi));
   // Scopes live as long as the instance: component definitions keep a
@@ -361,24 +402,31 @@ Result<detail::RtInstancePtr> Instantiator::run(
           const ast::CoreInstance& ci = c.core_instances[i];
           auto out = std::make_shared<RtCoreInstance>();
           if (ci.kind == ast::CoreInstance::Kind::Instantiate) {
-            // Only what the module imports goes into the core linker: the
-            // adapter's instances export hundreds of items, and defining
-            // each would cost more than the instantiation itself.
-            weft::Linker linker;
+            // Imports by position: the adapter's instances export hundreds
+            // of items, and a name-keyed linker would cost more than the
+            // instantiation itself.
             const auto& module = s.core_modules.at(ci.module);
-            for (const auto& imp : module->imports()) {
+            const std::vector<weft::ImportInfo>& wanted = module->imports();
+            std::vector<weft::Extern> imports;
+            imports.reserve(wanted.size());
+            for (const weft::ImportInfo& imp : wanted) {
+              std::optional<weft::Extern> found;
               for (const auto& a : ci.args) {
                 if (a.name != imp.module) continue;
-                if (const weft::Extern* e = s.core_instances.at(a.instance)->find(imp.name))
-                  linker.define(imp.module, imp.name, *e);
+                found = s.core_instances.at(a.instance)->find(imp.name);
+                break;
               }
+              if (!found)
+                return link_error("core instance " + std::to_string(i) + ": nothing provides `" +
+                                  imp.module + "` `" + imp.name + "`");
+              imports.push_back(*found);
             }
-            WEFT_TRY(auto inst, linker.instantiate(store, module));
-            out->exports = inst.exports();
+            WEFT_TRY(out->instance, weft::Instance::create(store, module, imports));
           } else {
+            out->bag.reserve(ci.exports.size());
             for (const auto& e : ci.exports) {
               WEFT_TRY(auto x, core_item(s, e.item));
-              out->exports.emplace_back(e.name, std::move(x));
+              out->bag.emplace_back(std::string_view(e.name), std::move(x));
             }
           }
           s.core_instances.push_back(std::move(out));
@@ -399,17 +447,18 @@ Result<detail::RtInstancePtr> Instantiator::run(
             auto bag = std::make_shared<RtInstance>();
             for (const auto& e : inst.exports) {
               WEFT_TRY(auto x, item(s, e.item));
-              bag->exports.emplace_back(e.name.name, std::move(x));
+              bag->exports.emplace_back(std::string_view(e.name.name), std::move(x));
             }
             s.instances.push_back(std::move(bag));
             break;
           }
           const detail::RtComponentDefPtr& def = s.components.at(inst.component);
           if (!def->info) return link_error("instantiating an imported component is not supported");
-          std::vector<std::pair<std::string, RtExtern>> child_args;
+          std::vector<std::pair<std::string_view, RtExtern>> child_args;
+          child_args.reserve(inst.args.size());
           for (const auto& a : inst.args) {
             WEFT_TRY(auto x, item(s, a.item));
-            child_args.emplace_back(a.name, std::move(x));
+            child_args.emplace_back(std::string_view(a.name), std::move(x));
           }
           WEFT_TRY(auto child, run(*def->info, def->parent, s.abi, &child_args, depth + 1));
           s.instances.push_back(std::move(child));
@@ -425,7 +474,7 @@ Result<detail::RtInstancePtr> Instantiator::run(
               break;
             }
             case ast::Alias::Target::CoreExport: {
-              const weft::Extern* e = s.core_instances.at(a.instance)->find(a.name);
+              std::optional<weft::Extern> e = s.core_instances.at(a.instance)->find(a.name);
               if (!e) return link_error("core instance has no export `" + a.name + "`");
               push_core(s, *e);
               break;
@@ -468,7 +517,7 @@ Result<detail::RtInstancePtr> Instantiator::run(
           switch (canon.kind) {
             case ast::CanonKind::Lift: {
               WEFT_TRY(auto opts, options(s, ci));
-              auto lifted = abi::lift(core_fn_of(s.core_funcs.at(canon.func_index)), *ci.func,
+              auto lifted = abi::lift(core_fn_of(s.core_funcs.at(canon.func_index)), ci.signature,
                                       std::move(opts), *s.abi);
               if (!lifted.ok()) {
                 // The ABI refuses only what needs the async runtime (async
@@ -476,32 +525,40 @@ Result<detail::RtInstancePtr> Instantiator::run(
                 // function exists but traps when called.
                 const std::string why = "`canon lift` of `" + to_string(*ci.func) +
                                         "`: " + lifted.error().message + " (WASI 0.3)";
-                s.funcs.push_back(RtFunc{[why](const abi::OnStart&, const abi::OnResolve&,
-                                               abi::ComponentInstance*) -> Result<void> {
-                                           return abi::detail::trap(why);
-                                         },
-                                         ci.func});
+                s.funcs.push_back(RtFunc{std::make_shared<const abi::FuncInst>(
+                                             [why](const abi::OnStart&, const abi::OnResolve&,
+                                                   abi::ComponentInstance*) -> Result<void> {
+                                               return abi::detail::trap(why);
+                                             }),
+                                         ci.func,
+                                         nullptr,
+                                         {},
+                                         {}});
                 break;
               }
               abi::FuncInst fn = std::move(lifted).value();
               // Each call runs in a new implicit thread (its context slots).
               auto threads = threads_;
-              s.funcs.push_back(RtFunc{
-                  [threads, fn = std::move(fn)](const abi::OnStart& on_start,
-                                                const abi::OnResolve& on_resolve,
-                                                abi::ComponentInstance* caller) -> Result<void> {
-                    threads->stack.push_back({0, 0});
-                    Result<void> r = fn(on_start, on_resolve, caller);
-                    threads->stack.pop_back();
-                    return r;
-                  },
-                  ci.func});
+              s.funcs.push_back(
+                  RtFunc{std::make_shared<const abi::FuncInst>(
+                             [threads, fn = std::move(fn)](
+                                 const abi::OnStart& on_start, const abi::OnResolve& on_resolve,
+                                 abi::ComponentInstance* caller) -> Result<void> {
+                               threads->stack.push_back({0, 0});
+                               Result<void> r = fn(on_start, on_resolve, caller);
+                               threads->stack.pop_back();
+                               return r;
+                             }),
+                         ci.func,
+                         nullptr,
+                         {},
+                         {}});
               break;
             }
             case ast::CanonKind::Lower: {
               WEFT_TRY(auto opts, options(s, ci));
-              auto lowered =
-                  abi::lower(s.funcs.at(canon.func_index).inst, *ci.func, std::move(opts), *s.abi);
+              auto lowered = abi::lower(bind(s.funcs.at(canon.func_index), store), ci.signature,
+                                        std::move(opts), *s.abi);
               if (!lowered.ok()) {
                 // As for lift; canon_lower checks may_leave before anything.
                 s.core_funcs.push_back(store.create_host_func(
@@ -512,13 +569,11 @@ Result<detail::RtInstancePtr> Instantiator::run(
                                           true)));
                 break;
               }
-              abi::CoreFn fn = std::move(lowered).value();
-              auto shared = std::make_shared<abi::CoreFn>(std::move(fn));
               s.core_funcs.push_back(store.create_host_func(
                   ci.core_type,
-                  [shared](Caller&, std::span<const weft::Value> a,
-                           std::span<weft::Value> r) -> Result<void> {
-                    WEFT_TRY(auto out, (*shared)(a));
+                  [fn = std::move(lowered).value()](Caller&, std::span<const weft::Value> a,
+                                                    std::span<weft::Value> r) -> Result<void> {
+                    WEFT_TRY(auto out, fn(a));
                     if (out.size() != r.size())
                       return Error::make_trap(TrapKind::HostError,
                                               "canon lower: wrong result count");
@@ -570,13 +625,11 @@ Result<detail::RtInstancePtr> Instantiator::run(
           return link_error("start functions (the 🪙 value sort) are not supported at run time");
         case 10: {
           const ast::ImportDecl& imp = c.imports[i];
-          const Extern* type = nullptr;
-          for (const auto& x : info.type->imports)
-            if (x.name == imp.name.name) type = &x.type;
-          if (!type) return link_error("import `" + imp.name.name + "` has no type");
           RtExtern e;
           if (!args) {
-            WEFT_TRY(e, root_import(imp.name.name, *type));
+            if (!root_imports_ || i >= root_imports_->size())
+              return Error::usage("component instantiation: root imports not resolved");
+            e = (*root_imports_)[i];
           } else {
             const RtExtern* found = nullptr;
             for (const auto& [n, x] : *args)
@@ -592,7 +645,7 @@ Result<detail::RtInstancePtr> Instantiator::run(
           if (exp.item.sort.kind == ast::SortKind::Value)
             return link_error("exported values are not supported at run time");
           WEFT_TRY(auto e, item(s, exp.item));
-          exports->exports.emplace_back(exp.name.name, e);
+          exports->exports.emplace_back(std::string_view(exp.name.name), e);
           push(s, e);
           break;
         }
@@ -681,7 +734,27 @@ Result<ComponentInstance> ComponentLinker::instantiate(
   state->store = &store;
   state->component = component;
   Instantiator inst(*state, *this);
-  WEFT_TRY(state->exports, inst.run(*component->validated().root, nullptr, nullptr, nullptr, 0));
+  const ComponentInfo& root = *component->validated().root;
+  std::shared_ptr<const std::vector<RtExtern>> imports;
+  {
+    std::lock_guard<std::mutex> lock(link_cache_->mutex);
+    auto it = link_cache_->entries.find(component.get());
+    if (it != link_cache_->entries.end() && it->second.definitions_id == definitions_id_ &&
+        it->second.component.lock() == component)
+      imports = it->second.imports;
+  }
+  if (!imports) {
+    WEFT_TRY(auto resolved, inst.resolve_root_imports(root));
+    imports = std::make_shared<const std::vector<RtExtern>>(std::move(resolved));
+    std::lock_guard<std::mutex> lock(link_cache_->mutex);
+    // Entries of components that died go first, so the cache stays as
+    // large as the set of live components.
+    std::erase_if(link_cache_->entries,
+                  [](const auto& entry) { return entry.second.component.expired(); });
+    link_cache_->entries[component.get()] = {component, definitions_id_, imports};
+  }
+  inst.use_root_imports(std::move(imports));
+  WEFT_TRY(state->exports, inst.run(root, nullptr, nullptr, nullptr, 0));
   return ComponentInstance(std::move(state));
 }
 
@@ -704,7 +777,8 @@ Result<std::optional<Val>> ComponentInstance::call(std::string_view instance_nam
     return Error::usage("`" + std::string(name) + "` takes " + std::to_string(ft.params.size()) +
                         " arguments, not " + std::to_string(args.size()));
   for (size_t i = 0; i < args.size(); ++i) WEFT_CHECK(resolve_labels(args[i], *ft.params[i].type));
-  return abi::invoke(f->inst, std::move(args));
+  if (f->inst) return abi::invoke(*f->inst, std::move(args));
+  return abi::invoke(bind(*f, *state_->store), std::move(args));
 }
 
 std::optional<FuncType> ComponentInstance::func_type(std::string_view name) const {
@@ -723,7 +797,7 @@ std::vector<std::string> ComponentInstance::instance_exports(std::string_view pr
   std::vector<std::string> out;
   if (!state_ || !state_->exports) return out;
   for (const auto& [n, e] : state_->exports->exports)
-    if (e.kind == ExternKind::Instance && n.substr(0, prefix.size()) == prefix) out.push_back(n);
+    if (e.kind == ExternKind::Instance && n.substr(0, prefix.size()) == prefix) out.emplace_back(n);
   return out;
 }
 

@@ -5,7 +5,11 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "component/abi/abi.h"
@@ -22,9 +26,14 @@ struct RuntimeResource {
 };
 using RuntimeResourcePtr = std::shared_ptr<RuntimeResource>;
 
+// A component function. A host import is bound (made into a FuncInst) only
+// where it is used: a component imports far more functions than it lowers,
+// and binding one costs allocations on every instantiation.
 struct RtFunc {
-  abi::FuncInst inst;
+  std::shared_ptr<const abi::FuncInst> inst;  // null for a host import
   FuncTypePtr type;
+  std::shared_ptr<HostFunction> host;
+  std::string_view interface_name, name;  // the host import's (strings of the Component)
 };
 
 struct RtInstance;
@@ -42,7 +51,7 @@ struct RtExtern {
 };
 
 struct RtInstance {
-  std::vector<std::pair<std::string, RtExtern>> exports;
+  std::vector<std::pair<std::string_view, RtExtern>> exports;  // names owned by the Component
   const RtExtern* find(std::string_view name) const {
     for (const auto& [n, e] : exports)
       if (n == name) return &e;
@@ -50,13 +59,16 @@ struct RtInstance {
   }
 };
 
-// A core instance: a real one, or a bag of exports.
+// A core instance: a real one (its exports looked up through the module's
+// sorted export index), or a bag of exports named by the component's AST.
 struct RtCoreInstance {
-  std::vector<std::pair<std::string, weft::Extern>> exports;
-  const weft::Extern* find(std::string_view name) const {
-    for (const auto& [n, e] : exports)
-      if (n == name) return &e;
-    return nullptr;
+  weft::Instance instance;
+  std::vector<std::pair<std::string_view, weft::Extern>> bag;
+  std::optional<weft::Extern> find(std::string_view name) const {
+    if (instance) return instance.get_export(name);
+    for (const auto& [n, e] : bag)
+      if (n == name) return e;
+    return std::nullopt;
   }
 };
 
@@ -84,6 +96,18 @@ struct Scope {
   std::vector<RuntimeResourcePtr> types;  // null for types that are not resources
   std::vector<RtComponentDefPtr> components;
   std::vector<RtInstancePtr> instances;
+};
+
+// ComponentLinker's cache of resolved root imports (see component.h).
+struct LinkCache {
+  struct Entry {
+    std::weak_ptr<const Component> component;  // the key's owner: a dead one never matches
+    uint64_t definitions_id = 0;
+    // One per root import, in the order of the component's imports.
+    std::shared_ptr<const std::vector<RtExtern>> imports;
+  };
+  std::mutex mutex;
+  std::unordered_map<const Component*, Entry> entries;
 };
 
 struct InstanceState {

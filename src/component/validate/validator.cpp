@@ -1665,6 +1665,8 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
       sp.core_funcs.push_back(info.core_type);
       break;
   }
+  if (info.func && (c.kind == ast::CanonKind::Lift || c.kind == ast::CanonKind::Lower))
+    info.signature = abi::signature_of(*info.func);
   sp.canons.push_back(std::move(info));
   return {};
 }

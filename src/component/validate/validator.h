@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "component/abi/abi.h"
 #include "component/binary/ast.h"
 #include "component/validate/types.h"
 #include "weft/result.h"
@@ -25,6 +26,7 @@ using ComponentInfoPtr = std::shared_ptr<const ComponentInfo>;
 // A canonical definition, resolved.
 struct CanonInfo {
   FuncTypePtr func;          // lift: the lifted type; lower: the lowered function's type
+  abi::SignaturePtr signature;  // func's canonical-ABI shape, computed once here
   weft::FuncType core_type;  // the core function it produces or consumes
   ResourcePtr resource;      // resource.new/drop/rep
   // The options, as indices into the core index spaces.

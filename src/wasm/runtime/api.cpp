@@ -128,9 +128,9 @@ Result<void> Global::set(Value value) const {
 
 std::optional<Memory> Caller::memory() const {
   if (instance_ == nullptr) return std::nullopt;
-  auto it = instance_->exports.find("memory");
-  if (it != instance_->exports.end() && std::holds_alternative<Memory>(it->second)) {
-    return std::get<Memory>(it->second);
+  const Extern* exported = instance_->find_export("memory");
+  if (exported != nullptr && std::holds_alternative<Memory>(*exported)) {
+    return std::get<Memory>(*exported);
   }
   if (!instance_->memories.empty()) return Memory(instance_->memories[0]);
   return std::nullopt;
@@ -138,18 +138,18 @@ std::optional<Memory> Caller::memory() const {
 
 std::optional<Extern> Caller::get_export(std::string_view name) const {
   if (instance_ == nullptr) return std::nullopt;
-  auto it = instance_->exports.find(std::string(name));
-  if (it == instance_->exports.end()) return std::nullopt;
-  return it->second;
+  const Extern* exported = instance_->find_export(name);
+  if (exported == nullptr) return std::nullopt;
+  return *exported;
 }
 
 // ---- Instance ----
 
 std::optional<Extern> Instance::get_export(std::string_view name) const {
   if (impl_ == nullptr) return std::nullopt;
-  auto it = impl_->exports.find(std::string(name));
-  if (it == impl_->exports.end()) return std::nullopt;
-  return it->second;
+  const Extern* exported = impl_->find_export(name);
+  if (exported == nullptr) return std::nullopt;
+  return *exported;
 }
 
 namespace {
@@ -177,13 +177,16 @@ std::optional<Table> Instance::get_table(std::string_view name) const {
 std::vector<std::pair<std::string, Extern>> Instance::exports() const {
   std::vector<std::pair<std::string, Extern>> result;
   if (impl_ == nullptr || impl_->mod == nullptr) return result;
-  // In declaration order, which the map does not keep.
-  result.reserve(impl_->mod->decl.exports.size());
-  for (const wasm::Export& exp : impl_->mod->decl.exports) {
-    auto it = impl_->exports.find(exp.name);
-    if (it != impl_->exports.end()) result.emplace_back(exp.name, it->second);
-  }
+  const std::vector<wasm::Export>& decls = impl_->mod->decl.exports;
+  result.reserve(decls.size());
+  for (size_t i = 0; i < decls.size() && i < impl_->exports.size(); ++i)
+    result.emplace_back(decls[i].name, impl_->exports[i]);
   return result;
+}
+
+std::span<const Extern> Instance::export_list() const {
+  if (impl_ == nullptr) return {};
+  return impl_->exports;
 }
 
 }  // namespace weft

@@ -305,6 +305,49 @@ const Extern* Linker::find_extern(std::string_view module, std::string_view name
 
 // ---- Instantiation ----
 
+namespace {
+// Allocates an instance of `module` whose imports are resolved and matched
+// (steps 2–4 of instantiation): shared by Linker::instantiate and
+// Instance::create.
+Result<Instance> instantiate_resolved(StoreImpl& s, const std::shared_ptr<const Module>& module,
+                                      Imports imports);
+
+Imports reserved_imports(const wasm::ModuleDecl& decl) {
+  Imports imports;
+  imports.funcs.reserve(decl.funcs_imported);
+  imports.tables.reserve(decl.tables_imported);
+  imports.memories.reserve(decl.memories_imported);
+  imports.globals.reserve(decl.globals_imported);
+  return imports;
+}
+}  // namespace
+
+Result<Instance> Instance::create(Store& store, const std::shared_ptr<const Module>& module,
+                                  std::span<const Extern> imports) {
+  if (!module) return Error::usage("instantiate of a null module");
+  StoreImpl& s = store.impl();
+  const ModuleImpl& mod = module->impl();
+  const wasm::ModuleDecl& decl = mod.decl;
+  if (imports.size() != decl.imports.size()) {
+    return Error::link("the module has " + std::to_string(decl.imports.size()) + " imports, " +
+                       std::to_string(imports.size()) + " given");
+  }
+  Imports resolved = reserved_imports(decl);
+  for (size_t i = 0; i < imports.size(); ++i) {
+    const wasm::Import& imp = decl.imports[i];
+    if (store_of(imports[i]) != &s) {
+      return Error::link("import \"" + imp.module + "\" \"" + imp.name +
+                         "\" belongs to another store");
+    }
+    Result<void> matched = match_extern(mod, imp, imports[i], resolved);
+    if (!matched) {
+      return Error::link("import \"" + imp.module + "\" \"" + imp.name +
+                         "\": " + matched.error().message);
+    }
+  }
+  return instantiate_resolved(s, module, std::move(resolved));
+}
+
 Result<Instance> Linker::instantiate(Store& store,
                                      const std::shared_ptr<const Module>& module) const {
   if (!module) return Error::usage("instantiate of a null module");
@@ -313,7 +356,7 @@ Result<Instance> Linker::instantiate(Store& store,
   const wasm::ModuleDecl& decl = mod.decl;
 
   // 1. Resolve imports, in order.
-  Imports imports;
+  Imports imports = reserved_imports(decl);
   for (const wasm::Import& imp : decl.imports) {
     if (const Extern* ext = find_extern(imp.module, imp.name)) {
       if (store_of(*ext) != &s) {
@@ -335,6 +378,14 @@ Result<Instance> Linker::instantiate(Store& store,
     }
     return Error::link("unknown import: \"" + imp.module + "\" \"" + imp.name + "\"");
   }
+  return instantiate_resolved(s, module, std::move(imports));
+}
+
+namespace {
+Result<Instance> instantiate_resolved(StoreImpl& s, const std::shared_ptr<const Module>& module,
+                                      Imports imports) {
+  const ModuleImpl& mod = module->impl();
+  const wasm::ModuleDecl& decl = mod.decl;
   if (imports.funcs.size() != decl.funcs_imported ||
       imports.tables.size() != decl.tables_imported ||
       imports.memories.size() != decl.memories_imported ||
@@ -395,6 +446,7 @@ Result<Instance> Linker::instantiate(Store& store,
     inst.globals.push_back(detail::new_global(s, global.type, *value));
   }
 
+  inst.exports.reserve(decl.exports.size());
   for (const wasm::Export& exp : decl.exports) {
     Extern ext;
     bool in_range = false;
@@ -417,7 +469,7 @@ Result<Instance> Linker::instantiate(Store& store,
         break;
     }
     if (!in_range) return Error::usage("export index out of range");
-    inst.exports.emplace(exp.name, ext);
+    inst.exports.push_back(ext);
   }
 
   // 3. Element references, then active segments in order.
@@ -505,5 +557,6 @@ Result<Instance> Linker::instantiate(Store& store,
 
   return Instance(&inst);
 }
+}  // namespace
 
 }  // namespace weft

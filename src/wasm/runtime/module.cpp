@@ -1,6 +1,8 @@
 // weft::Module accessors and the import/export views filled after
 // validation. (Module::compile lives in compile.cpp, ModuleImpl's
 // constructor/destructor in module_impl.cpp next to CompiledFunc.)
+#include <algorithm>
+
 #include "wasm/runtime/module_info.h"
 #include "wasm/runtime/objects.h"
 
@@ -24,6 +26,14 @@ std::optional<FuncType> Module::export_func_type(std::string_view name) const {
 }
 
 namespace detail {
+
+std::optional<uint32_t> ModuleImpl::find_export(std::string_view name) const {
+  auto it = std::lower_bound(
+      exports_by_name.begin(), exports_by_name.end(), name,
+      [&](uint32_t i, std::string_view key) { return decl.exports[i].name < key; });
+  if (it == exports_by_name.end() || decl.exports[*it].name != name) return std::nullopt;
+  return *it;
+}
 
 void fill_module_infos(ModuleImpl& mod) {
   const wasm::ModuleDecl& decl = mod.decl;
@@ -69,6 +79,10 @@ void fill_module_infos(ModuleImpl& mod) {
     }
     mod.export_infos.push_back(std::move(info));
   }
+  mod.exports_by_name.resize(decl.exports.size());
+  for (uint32_t i = 0; i < mod.exports_by_name.size(); ++i) mod.exports_by_name[i] = i;
+  std::sort(mod.exports_by_name.begin(), mod.exports_by_name.end(),
+            [&](uint32_t a, uint32_t b) { return decl.exports[a].name < decl.exports[b].name; });
 
   mod.defined_memories.clear();
   for (size_t i = decl.memories_imported; i < decl.memories.size(); ++i) {

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -48,6 +50,11 @@ struct ModuleImpl {
   std::vector<ExportInfo> export_infos;
   std::vector<MemoryType> defined_memories;
   std::vector<TableType> defined_tables;
+  // decl.exports' positions sorted by name, for lookups by name without a
+  // per-instance map (instances keep their exports in declaration order).
+  std::vector<uint32_t> exports_by_name;
+  // The position in decl.exports of the export called `name`, if any.
+  std::optional<uint32_t> find_export(std::string_view name) const;
 
   // Set when the active data segments can be mapped instead of copied
   // (runtime-private; null means instantiation copies them).
@@ -121,7 +128,13 @@ struct InstanceImpl {
   // instantiation; emptied when the segment is dropped.
   std::vector<std::vector<uint64_t>> elem_values;
 
-  std::unordered_map<std::string, Extern> exports;
+  // One per mod->decl.exports entry, in the same order.
+  std::vector<Extern> exports;
+  const Extern* find_export(std::string_view name) const {
+    if (mod == nullptr) return nullptr;
+    std::optional<uint32_t> i = mod->find_export(name);
+    return i && *i < exports.size() ? &exports[*i] : nullptr;
+  }
 };
 
 struct StoreImpl {
