@@ -57,6 +57,7 @@ using CoreValue = weft::Value;
 
 inline constexpr size_t kMaxFlatParams = 16;
 inline constexpr size_t kMaxFlatResults = 1;
+inline constexpr size_t kMaxFlatAsyncParams = 4;
 inline constexpr uint32_t kMaxStringByteLength = (1u << 28) - 1;
 inline constexpr uint32_t kMaxListByteLength = (1u << 28) - 1;
 inline constexpr uint32_t kUtf16Tag = 1u << 31;  // latin1+utf16: the length's top bit
@@ -92,6 +93,11 @@ struct CoreFuncType {
 // flat params become one i32 pointer; more than one flat result becomes a
 // returned pointer (lift) or a trailing out-pointer param (lower).
 CoreFuncType flatten_functype(const FuncType& ft, FlattenContext context);
+// The same with the `async` option: a lift keeps its params as above and
+// returns nothing (or, with a callback, an i32 code); a lower takes at most
+// 4 flat params (else a pointer), then an out-pointer if there is a result,
+// and returns the packed subtask state.
+CoreFuncType flatten_functype_async(const FuncType& ft, FlattenContext context, bool callback);
 
 // ---- options and runtime state ---------------------------------------------
 
@@ -111,7 +117,14 @@ struct CanonicalOptions {
   MemoryFn memory;     // empty: no (memory) option
   ReallocFn realloc;   // empty: no (realloc) option
   CoreFn post_return;  // empty: no (post-return) option
-  bool async = false;  // `async` / (callback): rejected by lift and lower
+  // 🔀 `async`, and `(callback f)` on a lift. weft runs async calls to
+  // completion on the caller's stack: a callee that returns before it
+  // resolves, or a callback that asks to wait or yield, traps.
+  bool async = false;
+  CoreFn callback;  // empty: no (callback) option
+  // The memory's identity, for task.return's "same options as the lift"
+  // check (LiftOptions.equal compares memories by identity).
+  const void* memory_identity = nullptr;
   // Not in the spec: a cap on the host memory that lifting one call's
   // values may take. Each lifted Val costs about sizeof(Val) (~100 bytes)
   // plus its string bytes, so a list<u8> the spec allows (2^28 - 1 bytes
@@ -134,6 +147,7 @@ enum class StringSource : uint32_t {
 };
 
 struct Task;
+struct AsyncTask;
 
 // One entry of a component instance's handle table.
 struct ResourceHandle {
@@ -174,6 +188,7 @@ class ComponentInstance {
   HandleTable handles;
   bool may_enter = true;
   bool may_leave = true;
+  std::vector<AsyncTask*> async_tasks;  // innermost last
 
   // Resource types this instance defines (the spec's `rt.impl is inst`):
   // borrowing one of them lowers to the bare rep.
@@ -196,6 +211,19 @@ class ComponentInstance {
 // A call being served by `canon lift`: counts the borrows lowered into it.
 struct Task {
   uint32_t num_borrows = 0;
+  bool resolved = false;
+};
+
+struct Signature;
+using OnResolveFn = std::function<Result<void>(std::vector<Val>)>;
+
+// An async-lifted call in progress, for `task.return` to resolve: weft's
+// calls are synchronous, so the innermost one of an instance is current.
+struct AsyncTask {
+  const Signature* sig = nullptr;
+  const CanonicalOptions* opts = nullptr;
+  const OnResolveFn* on_resolve = nullptr;
+  std::shared_ptr<Task> task;  // borrows lowered into the call
   bool resolved = false;
 };
 
@@ -318,6 +346,10 @@ struct Signature {
   std::vector<ValTypePtr> results;
   CoreFuncType flat_lift;
   CoreFuncType flat_lower;
+  // flatten_functype with the `async` option.
+  CoreFuncType flat_lift_async;           // without a callback: no results
+  CoreFuncType flat_lift_async_callback;  // returns the callback code
+  CoreFuncType flat_lower_async;
   bool has_borrows = false;  // a parameter holds a borrow<T>
   bool is_async = false;
   bool needs_async = false;  // a stream, future or error-context inside
@@ -339,6 +371,11 @@ Result<CoreFn> lower(FuncInst callee, FuncType ft, CanonicalOptions opts, Compon
 Result<std::optional<Val>> invoke(const FuncInst& f, std::vector<Val> args);
 // A host function as a component function, for `canon lower` of an import.
 FuncInst host_func(std::function<Result<std::optional<Val>>(std::vector<Val>)> f);
+
+// 🔀 `canon task.return`: resolves the instance's current async task with
+// the result in `flat_args` (`result_type` null: the task has no result).
+Result<void> canon_task_return(ComponentInstance& inst, const ValTypePtr& result_type,
+                               const CanonicalOptions& opts, std::span<const CoreValue> flat_args);
 
 Result<uint32_t> canon_resource_new(ComponentInstance& inst, const ResourceType* rt, uint32_t rep);
 // `impl` is the instance that defines `rt` (nullptr for the host) and

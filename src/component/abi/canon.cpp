@@ -163,13 +163,19 @@ bool contains_borrow(const ValType& t) {
   }
 }
 
-Result<void> check_sync(const Signature& sig, const CanonicalOptions& opts) {
-  if (sig.is_async || opts.async)
-    return Error::usage("canonical ABI: async functions and the async option are not supported");
+// What weft runs of the async ABI: `async` functions and options, with
+// every call running to completion (streams, futures and error-contexts
+// need the WASI 0.3 scheduler).
+Result<void> check_runnable(const Signature& sig) {
   if (sig.needs_async)
     return Error::usage("canonical ABI: stream, future and error-context are not supported");
   return {};
 }
+
+// Subtask states, as a lowered async call returns them (definitions.py).
+constexpr uint32_t kSubtaskReturned = 2;
+constexpr uint32_t kCallbackExit = 0;
+constexpr uint32_t kCallbackMax = 2;
 
 Result<void> check_core_types(std::span<const CoreType> want, std::span<const CoreValue> got,
                               const char* what) {
@@ -190,6 +196,37 @@ struct LiftState {
   ComponentInstance* inst;
 };
 
+// The spec's canon_lift with the `async` option: the callee (and its
+// callback, while it asks for more) runs now, and must resolve the task
+// through task.return before it exits.
+Result<void> canon_lift_async(const LiftState& s, LiftLowerContext& cx,
+                              std::span<const CoreValue> flat_args, const OnResolve& on_resolve) {
+  const Signature& sig = *s.sig;
+  const CoreFuncType& flat = s.opts.callback ? sig.flat_lift_async_callback : sig.flat_lift_async;
+  WEFT_ABI_TRY(check_core_types(flat.params, flat_args, "arguments"));
+  ComponentInstance& inst = cx.inst;
+  AsyncTask task;
+  task.sig = &sig;
+  task.opts = &s.opts;
+  task.on_resolve = &on_resolve;
+  task.task = cx.task;
+  inst.async_tasks.push_back(&task);
+  struct Pop {
+    ComponentInstance& inst;
+    ~Pop() { inst.async_tasks.pop_back(); }
+  } pop{inst};
+  WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_results, s.callee(flat_args));
+  WEFT_ABI_TRY(check_core_types(flat.results, flat_results, "results"));
+  if (s.opts.callback) {
+    const uint32_t code = flat_results.at(0).as_u32() & 0xf;
+    if (code > kCallbackMax) return trap("unknown callback code " + std::to_string(code));
+    if (code != kCallbackExit)
+      return trap("async callee asked to yield or wait: blocking is not supported (WASI 0.3)");
+  }
+  if (!task.resolved) return trap("async task exited without resolving (no task.return)");
+  return {};
+}
+
 // The spec's canon_lift, synchronous case.
 Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnResolve& on_resolve) {
   ComponentInstance& inst = *s.inst;
@@ -201,6 +238,7 @@ Result<void> canon_lift(const LiftState& s, const OnStart& on_start, const OnRes
   cx.refresh();
   WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_args,
                   lower_flat_values(cx, kMaxFlatParams, args, sig.params));
+  if (s.opts.async) return canon_lift_async(s, cx, flat_args, on_resolve);
   WEFT_ABI_TRY(check_core_types(sig.flat_lift.params, flat_args, "arguments"));
   WEFT_ABI_ASSIGN(std::vector<CoreValue> flat_results, s.callee(flat_args));
   WEFT_ABI_TRY(check_core_types(sig.flat_lift.results, flat_results, "results"));
@@ -233,7 +271,9 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
                                            std::span<const CoreValue> flat_args) {
   ComponentInstance& inst = *s.inst;
   if (!inst.may_leave) return trap(kCannotLeave);
-  WEFT_ABI_TRY(check_core_types(s.sig->flat_lower.params, flat_args, "arguments"));
+  const bool async = s.opts.async;
+  WEFT_ABI_TRY(check_core_types(async ? s.sig->flat_lower_async.params : s.sig->flat_lower.params,
+                                flat_args, "arguments"));
   // The call's state, reached from the callbacks through one pointer so
   // that std::function stores them without allocating.
   struct Call {
@@ -251,21 +291,27 @@ Result<std::vector<CoreValue>> canon_lower(const LowerState& s,
     if (c->started) return Error::usage("canonical ABI: a callee asked for its arguments twice");
     c->started = true;
     c->cx.refresh();
-    return lift_flat_values(c->cx, kMaxFlatParams, c->args, c->s.sig->params);
+    return lift_flat_values(c->cx, c->s.opts.async ? kMaxFlatAsyncParams : kMaxFlatParams, c->args,
+                            c->s.sig->params);
   };
   OnResolve on_resolve = [c](std::vector<Val> result) -> Result<void> {
     if (!c->started || c->subtask.returned)
       return Error::usage("canonical ABI: a callee resolved out of order");
     c->cx.refresh();
-    WEFT_ABI_ASSIGN(c->flat_results,
-                    lower_flat_values(c->cx, kMaxFlatResults, result, c->s.sig->results, &c->args));
+    WEFT_ABI_ASSIGN(c->flat_results, lower_flat_values(c->cx, c->s.opts.async ? 0 : kMaxFlatResults,
+                                                       result, c->s.sig->results, &c->args));
     c->subtask.returned = true;
     return {};
   };
   WEFT_ABI_TRY(s.callee(on_start, on_resolve, &inst));
-  if (!call.subtask.returned)
+  if (!call.subtask.returned) {
+    // A synchronous callee always resolves; an async one that returns
+    // unresolved would need the WASI 0.3 scheduler to finish.
+    if (async) return trap("async callee did not resolve: blocking is not supported (WASI 0.3)");
     return Error::usage("canonical ABI: a synchronous callee did not return");
+  }
   call.subtask.deliver_resolve();
+  if (async) return std::vector<CoreValue>{CoreValue::i32(static_cast<int32_t>(kSubtaskReturned))};
   return std::move(call.flat_results);
 }
 
@@ -277,6 +323,9 @@ SignaturePtr signature_of(const FuncType& ft) {
   sig->results = result_types(ft);
   sig->flat_lift = flatten_functype(ft, FlattenContext::Lift);
   sig->flat_lower = flatten_functype(ft, FlattenContext::Lower);
+  sig->flat_lift_async = flatten_functype_async(ft, FlattenContext::Lift, false);
+  sig->flat_lift_async_callback = flatten_functype_async(ft, FlattenContext::Lift, true);
+  sig->flat_lower_async = flatten_functype_async(ft, FlattenContext::Lower, false);
   sig->has_borrows = std::any_of(ft.params.begin(), ft.params.end(),
                                  [](const Field& f) { return f.type && contains_borrow(*f.type); });
   sig->is_async = ft.is_async;
@@ -292,7 +341,7 @@ Result<FuncInst> lift(CoreFn callee, FuncType ft, CanonicalOptions opts, Compone
 
 Result<FuncInst> lift(CoreFn callee, const SignaturePtr& sig, CanonicalOptions opts,
                       ComponentInstance& inst) {
-  WEFT_ABI_TRY(check_sync(*sig, opts));
+  WEFT_ABI_TRY(check_runnable(*sig));
   auto s = std::make_shared<LiftState>();
   s->callee = std::move(callee);
   s->sig = sig;
@@ -317,7 +366,7 @@ Result<CoreFn> lower(FuncInst callee, FuncType ft, CanonicalOptions opts, Compon
 
 Result<CoreFn> lower(FuncInst callee, const SignaturePtr& sig, CanonicalOptions opts,
                      ComponentInstance& inst) {
-  WEFT_ABI_TRY(check_sync(*sig, opts));
+  WEFT_ABI_TRY(check_runnable(*sig));
   auto s = std::make_shared<LowerState>();
   s->callee = std::move(callee);
   s->sig = sig;
@@ -350,6 +399,30 @@ FuncInst host_func(std::function<Result<std::optional<Val>>(std::vector<Val>)> f
     if (result) results.push_back(std::move(*result));
     return on_resolve(std::move(results));
   };
+}
+
+Result<void> canon_task_return(ComponentInstance& inst, const ValTypePtr& result_type,
+                               const CanonicalOptions& opts, std::span<const CoreValue> flat_args) {
+  if (!inst.may_leave) return trap(kCannotLeave);
+  if (inst.async_tasks.empty()) return trap("`task.return` called outside an async-lifted call");
+  AsyncTask& task = *inst.async_tasks.back();
+  const std::vector<ValTypePtr>& want = task.sig->results;
+  const bool same_type =
+      want.empty() ? result_type == nullptr : result_type != nullptr && *result_type == *want[0];
+  if (!same_type) return trap("`task.return` result type does not match the lifted function's");
+  if (opts.string_encoding != task.opts->string_encoding ||
+      opts.memory_identity != task.opts->memory_identity)
+    return trap("`task.return` options do not match the lift's");
+  if (task.resolved) return trap("`task.return` called twice");
+  if (task.task && task.task->num_borrows > 0)
+    return trap("borrow handles still remain at the end of the call");
+  LiftLowerContext cx(opts, inst, task.task);
+  CoreValueIter it(flat_args);
+  WEFT_ABI_ASSIGN(std::vector<Val> result, lift_flat_values(cx, kMaxFlatParams, it, want));
+  WEFT_ABI_TRY((*task.on_resolve)(std::move(result)));
+  task.resolved = true;
+  if (task.task) task.task->resolved = true;
+  return {};
 }
 
 // ---- resources ---------------------------------------------------------------

@@ -245,4 +245,20 @@ CoreFuncType flatten_functype(const FuncType& ft, FlattenContext context) {
   return out;
 }
 
+CoreFuncType flatten_functype_async(const FuncType& ft, FlattenContext context, bool callback) {
+  CoreFuncType out;
+  std::vector<CoreType> results;
+  const size_t n_params = flatten_all(ft.params, nullptr, true, out.params, kMaxFlatParams);
+  const bool has_results = flatten_all({}, ft.result, false, results, kMaxFlatParams) > 0;
+  if (context == FlattenContext::Lift) {
+    if (n_params > kMaxFlatParams) out.params = {CoreType::I32};
+    if (callback) out.results = {CoreType::I32};
+    return out;
+  }
+  if (n_params > kMaxFlatAsyncParams) out.params = {CoreType::I32};
+  if (has_results) out.params.push_back(CoreType::I32);
+  out.results = {CoreType::I32};
+  return out;
+}
+
 }  // namespace weft::component::abi

@@ -239,6 +239,7 @@ Result<abi::CanonicalOptions> Instantiator::options(const Scope& s, const CanonI
     opts.memory = [m]() -> std::span<uint8_t> {
       return {m.data(), static_cast<size_t>(m.size_bytes())};
     };
+    opts.memory_identity = m.raw();
   }
   if (canon.realloc) {
     weft::Func f = s.core_funcs.at(*canon.realloc);
@@ -253,6 +254,8 @@ Result<abi::CanonicalOptions> Instantiator::options(const Scope& s, const CanonI
     };
   }
   if (canon.post_return) opts.post_return = core_fn_of(s.core_funcs.at(*canon.post_return));
+  opts.async = canon.async;
+  if (canon.callback) opts.callback = core_fn_of(s.core_funcs.at(*canon.callback));
   return opts;
 }
 
@@ -613,6 +616,19 @@ Result<detail::RtInstancePtr> Instantiator::run(
                 };
               }
               s.core_funcs.push_back(store.create_host_func(ci.core_type, std::move(fn)));
+              break;
+            }
+            case ast::CanonKind::TaskReturn: {
+              WEFT_TRY(auto opts, options(s, ci));
+              auto shared = std::make_shared<const abi::CanonicalOptions>(std::move(opts));
+              ValTypePtr result = ci.func ? ci.func->result : nullptr;
+              abi::ComponentInstance* inst = s.abi;
+              s.core_funcs.push_back(store.create_host_func(
+                  ci.core_type,
+                  [inst, result, shared](Caller&, std::span<const weft::Value> a,
+                                         std::span<weft::Value>) -> Result<void> {
+                    return abi::canon_task_return(*inst, result, *shared, a);
+                  }));
               break;
             }
             default:

@@ -392,7 +392,7 @@ class Validator {
   Result<void> alias(Scope& s, const ast::Alias& a, bool in_declarator);
   Result<void> type(Scope& s, const ast::Type& t, uint32_t depth);
   Result<void> canon(Scope& s, const ast::Canon& c);
-  Result<weft::FuncType> async_builtin(Scope& s, const ast::Canon& c, const CanonInfo& info);
+  Result<weft::FuncType> async_builtin(Scope& s, const ast::Canon& c, CanonInfo& info);
   Result<void> import(Scope& s, const ast::ImportDecl& imp);
   Result<void> export_(Scope& s, const ast::Export& exp);
   Result<void> start(Scope& s, const ast::Start& st);
@@ -1674,8 +1674,7 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
 // The 🔀/🧵 built-ins: the immediates CanonicalABI.md's "validation
 // specifies" paragraphs check, and the core function type each is given.
 // (The general option rules ran in canon() already.)
-Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
-                                                const CanonInfo& info) {
+Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c, CanonInfo& info) {
   using ast::CanonKind;
   const ComponentInfo& sp = *s.spaces;
   constexpr weft::ValType i32 = weft::ValType::I32;
@@ -1712,8 +1711,13 @@ Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
       // The core function takes the result as flat_functype(...,'lower')
       // gives a function's parameters: a pointer beyond MAX_FLAT_PARAMS.
       weft::FuncType ft;
+      // The runtime checks the result type against the task's: kept as the
+      // result of an otherwise empty function type.
+      auto result_type = std::make_shared<FuncType>();
+      info.func = result_type;
       if (!c.result) return ft;
       WEFT_TRY(ValTypePtr t, val_type(s, *c.result, c.offset));
+      result_type->result = t;
       std::vector<weft::ValType> flat;
       flatten(*t, flat, kMaxFlatParams);
       if (flat.size() > kMaxFlatParams) {

@@ -276,17 +276,35 @@ TEST(Canon, HostImportGetsAndReturnsValues) {
   EXPECT_EQ(bad.error().kind, ErrorKind::Usage);
 }
 
-TEST(Canon, AsyncIsRejected) {
+TEST(Canon, AsyncRunsButStreamsAreRejected) {
   ComponentInstance inst;
   FuncType ft = func({});
   ft.is_async = true;
-  EXPECT_FALSE(lift({}, ft, {}, inst).ok());
+  EXPECT_TRUE(lift({}, ft, {}, inst).ok());
   CanonicalOptions o;
   o.async = true;
-  EXPECT_FALSE(lower({}, func({}), o, inst).ok());
+  EXPECT_TRUE(lower({}, func({}), o, inst).ok());
   ValType stream;
   stream.kind = ValKind::Stream;
   EXPECT_FALSE(lift({}, func({make(stream)}), {}, inst).ok());
+  EXPECT_FALSE(lower({}, func({}, make(stream)), o, inst).ok());
+}
+
+TEST(Canon, AsyncFlatteningFollowsDefinitionsPy) {
+  using T = CoreType;
+  const std::vector<ValTypePtr> five(5, u32());
+  const std::vector<ValTypePtr> seventeen(17, u32());
+  // lift: params as for sync; results none, or the callback's i32 code.
+  EXPECT_EQ(flatten_functype_async(func(five, str()), FlattenContext::Lift, false),
+            (CoreFuncType{std::vector<T>(5, T::I32), {}}));
+  EXPECT_EQ(flatten_functype_async(func(seventeen), FlattenContext::Lift, true),
+            (CoreFuncType{{T::I32}, {T::I32}}));
+  // lower: more than 4 flat params → a pointer; a result → an out-pointer;
+  // the packed subtask state comes back.
+  EXPECT_EQ(flatten_functype_async(func({u32(), u64()}), FlattenContext::Lower, false),
+            (CoreFuncType{{T::I32, T::I64}, {T::I32}}));
+  EXPECT_EQ(flatten_functype_async(func(five, u32()), FlattenContext::Lower, false),
+            (CoreFuncType{{T::I32, T::I32}, {T::I32}}));
 }
 
 // ---- resources ---------------------------------------------------------------

@@ -319,7 +319,7 @@ TEST(ComponentRuntime, AsyncBuiltinsTrapNamingThemselves) {
       {"stream.new $ST", "(result i64)", "(drop (call $b))"},
       {"stream.read $ST (memory (core memory $mem \"mem\"))", "(param i32 i32 i32) (result i32)",
        "(drop (call $b (i32.const 1) (i32.const 0) (i32.const 0)))"},
-      {"task.return", "", "(call $b)"},
+      {"task.cancel", "", "(call $b)"},
       {"waitable-set.new", "(result i32)", "(drop (call $b))"},
       {"thread.index", "(result i32)", "(drop (call $b))"},
       {"subtask.drop", "(param i32)", "(call $b (i32.const 1))"},
@@ -398,36 +398,173 @@ TEST(ComponentRuntime, BackpressureCountsAndTrapsBelowZero) {
   EXPECT_EQ(trap_of(inst.value().call("under", {})), "backpressure counter underflow");
 }
 
-TEST(ComponentRuntime, AsyncLiftAndLowerInstantiateButTrapWhenCalled) {
-  auto c = compile(R"wat((component
+// An async-lifted function `f` of $C resolves through task.return; $D
+// calls it through an async lower, which returns RETURNED (2) and stores
+// the result at the out-pointer. `body` is $C's core code for "f" (it can
+// use $task.return); `lift_opts` extra options of the lift.
+std::string async_component(const std::string& body, const std::string& lift_opts = "async") {
+  return R"wat((component
     (component $C
-      (core module $M (func (export "f")))
-      (core instance $m (instantiate $M))
-      (func (export "f") async (canon lift (core func $m "f") async)))
+      (core module $M
+        (import "" "task.return" (func $task.return (param i32)))
+        )wat" +
+         body + R"wat()
+      (core func $task.return (canon task.return (result u32)))
+      (core instance $m (instantiate $M (with "" (instance (export "task.return" (func $task.return))))))
+      (func (export "f") async (result u32) (canon lift (core func $m "f") )wat" +
+         lift_opts + R"wat()))
     (component $D
-      (import "f" (func $f async))
+      (import "f" (func $f async (result u32)))
       (core module $Mem (memory (export "mem") 1))
       (core instance $mem (instantiate $Mem))
       (core func $f' (canon lower (func $f) async (memory (core memory $mem "mem"))))
       (core module $M
-        (import "" "f" (func $f (result i32)))
-        (func (export "run") (drop (call $f))))
-      (core instance $m (instantiate $M (with "" (instance (export "f" (func $f'))))))
-      (func (export "run") (canon lift (core func $m "run"))))
+        (import "" "mem" (memory 1))
+        (import "" "f" (func $f (param i32) (result i32)))
+        (func (export "run") (result i32)
+          (if (i32.ne (call $f (i32.const 8)) (i32.const 2)) (then unreachable))
+          (i32.load (i32.const 8))))
+      (core instance $m (instantiate $M (with "" (instance
+        (export "mem" (memory $mem "mem")) (export "f" (func $f'))))))
+      (func (export "run") (result u32) (canon lift (core func $m "run"))))
     (instance $c (instantiate $C))
     (instance $d (instantiate $D (with "f" (func $c "f"))))
     (export "f" (func $c "f"))
-    (export "run" (func $d "run"))))wat");
+    (export "run" (func $d "run"))))wat";
+}
+
+TEST(ComponentRuntime, AsyncLiftResolvesThroughTaskReturnAndAsyncLowerReturns) {
+  auto c =
+      compile(async_component(R"wat((func (export "f") (call $task.return (i32.const 42))))wat"));
   ASSERT_TRUE(c);
   Store store;
   ComponentLinker linker;
   auto inst = linker.instantiate(store, c);
   ASSERT_TRUE(inst.ok()) << inst.error().to_string();
-  const std::string lift = trap_of(inst.value().call("f", {}));
-  EXPECT_EQ(lift.rfind("`canon lift` of `async func()`", 0), 0u) << lift;
-  EXPECT_NE(lift.find("(WASI 0.3)"), std::string::npos) << lift;
-  const std::string lower = trap_of(inst.value().call("run", {}));
-  EXPECT_EQ(lower.rfind("`canon lower` of `async func()`", 0), 0u) << lower;
+  auto from_host = inst.value().call("f", {});
+  ASSERT_TRUE(from_host.ok()) << from_host.error().to_string();
+  EXPECT_EQ(*from_host.value(), Val::u32(42));
+  auto through_lower = inst.value().call("run", {});
+  ASSERT_TRUE(through_lower.ok()) << through_lower.error().to_string();
+  EXPECT_EQ(*through_lower.value(), Val::u32(42));
+}
+
+TEST(ComponentRuntime, AsyncTaskMisuseTraps) {
+  {
+    auto c = compile(async_component(R"wat((func (export "f")))wat"));
+    ASSERT_TRUE(c);
+    Store store;
+    auto inst = ComponentLinker().instantiate(store, c);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    EXPECT_EQ(trap_of(inst.value().call("f", {})),
+              "async task exited without resolving (no task.return)");
+    EXPECT_EQ(trap_of(inst.value().call("run", {})), "cannot enter component instance");
+  }
+  {
+    auto c = compile(async_component(
+        R"wat((func (export "f") (call $task.return (i32.const 1)) (call $task.return (i32.const 2))))wat"));
+    ASSERT_TRUE(c);
+    Store store;
+    auto inst = ComponentLinker().instantiate(store, c);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    EXPECT_EQ(trap_of(inst.value().call("f", {})), "`task.return` called twice");
+  }
+  {
+    // task.return from a synchronously lifted function: there is no async task.
+    auto c = compile(R"wat((component
+      (core module $M
+        (import "" "task.return" (func $task.return (param i32)))
+        (func (export "f") (result i32) (call $task.return (i32.const 1)) (i32.const 0)))
+      (core func $task.return (canon task.return (result u32)))
+      (core instance $m (instantiate $M (with "" (instance (export "task.return" (func $task.return))))))
+      (func (export "f") (result u32) (canon lift (core func $m "f")))))wat");
+    ASSERT_TRUE(c);
+    Store store;
+    auto inst = ComponentLinker().instantiate(store, c);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    EXPECT_EQ(trap_of(inst.value().call("f", {})),
+              "`task.return` called outside an async-lifted call");
+  }
+}
+
+TEST(ComponentRuntime, AsyncCallbackMayExitButNotWait) {
+  const std::string cb =
+      R"wat((func (export "cb") (param i32 i32 i32) (result i32) (i32.const 0)))wat";
+  {
+    // EXIT (0) after task.return: the call is done.
+    auto c = compile(async_component(
+        R"wat((func (export "f") (result i32) (call $task.return (i32.const 7)) (i32.const 0)))wat" +
+            cb,
+        R"wat(async (callback (core func $m "cb")))wat"));
+    ASSERT_TRUE(c);
+    Store store;
+    auto inst = ComponentLinker().instantiate(store, c);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    auto r = inst.value().call("run", {});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(*r.value(), Val::u32(7));
+  }
+  {
+    // WAIT (2) needs the scheduler; an unknown code is a trap of its own.
+    for (const auto& [code, message] :
+         {std::pair<std::string, std::string>{
+              "2", "async callee asked to yield or wait: blocking is not supported (WASI 0.3)"},
+          {"3", "unknown callback code 3"}}) {
+      auto c = compile(async_component(
+          R"wat((func (export "f") (result i32) (i32.const )wat" + code + R"wat()))wat" + cb,
+          R"wat(async (callback (core func $m "cb")))wat"));
+      ASSERT_TRUE(c);
+      Store store;
+      auto inst = ComponentLinker().instantiate(store, c);
+      ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+      EXPECT_EQ(trap_of(inst.value().call("f", {})), message);
+    }
+  }
+}
+
+TEST(ComponentRuntime, LinkerRedefinitionIsSeenByLaterInstantiations) {
+  // Root imports are resolved once per (linker, component) and cached; a
+  // definition made afterwards must still win, in every store.
+  auto c = compile(R"wat((component
+    (import "answer" (func $answer (result u32)))
+    (core func $answer' (canon lower (func $answer)))
+    (core module $m
+      (import "" "answer" (func $answer (result i32)))
+      (func (export "ask") (result i32) (call $answer)))
+    (core instance $i (instantiate $m (with "" (instance (export "answer" (func $answer'))))))
+    (func (export "ask") (result u32) (canon lift (core func $i "ask")))))wat");
+  ASSERT_TRUE(c);
+  ComponentLinker linker;
+  auto define = [&](uint32_t v) {
+    linker.func("", "answer", [v](HostCall&, std::vector<Val>&) -> Result<std::optional<Val>> {
+      return std::optional<Val>(Val::u32(v));
+    });
+  };
+  auto ask = [&]() -> uint32_t {
+    Store store;
+    auto inst = linker.instantiate(store, c);
+    EXPECT_TRUE(inst.ok()) << inst.error().to_string();
+    if (!inst.ok()) return 0;
+    auto r = inst.value().call("ask", {});
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    return r.ok() ? r.value()->as_u32() : 0;
+  };
+  define(1);
+  EXPECT_EQ(ask(), 1u);
+  EXPECT_EQ(ask(), 1u);
+  define(2);
+  EXPECT_EQ(ask(), 2u);
+  // A copy shares the cache but not later definitions.
+  ComponentLinker copy = linker;
+  define(3);
+  Store store;
+  auto from_copy = copy.instantiate(store, c);
+  ASSERT_TRUE(from_copy.ok());
+  EXPECT_EQ(from_copy.value().call("ask", {}).value()->as_u32(), 2u);
+  EXPECT_EQ(ask(), 3u);
+  // A linker that lacks the definition fails to link, cache or not.
+  Store empty_store;
+  EXPECT_FALSE(ComponentLinker().instantiate(empty_store, c).ok());
 }
 
 }  // namespace
