@@ -149,8 +149,10 @@ int main(int argc, char** argv) {
   if (!hi) die("instantiate", hi.error());
   const weft::component::ComponentInstance inst = hi.value();
   const std::string kib(1024, 'x');
-  std::vector<Val> bytes;
-  for (int i = 0; i < 1024; ++i) bytes.push_back(Val::u8(static_cast<uint8_t>(i)));
+  // Packed (Val::bytes), as a host passes a body or a buffer.
+  std::string byte_data;
+  for (int i = 0; i < 1024; ++i) byte_data.push_back(static_cast<char>(i));
+  const Val bytes = Val::bytes(byte_data);
 
   auto core = weft::Module::compile(wat(kCoreLoop));
   if (!core) die("core module", core.error());
@@ -176,8 +178,8 @@ int main(int argc, char** argv) {
   if (wanted("bytes")) {
     const double t_bytes = seconds_per(
         [&] {
-          auto r = inst.call("echo-bytes", {Val::list(bytes)});
-          if (!r || r.value()->items.size() != 1024)
+          auto r = inst.call("echo-bytes", {bytes});
+          if (!r || r.value()->list_size() != 1024)
             die("echo-bytes", r ? weft::Error::usage("bad result") : r.error());
         },
         iterations / 10 + 1);

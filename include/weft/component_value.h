@@ -119,6 +119,11 @@ struct Val {
   std::vector<std::string> labels;
   // Variant/Enum: the case index; Option: 0 none, 1 some; Result: 0 ok, 1 err.
   uint32_t discriminant = 0;
+  // A list<u8> or list<s8> may be packed (Val::bytes): its bytes in `str`,
+  // `items` empty, and the element kind in `discriminant`. The ABI lifts
+  // byte lists this way (a byte each instead of a Val each) and WASI's
+  // streams use it; whatever takes a Val takes either form.
+  bool byte_list = false;
 
   static Val boolean(bool b);
   static Val s8(int8_t v);
@@ -136,6 +141,8 @@ struct Val {
   static Val character(uint32_t code_point);
   static Val string(std::string utf8);
   static Val list(std::vector<Val> items);
+  // A packed list of `element` (U8 or S8) holding `data`.
+  static Val bytes(std::string data, ValKind element = ValKind::U8);
   static Val tuple(std::vector<Val> items);
   static Val record(std::vector<std::pair<std::string, Val>> fields);
   // `discriminant` may be unknown (UINT32_MAX) when built from a label only,
@@ -150,6 +157,11 @@ struct Val {
   static Val flags(std::vector<std::string> set_labels);
 
   int64_t as_signed() const { return static_cast<int64_t>(bits); }
+  // A list's length and elements in either form.
+  size_t list_size() const { return byte_list ? str.size() : items.size(); }
+  Val list_item(size_t i) const;
+  // Turns a packed byte list into the items form (other values: no-op).
+  void unpack_bytes();
   uint32_t as_u32() const { return static_cast<uint32_t>(bits); }
 };
 

@@ -307,10 +307,10 @@ TEST(WasiP2Random, LengthsAndBounds) {
   Host h;
   for (uint64_t len : {0u, 1u, 16u, 1000u}) {
     Val b = h.value("wasi:random/random", "get-random-bytes", {Val::u64(len)});
-    EXPECT_EQ(b.items.size(), len);
-    for (const Val& v : b.items) EXPECT_EQ(v.kind, ValKind::U8);
+    EXPECT_EQ(b.list_size(), len);
+    for (size_t i = 0; i < b.list_size(); ++i) EXPECT_EQ(b.list_item(i).kind, ValKind::U8);
     Val ib = h.value("wasi:random/insecure", "get-insecure-random-bytes", {Val::u64(len)});
-    EXPECT_EQ(ib.items.size(), len);
+    EXPECT_EQ(ib.list_size(), len);
   }
   EXPECT_NE(as_bytes(h.value("wasi:random/random", "get-random-bytes", {Val::u64(32)})),
             as_bytes(h.value("wasi:random/random", "get-random-bytes", {Val::u64(32)})));

@@ -27,7 +27,8 @@ inline Val flags(std::vector<std::string> set) { return Val::flags(std::move(set
 
 inline std::string as_bytes(const Val& list) {
   std::string out;
-  for (const Val& v : list.items) out.push_back(static_cast<char>(v.bits));
+  for (size_t i = 0; i < list.list_size(); ++i)
+    out.push_back(static_cast<char>(list.list_item(i).bits));
   return out;
 }
 

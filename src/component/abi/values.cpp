@@ -241,20 +241,10 @@ Result<Val> load_list_from_range(LiftLowerContext& cx, uint32_t ptr, uint32_t le
   if (elem.kind == ValKind::U8 || elem.kind == ValKind::S8) {
     // Bytes (the common list<u8>) straight from the checked range: the
     // general path costs a load_impl call and a move per byte.
-    WEFT_ABI_TRY(cx.charge(uint64_t{length} * sizeof(Val)));
-    const uint8_t* bytes = cx.memory().data() + ptr;
-    Val v;
-    v.kind = ValKind::List;
-    v.items.resize(length);
-    const bool is_signed = elem.kind == ValKind::S8;
-    for (uint32_t i = 0; i < length; ++i) {
-      Val& e = v.items[i];
-      e.kind = elem.kind;
-      e.bits = is_signed
-                   ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(bytes[i])))
-                   : bytes[i];
-    }
-    return v;
+    // Packed (Val::bytes): a byte of host memory per element.
+    WEFT_ABI_TRY(cx.charge(uint64_t{length} + sizeof(Val)));
+    const char* bytes = reinterpret_cast<const char*>(cx.memory().data() + ptr);
+    return Val::bytes(std::string(bytes, length), elem.kind);
   }
   return load_list_from_valid_range(cx, ptr, length, elem, ValKind::List);
 }
@@ -366,6 +356,41 @@ struct Range {
 };
 
 Result<Range> store_list_into_range(LiftLowerContext& cx, const std::vector<Val>& items,
+                                    const ValType& elem);
+
+// A packed byte list (Val::bytes) stored with one copy. Its element kind
+// must be the type's, as for the items form.
+Result<Range> store_bytes_into_range(LiftLowerContext& cx, const Val& v, const ValType& t) {
+  const ValType& elem = *t.element;
+  if (static_cast<ValKind>(v.discriminant) != elem.kind) return mismatch(t, v);
+  if (v.str.size() > UINT32_MAX) return trap("list too long to lower");
+  const auto length = static_cast<uint32_t>(v.str.size());
+  WEFT_ABI_ASSIGN(uint32_t ptr, cx.allocate(1, length));
+  if (uint64_t{ptr} + length > cx.memory().size())
+    return oob(std::string(detail::kListOobPrefix) + ": " + kReallocOob);
+  if (length > 0) std::memcpy(cx.memory().data() + ptr, v.str.data(), length);
+  return Range{ptr, length};
+}
+
+// A list value (either form) stored as the list type `t` (or a map).
+Result<Range> store_list_value(LiftLowerContext& cx, const Val& v, const ValType& t) {
+  if (v.byte_list && v.kind == ValKind::List && t.kind == ValKind::List)
+    return store_bytes_into_range(cx, v, t);
+  const std::vector<Val>* items = list_items(v);
+  if (!items || v.byte_list) return mismatch(t, v);
+  return store_list_into_range(cx, *items, *t.element);
+}
+
+// A fixed-size list's items, unpacking a packed byte list into `scratch`.
+const std::vector<Val>* fixed_list_items(const Val& v, Val& scratch) {
+  if (!v.byte_list) return list_items(v);
+  scratch = v;
+  scratch.unpack_bytes();
+  scratch.kind = v.kind;
+  return list_items(scratch);
+}
+
+Result<Range> store_list_into_range(LiftLowerContext& cx, const std::vector<Val>& items,
                                     const ValType& elem) {
   uint64_t size = elem_size(elem);
   if (size != 0 && items.size() > UINT32_MAX / size) return trap("list too long to lower");
@@ -425,14 +450,13 @@ Result<void> store_impl(LiftLowerContext& cx, const Val& v, const ValType& t, ui
     }
     case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List: {
-      const std::vector<Val>* items = list_items(v);
-      if (!items) return mismatch(t, v);
-      WEFT_ABI_ASSIGN(Range r, store_list_into_range(cx, *items, *t.element));
+      WEFT_ABI_ASSIGN(Range r, store_list_value(cx, v, t));
       WEFT_ABI_TRY(store_int(cx, r.ptr, ptr, 4));
       return store_int(cx, r.length, ptr + 4, 4);
     }
     case ValKind::FixedList: {
-      const std::vector<Val>* items = list_items(v);
+      Val scratch;
+      const std::vector<Val>* items = fixed_list_items(v, scratch);
       if (!items || items->size() != t.length) return mismatch(t, v);
       return store_list_into_valid_range(cx, *items, ptr, *t.element);
     }
@@ -661,15 +685,14 @@ Result<void> lower_flat_impl(LiftLowerContext& cx, const Val& v, const ValType& 
     }
     case ValKind::Map:  // despecializes to list<tuple<K, V>>: `element` is that tuple
     case ValKind::List: {
-      const std::vector<Val>* items = list_items(v);
-      if (!items) return mismatch(t, v);
-      WEFT_ABI_ASSIGN(Range r, store_list_into_range(cx, *items, *t.element));
+      WEFT_ABI_ASSIGN(Range r, store_list_value(cx, v, t));
       out.push_back(i32(r.ptr));
       out.push_back(i32(r.length));
       return {};
     }
     case ValKind::FixedList: {
-      const std::vector<Val>* items = list_items(v);
+      Val scratch;
+      const std::vector<Val>* items = fixed_list_items(v, scratch);
       if (!items || items->size() != t.length) return mismatch(t, v);
       for (const Val& e : *items) WEFT_ABI_TRY(lower_flat_impl(cx, e, *t.element, out));
       return {};

@@ -245,6 +245,30 @@ Val Val::list(std::vector<Val> items) {
   v.items = std::move(items);
   return v;
 }
+Val Val::bytes(std::string data, ValKind element) {
+  Val v;
+  v.kind = ValKind::List;
+  v.str = std::move(data);
+  v.byte_list = true;
+  v.discriminant = static_cast<uint32_t>(element);
+  return v;
+}
+Val Val::list_item(size_t i) const {
+  if (!byte_list) return items.at(i);
+  const auto byte = static_cast<uint8_t>(str.at(i));
+  if (static_cast<ValKind>(discriminant) == ValKind::S8) return Val::s8(static_cast<int8_t>(byte));
+  return Val::u8(byte);
+}
+void Val::unpack_bytes() {
+  if (!byte_list) return;
+  std::vector<Val> out;
+  out.reserve(str.size());
+  for (size_t i = 0; i < str.size(); ++i) out.push_back(list_item(i));
+  items = std::move(out);
+  str.clear();
+  byte_list = false;
+  discriminant = 0;
+}
 Val Val::tuple(std::vector<Val> items) {
   Val v;
   v.kind = ValKind::Tuple;
@@ -316,6 +340,14 @@ bool operator==(const Val& a, const Val& b) {
       return a.str == b.str;
     case ValKind::List:
     case ValKind::FixedList:
+      if (a.byte_list && b.byte_list) return a.discriminant == b.discriminant && a.str == b.str;
+      if (a.byte_list || b.byte_list) {
+        if (a.list_size() != b.list_size()) return false;
+        for (size_t i = 0; i < a.list_size(); ++i)
+          if (!(a.list_item(i) == b.list_item(i))) return false;
+        return true;
+      }
+      return a.items == b.items;
     case ValKind::Tuple:
       return a.items == b.items;
     case ValKind::Record:
@@ -379,6 +411,10 @@ std::string utf8_of(uint32_t cp) {
 
 std::string items_of(const Val& v) {
   std::string s;
+  if (v.byte_list) {
+    for (size_t i = 0; i < v.list_size(); ++i) s += " " + to_string(v.list_item(i));
+    return s;
+  }
   for (const auto& item : v.items) s += " " + to_string(item);
   return s;
 }

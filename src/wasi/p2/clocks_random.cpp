@@ -127,14 +127,13 @@ void define_clocks_random(Definitions& defs) {
             [](HostState& host, std::vector<Val>& args) -> HostResult {
               auto len = check_random_len(args[0].bits, "get-insecure-random-bytes");
               if (!len) return std::move(len).error();
-              std::vector<Val> items;
-              items.reserve(static_cast<size_t>(*len));
+              std::string bytes(static_cast<size_t>(*len), '\0');
               uint64_t word = 0;
               for (uint64_t i = 0; i < *len; ++i) {
                 if (i % 8 == 0) word = splitmix64(host.insecure_state);
-                items.push_back(Val::u8(static_cast<uint8_t>(word >> (8 * (i % 8)))));
+                bytes[i] = static_cast<char>(static_cast<uint8_t>(word >> (8 * (i % 8))));
               }
-              return Val::list(std::move(items));
+              return Val::bytes(std::move(bytes));
             });
   defs.func(insecure, "get-insecure-random-u64", {},
             [](HostState& host, std::vector<Val>&) -> HostResult {

@@ -276,7 +276,7 @@ HostResult output_write(HostState& host, std::vector<Val>& args, bool blocking) 
   auto s = lookup<OutputStream>(host, args[0], "output-stream");
   if (!s) return std::move(s).error();
   OutputStream& stream = **s;
-  const uint64_t len = args[1].items.size();
+  const uint64_t len = args[1].list_size();
   if (blocking && len > kBlockingLimit) {
     return trap("blocking-write-and-flush of " + std::to_string(len) +
                 " bytes: at most 4096 per call");

@@ -341,10 +341,7 @@ Val error_code_val(ErrorCode code) { return enum_val(label(code), static_cast<ui
 Val err_code(ErrorCode code) { return Val::err(error_code_val(code)); }
 
 Val bytes_val(const uint8_t* data, size_t len) {
-  std::vector<Val> items;
-  items.reserve(len);
-  for (size_t i = 0; i < len; ++i) items.push_back(Val::u8(data[i]));
-  return Val::list(std::move(items));
+  return Val::bytes(std::string(reinterpret_cast<const char*>(data), len));
 }
 
 Val string_list(const std::vector<std::string>& items) {
@@ -355,6 +352,11 @@ Val string_list(const std::vector<std::string>& items) {
 }
 
 Result<std::string> bytes_arg(const Val& list) {
+  if (list.byte_list) {
+    if (static_cast<ValKind>(list.discriminant) != ValKind::U8)
+      return trap("list<u8> argument holds a list<s8>");
+    return list.str;
+  }
   std::string out;
   out.resize(list.items.size());
   for (size_t i = 0; i < list.items.size(); ++i) {

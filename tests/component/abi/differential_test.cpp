@@ -248,8 +248,8 @@ std::string print_value(const Val& v, const ValType& t) {
     case ValKind::List:
     case ValKind::FixedList: {
       std::string out = "(";
-      for (size_t i = 0; i < v.items.size(); ++i)
-        out += (i ? " " : "") + print_value(v.items[i], *t.element);
+      for (size_t i = 0; i < v.list_size(); ++i)
+        out += (i ? " " : "") + print_value(v.list_item(i), *t.element);
       return out + ")";
     }
     case ValKind::Record:

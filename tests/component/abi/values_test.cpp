@@ -253,19 +253,64 @@ TEST(Values, ListsAreBoundsCheckedBeforeAllocating) {
 
 TEST(Values, LiftingIsCappedInHostMemory) {
   Harness h;
-  h.opts.max_lifted_host_bytes = 1000 * sizeof(Val);
-  EXPECT_TRUE(h.lift({i32v(0), i32v(1000)}, list(u8())).ok());
-  auto r = h.lift({i32v(0), i32v(1001)}, list(u8()));
+  // A list of u32 costs a Val per element; a byte list (packed) a byte.
+  h.opts.max_lifted_host_bytes = 100 * sizeof(Val);
+  EXPECT_TRUE(h.lift({i32v(0), i32v(100)}, list(u32())).ok());
+  auto r = h.lift({i32v(0), i32v(101)}, list(u32()));
   ASSERT_FALSE(r.ok());
   ASSERT_TRUE(r.error().is_trap());
   EXPECT_EQ(r.error().trap->kind, TrapKind::MemoryLimit);
+  h.opts.max_lifted_host_bytes = 1000 + sizeof(Val);
+  EXPECT_TRUE(h.lift({i32v(0), i32v(1000)}, list(u8())).ok());
+  EXPECT_FALSE(h.lift({i32v(0), i32v(1001)}, list(u8())).ok());
   // The budget is per context: nested lists add up.
   h.opts.max_lifted_host_bytes = 10 * sizeof(Val);
   h.g.put_u32(100, 0);
   h.g.put_u32(104, 6);
   h.g.put_u32(108, 0);
   h.g.put_u32(112, 6);
-  EXPECT_FALSE(h.lift({i32v(100), i32v(2)}, list(list(u8()))).ok());
+  EXPECT_FALSE(h.lift({i32v(100), i32v(2)}, list(list(u32()))).ok());
+}
+
+TEST(Values, ByteListsLiftPackedAndLowerInEitherForm) {
+  Harness h;
+  h.g.memory[32] = 0x01;
+  h.g.memory[33] = 0xff;
+  auto lifted = h.lift({i32v(32), i32v(2)}, list(u8()));
+  ASSERT_TRUE(lifted.ok()) << lifted.error().to_string();
+  EXPECT_TRUE(lifted->byte_list);
+  EXPECT_EQ(lifted->str, std::string("\x01\xff", 2));
+  // Packed and items forms are the same value, and print the same.
+  const Val items = Val::list({Val::u8(1), Val::u8(255)});
+  EXPECT_EQ(*lifted, items);
+  EXPECT_EQ(to_string(*lifted), to_string(items));
+  EXPECT_NE(*lifted, Val::list({Val::u8(1), Val::u8(254)}));
+  auto signed_bytes = h.lift({i32v(32), i32v(2)}, list(s8()));
+  ASSERT_TRUE(signed_bytes.ok());
+  EXPECT_EQ(signed_bytes->list_item(1), Val::s8(-1));
+  EXPECT_NE(*signed_bytes, *lifted);  // element kinds differ
+  Val unpacked = *signed_bytes;
+  unpacked.unpack_bytes();
+  EXPECT_FALSE(unpacked.byte_list);
+  EXPECT_EQ(unpacked, Val::list({Val::s8(1), Val::s8(-1)}));
+  // Lowering a packed list: one realloc of the byte length, then the bytes.
+  auto flat = h.lower(Val::bytes("abc"), list(u8()));
+  ASSERT_TRUE(flat.ok()) << flat.error().to_string();
+  EXPECT_EQ(h.g.calls.back(), (ReallocCall{0, 0, 1, 3, (*flat)[0].as_u32()}));
+  EXPECT_EQ((*flat)[1].as_u32(), 3u);
+  EXPECT_EQ(h.g.bytes((*flat)[0].as_u32(), 3), "abc");
+  // The element kind must be the type's, as for items.
+  EXPECT_FALSE(h.lower(Val::bytes("abc"), list(s8())).ok());
+  EXPECT_FALSE(h.lower(Val::bytes("abc"), list(u32())).ok());
+  // A fixed-length list takes the packed form too.
+  ValType fixed;
+  fixed.kind = ValKind::FixedList;
+  fixed.element = u8();
+  fixed.length = 2;
+  auto fixed_flat = h.lower(Val::bytes("xy"), make(fixed));
+  ASSERT_TRUE(fixed_flat.ok()) << fixed_flat.error().to_string();
+  EXPECT_EQ(fixed_flat->size(), 2u);
+  EXPECT_FALSE(h.lower(Val::bytes("xyz"), make(fixed)).ok());
 }
 
 TEST(Values, ListsAlwaysCallRealloc) {
