@@ -212,12 +212,76 @@ struct ImportDecl {
 
 enum class CoreExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3, Tag = 4 };
 
+// ---- WebAssembly 3.0 (GC) core types, as `core:rectype` writes them ------
+
+// `core:heaptype`'s abstract heap types, by their byte. As an s33 each is a
+// negative one-byte value; a non-negative s33 is a type index instead.
+enum class AbsHeapType : uint8_t {
+  NoExn = 0x74,
+  NoFunc = 0x73,
+  NoExtern = 0x72,
+  None = 0x71,
+  Func = 0x70,
+  Extern = 0x6F,
+  Any = 0x6E,
+  Eq = 0x6D,
+  I31 = 0x6C,
+  Struct = 0x6B,
+  Array = 0x6A,
+  Exn = 0x69,
+};
+
+// `core:valtype` with the reference types of WebAssembly 3.0: a number or
+// vector type, or (ref null? ht). The one-byte shorthands (funcref, ...)
+// decode to their nullable reference types.
+struct CoreValType {
+  bool is_ref = false;
+  weft::ValType num = weft::ValType::I32;  // if !is_ref: I32, I64, F32, F64, V128
+  bool nullable = false;                   // if is_ref
+  bool heap_is_index = false;              // if is_ref
+  AbsHeapType heap = AbsHeapType::Func;    // if is_ref && !heap_is_index
+  uint32_t index = 0;                      // if is_ref && heap_is_index: a core type index
+  bool operator==(const CoreValType&) const = default;
+};
+
+// `core:storagetype`: a value type or a packed type (0x78 i8, 0x77 i16).
+enum class PackedType : uint8_t { None = 0, I8 = 0x78, I16 = 0x77 };
+
+// `core:fieldtype`.
+struct CoreFieldType {
+  PackedType packed = PackedType::None;
+  CoreValType type;  // if packed == None
+  bool is_mutable = false;
+};
+
+// `core:comptype`: 0x60 func, 0x5F struct, 0x5E array.
+struct CoreCompType {
+  enum class Kind : uint8_t { Func = 0x60, Struct = 0x5F, Array = 0x5E };
+  Kind kind = Kind::Func;
+  std::vector<CoreValType> params;    // Func
+  std::vector<CoreValType> results;   // Func
+  std::vector<CoreFieldType> fields;  // Struct; Array: exactly one
+};
+
+// `core:subtype`: (sub final? x* ct). A bare comptype is final with no
+// supertypes.
+struct CoreSubType {
+  uint32_t offset = 0;
+  bool is_final = true;
+  std::vector<uint32_t> supertypes;
+  CoreCompType comp;
+};
+
 struct CoreExternType {
   CoreExternKind kind = CoreExternKind::Func;
   uint32_t type_index = 0;  // Func, Tag
   TableType table;
   MemoryType memory;
   GlobalType global;
+  // Table, Global: set when the element or value type is a WebAssembly 3.0
+  // reference type that weft::ValType has not ((ref $t), (ref null any),
+  // ...); table.element / global.type are then unset (their defaults).
+  std::optional<CoreValType> gc_type;
 };
 
 struct CoreType;
@@ -235,15 +299,23 @@ struct CoreModuleDecl {
   uint32_t outer_index = 0;
 };
 
-// `core:type`: a core function type (0x60) or a module type (0x50). The
-// WebAssembly 3.0 GC forms (rec, sub, struct, array) are rejected as not
-// supported: weft's core engine has no GC types.
+// `core:type` (`core:deftype`): a core function type, a module type (0x50),
+// or any other WebAssembly 3.0 type definition (Kind::Rec).
+//
+// Kind::Func is a bare 0x60 function type whose value types are all ones
+// weft::ValType has (the MVP's); `func` holds it. Kind::Rec is a recursion
+// group: an explicit one (0x4E, `is_rec_group`, any number of subtypes) or
+// one subtype standing alone (0x4F sub final, 0x00 0x50 non-final sub, 0x5F
+// struct, 0x5E array, or a 0x60 function type using reference types weft's
+// engine has not). Each subtype defines one core type index.
 struct CoreType {
-  enum class Kind : uint8_t { Func, Module };
+  enum class Kind : uint8_t { Func, Module, Rec };
   Kind kind = Kind::Func;
   uint32_t offset = 0;
-  weft::FuncType func;
-  std::vector<CoreModuleDecl> decls;
+  weft::FuncType func;                // Func
+  std::vector<CoreModuleDecl> decls;  // Module
+  bool is_rec_group = false;          // Rec
+  std::vector<CoreSubType> subtypes;  // Rec
 };
 
 // ---- types ---------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -312,8 +313,12 @@ class Decoder {
       case 0x01: {
         t.kind = CoreExternKind::Table;
         const size_t ref_at = r.pos();
-        WEFT_TRY(t.table.element, core_val_type(r));
-        if (!is_ref(t.table.element)) return r.error_at(ref_at, "malformed reference type");
+        WEFT_TRY(CoreValType element, gc_val_type(r));
+        if (!element.is_ref) return r.error_at(ref_at, "malformed reference type");
+        if (auto mvp = mvp_type(element))
+          t.table.element = *mvp;
+        else
+          t.gc_type = element;
         WEFT_TRY(t.table.limits, limits(r));
         break;
       }
@@ -324,7 +329,11 @@ class Decoder {
       }
       case 0x03: {
         t.kind = CoreExternKind::Global;
-        WEFT_TRY(t.global.type, core_val_type(r));
+        WEFT_TRY(CoreValType type, gc_val_type(r));
+        if (auto mvp = mvp_type(type))
+          t.global.type = *mvp;
+        else
+          t.gc_type = type;
         const size_t mut_at = r.pos();
         WEFT_TRY(uint8_t mut, r.read_u8());
         if (mut > 1) return r.error_at(mut_at, "malformed mutability");
@@ -391,27 +400,172 @@ class Decoder {
     t.offset = static_cast<uint32_t>(r.pos());
     WEFT_TRY(uint8_t b, r.read_u8());
     switch (b) {
-      case 0x60:
-        t.kind = CoreType::Kind::Func;
-        WEFT_CHECK(read_vec(r, t.func.params, [&] { return core_val_type(r); }));
-        WEFT_CHECK(read_vec(r, t.func.results, [&] { return core_val_type(r); }));
-        return t;
-      case 0x50:
+      case 0x50:  // a bare 0x50 here is a module type, not a non-final sub
         t.kind = CoreType::Kind::Module;
         WEFT_CHECK(check_depth(r, depth + 1));
         WEFT_CHECK(read_vec(r, t.decls, [&] { return core_module_decl(r, depth + 1); }));
         return t;
-      case 0x00:  // 0x00 0x50: a non-final sub type (the pre-1.0 escape)
-      case 0x4E:  // rec
-      case 0x4F:  // sub final
-      case 0x5E:  // array
-      case 0x5F:  // struct
-        return r.error_at(t.offset,
-                          "malformed core type: GC types (rec, sub, struct, array) are not "
-                          "supported");
+      case 0x4E:  // rec: its subtypes write a non-final sub as a bare 0x50
+        t.kind = CoreType::Kind::Rec;
+        t.is_rec_group = true;
+        WEFT_CHECK(read_vec(r, t.subtypes, [&] { return sub_type(r); }));
+        return t;
+      case 0x00: {  // 0x00 0x50: a non-final sub (the pre-1.0 escape)
+        const size_t at = r.pos();
+        WEFT_TRY(uint8_t sub, r.read_u8());
+        if (sub != 0x50)
+          return r.error_at(
+              at, "malformed core type: 0x00 must be followed by 0x50 (sub), found " + hex(sub));
+        r.seek(at);
+        break;
+      }
+      case 0x4F:
+      case 0x5E:
+      case 0x5F:
+      case 0x60:
+        r.seek(t.offset);
+        break;
       default:
         return r.error_at(t.offset, "malformed core type " + hex(b));
     }
+    // One subtype standing alone: a recursion group of one.
+    WEFT_TRY(CoreSubType st, sub_type(r));
+    st.offset = t.offset;
+    if (st.is_final && st.supertypes.empty() && st.comp.kind == CoreCompType::Kind::Func) {
+      // A plain function type: keep it in the MVP form if it is one.
+      weft::FuncType ft;
+      bool mvp = true;
+      for (const auto& p : st.comp.params)
+        if (auto v = mvp_type(p))
+          ft.params.push_back(*v);
+        else
+          mvp = false;
+      for (const auto& p : st.comp.results)
+        if (auto v = mvp_type(p))
+          ft.results.push_back(*v);
+        else
+          mvp = false;
+      if (mvp) {
+        t.kind = CoreType::Kind::Func;
+        t.func = std::move(ft);
+        return t;
+      }
+    }
+    t.kind = CoreType::Kind::Rec;
+    t.subtypes.push_back(std::move(st));
+    return t;
+  }
+
+  // ---- WebAssembly 3.0 types (core:rectype's pieces) ----------------------
+
+  // The MVP type `t` is, if it is one: a number type, or a nullable func or
+  // extern reference.
+  static std::optional<weft::ValType> mvp_type(const CoreValType& t) {
+    if (!t.is_ref) return t.num;
+    if (!t.nullable || t.heap_is_index) return std::nullopt;
+    if (t.heap == AbsHeapType::Func) return weft::ValType::FuncRef;
+    if (t.heap == AbsHeapType::Extern) return weft::ValType::ExternRef;
+    return std::nullopt;
+  }
+
+  static bool is_abs_heap(uint8_t b) { return b >= 0x69 && b <= 0x74; }
+
+  // `core:heaptype`: an s33, negative for the abstract heap types' bytes.
+  Result<CoreValType> heap_type(Reader& r, bool nullable) {
+    const size_t at = r.pos();
+    WEFT_TRY(int64_t v, r.read_s33());
+    CoreValType t;
+    t.is_ref = true;
+    t.nullable = nullable;
+    if (v >= 0) {
+      t.heap_is_index = true;
+      t.index = static_cast<uint32_t>(v);  // an s33 is below 2^32
+      return t;
+    }
+    const uint8_t b = static_cast<uint8_t>(v + 0x80);
+    if (v < -0x40 || !is_abs_heap(b)) return r.error_at(at, "malformed heap type");
+    t.heap = static_cast<AbsHeapType>(b);
+    return t;
+  }
+
+  // `core:valtype` with WebAssembly 3.0's reference types.
+  Result<CoreValType> gc_val_type(Reader& r) {
+    const size_t at = r.pos();
+    WEFT_TRY(uint8_t b, r.read_u8());
+    CoreValType t;
+    if (b >= 0x7B && b <= 0x7F) {
+      t.num = static_cast<weft::ValType>(b);
+      return t;
+    }
+    if (b == 0x63 || b == 0x64) return heap_type(r, b == 0x63);
+    if (is_abs_heap(b)) {  // the shorthand (ref null ht): funcref, anyref, ...
+      t.is_ref = true;
+      t.nullable = true;
+      t.heap = static_cast<AbsHeapType>(b);
+      return t;
+    }
+    return r.error_at(at, "malformed value type " + hex(b));
+  }
+
+  // `core:fieldtype`: a storage type (a value type or i8/i16), then mut.
+  Result<CoreFieldType> field_type(Reader& r) {
+    CoreFieldType f;
+    const size_t at = r.pos();
+    WEFT_TRY(uint8_t b, r.read_u8());
+    if (b == 0x78 || b == 0x77) {
+      f.packed = static_cast<PackedType>(b);
+    } else {
+      r.seek(at);
+      WEFT_TRY(f.type, gc_val_type(r));
+    }
+    const size_t mut_at = r.pos();
+    WEFT_TRY(uint8_t mut, r.read_u8());
+    if (mut > 1) return r.error_at(mut_at, "malformed mutability");
+    f.is_mutable = mut == 1;
+    return f;
+  }
+
+  // `core:comptype`.
+  Result<CoreCompType> comp_type(Reader& r) {
+    const size_t at = r.pos();
+    WEFT_TRY(uint8_t b, r.read_u8());
+    CoreCompType c;
+    switch (b) {
+      case 0x60:
+        c.kind = CoreCompType::Kind::Func;
+        WEFT_CHECK(read_vec(r, c.params, [&] { return gc_val_type(r); }));
+        WEFT_CHECK(read_vec(r, c.results, [&] { return gc_val_type(r); }));
+        return c;
+      case 0x5F:
+        c.kind = CoreCompType::Kind::Struct;
+        WEFT_CHECK(read_vec(r, c.fields, [&] { return field_type(r); }));
+        return c;
+      case 0x5E: {
+        c.kind = CoreCompType::Kind::Array;
+        WEFT_TRY(CoreFieldType f, field_type(r));
+        c.fields.push_back(f);
+        return c;
+      }
+      default:
+        return r.error_at(at, "malformed composite type " + hex(b) +
+                                  " (0x60 func, 0x5f struct or 0x5e array expected)");
+    }
+  }
+
+  // `core:subtype`: 0x50 (sub) or 0x4F (sub final) with supertypes, or a
+  // bare comptype.
+  Result<CoreSubType> sub_type(Reader& r) {
+    CoreSubType st;
+    st.offset = static_cast<uint32_t>(r.pos());
+    WEFT_TRY(uint8_t b, r.read_u8());
+    if (b == 0x50 || b == 0x4F) {
+      st.is_final = b == 0x4F;
+      WEFT_CHECK(read_vec(r, st.supertypes, [&] { return r.read_u32(); }));
+    } else {
+      r.seek(st.offset);
+    }
+    WEFT_TRY(st.comp, comp_type(r));
+    return st;
   }
 
   // ---- instances ---------------------------------------------------------

@@ -145,9 +145,117 @@ bool func_types_equal(const FuncType& a, const FuncType& b, const ResourceMap& m
   return opt_equal(a.result, b.result, map);
 }
 
+// ---- WebAssembly 3.0 subtyping ------------------------------------------------
+
+namespace {
+
+constexpr uint8_t kNoExn = 0x74, kNoFunc = 0x73, kNoExtern = 0x72, kNone = 0x71, kFunc = 0x70,
+                  kExtern = 0x6F, kAny = 0x6E, kEq = 0x6D, kI31 = 0x6C, kStruct = 0x6B,
+                  kArray = 0x6A, kExn = 0x69;
+
+const CoreGcType& deref(const CoreTypeRef& r) { return r.group->types[r.index]; }
+
+// The abstract heap type directly above a concrete type of this kind.
+uint8_t abstract_of(CoreGcType::Kind kind) {
+  switch (kind) {
+    case CoreGcType::Kind::Func:
+      return kFunc;
+    case CoreGcType::Kind::Struct:
+      return kStruct;
+    case CoreGcType::Kind::Array:
+      return kArray;
+  }
+  return kAny;
+}
+
+bool abstract_sub(uint8_t a, uint8_t b) {
+  if (a == b) return true;
+  switch (b) {
+    case kAny:
+      return a == kEq || a == kI31 || a == kStruct || a == kArray || a == kNone;
+    case kEq:
+      return a == kI31 || a == kStruct || a == kArray || a == kNone;
+    case kI31:
+    case kStruct:
+    case kArray:
+      return a == kNone;
+    case kFunc:
+      return a == kNoFunc;
+    case kExtern:
+      return a == kNoExtern;
+    case kExn:
+      return a == kNoExn;
+    default:
+      return false;
+  }
+}
+
+bool heap_sub(const CoreGcValType& a, const CoreGcValType& b) {
+  if (a.abstract_heap && b.abstract_heap) return abstract_sub(a.abstract_heap, b.abstract_heap);
+  if (a.abstract_heap) {  // a bottom type below a concrete one
+    const CoreGcType::Kind k = deref(b.concrete).kind;
+    return a.abstract_heap == (k == CoreGcType::Kind::Func ? kNoFunc : kNone);
+  }
+  if (b.abstract_heap) return abstract_sub(abstract_of(deref(a.concrete).kind), b.abstract_heap);
+  // Concrete below concrete: along the declared supertypes (each is
+  // defined before its subtype, so the chain ends; bounded anyway).
+  CoreTypeRef r = a.concrete;
+  for (int i = 0; i < 1000; ++i) {
+    if (r == b.concrete) return true;
+    const CoreGcType& t = deref(r);
+    if (!t.supertype) return false;
+    r = *t.supertype;
+  }
+  return false;
+}
+
+bool val_sub(const CoreGcValType& a, const CoreGcValType& b) {
+  if (a.is_ref != b.is_ref) return false;
+  if (!a.is_ref) return a.num == b.num;
+  if (a.nullable && !b.nullable) return false;
+  return heap_sub(a, b);
+}
+
+bool val_equal(const CoreGcValType& a, const CoreGcValType& b) {
+  return val_sub(a, b) && val_sub(b, a);
+}
+
+bool field_sub(const CoreGcField& a, const CoreGcField& b) {
+  if (a.is_mutable != b.is_mutable || a.packed != b.packed) return false;
+  if (a.packed) return true;
+  return a.is_mutable ? val_equal(a.type, b.type) : val_sub(a.type, b.type);
+}
+
+}  // namespace
+
+bool core_gc_matches(const CoreGcType& sub, const CoreGcType& super) {
+  if (sub.kind != super.kind) return false;
+  switch (sub.kind) {
+    case CoreGcType::Kind::Func:
+      if (sub.params.size() != super.params.size() || sub.results.size() != super.results.size())
+        return false;
+      for (size_t i = 0; i < sub.params.size(); ++i)
+        if (!val_sub(super.params[i], sub.params[i])) return false;
+      for (size_t i = 0; i < sub.results.size(); ++i)
+        if (!val_sub(sub.results[i], super.results[i])) return false;
+      return true;
+    case CoreGcType::Kind::Struct:
+    case CoreGcType::Kind::Array:
+      if (sub.fields.size() < super.fields.size()) return false;
+      for (size_t i = 0; i < super.fields.size(); ++i)
+        if (!field_sub(sub.fields[i], super.fields[i])) return false;
+      return true;
+  }
+  return false;
+}
+
 bool core_extern_matches(const CoreExtern& actual, const CoreExtern& expected, std::string& why) {
   if (actual.kind != expected.kind) {
     why = std::string("expected ") + to_string(expected.kind) + ", found " + to_string(actual.kind);
+    return false;
+  }
+  if (actual.gc || expected.gc) {
+    why = "the type uses WebAssembly GC types, which weft's core engine does not support";
     return false;
   }
   auto limits_match = [](const Limits& a, const Limits& e) {

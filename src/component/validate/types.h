@@ -34,6 +34,11 @@ struct CoreExtern {
   TableType table;
   MemoryType memory;
   GlobalType global;
+  // Set when the type uses WebAssembly 3.0 (GC) types that weft::FuncType
+  // and weft::ValType cannot say (a struct reference, a subtyped function
+  // type, ...); `func`/`table`/`global` then hold nothing meaningful. weft's
+  // core engine has no GC, so such an extern matches nothing.
+  bool gc = false;
 };
 
 struct CoreModuleType {
@@ -53,11 +58,74 @@ struct CoreInstanceType {
 };
 using CoreInstanceTypePtr = std::shared_ptr<const CoreInstanceType>;
 
-// A core type index: a function type or a module type.
+// ---- WebAssembly 3.0 (GC) types ----------------------------------------------
+//
+// A recursion group is validated once and kept with every reference in it
+// resolved: a concrete heap type names (group, index) rather than an index
+// into some scope's core type space, so the types survive outer aliases.
+// Types are compared by identity, not by the GC spec's iso-recursive
+// equivalence (two separately written, identical groups are distinct here).
+
+struct CoreRecGroup;
+
+// A concrete heap type: type `index` of recursion group `group`.
+struct CoreTypeRef {
+  const CoreRecGroup* group = nullptr;
+  uint32_t index = 0;
+  bool operator==(const CoreTypeRef&) const = default;
+};
+
+// A value type: a number/vector type, or (ref null? ht) where ht is an
+// abstract heap type (its binary byte, 0x69 exn .. 0x74 noexn) or concrete.
+struct CoreGcValType {
+  bool is_ref = false;
+  weft::ValType num = weft::ValType::I32;  // !is_ref
+  bool nullable = false;
+  uint8_t abstract_heap = 0;  // 0: `concrete`
+  CoreTypeRef concrete;
+};
+
+struct CoreGcField {
+  uint8_t packed = 0;  // 0x78 i8, 0x77 i16, 0: `type`
+  CoreGcValType type;
+  bool is_mutable = false;
+};
+
+// One subtype of a group.
+struct CoreGcType {
+  enum class Kind : uint8_t { Func, Struct, Array };
+  Kind kind = Kind::Func;
+  bool is_final = true;
+  std::optional<CoreTypeRef> supertype;
+  std::vector<CoreGcValType> params;  // Func
+  std::vector<CoreGcValType> results;
+  std::vector<CoreGcField> fields;  // Struct; Array: one
+};
+
+struct CoreRecGroup {
+  std::vector<CoreGcType> types;
+  // The earlier groups this one's references point into, kept alive by it.
+  std::vector<std::shared_ptr<const CoreRecGroup>> uses;
+};
+using CoreRecGroupPtr = std::shared_ptr<const CoreRecGroup>;
+
+// `sub` is a subtype of `super` (declared: matching at one level, with
+// concrete heap types related by identity and declared supertypes).
+bool core_gc_matches(const CoreGcType& sub, const CoreGcType& super);
+
+// A core type index: a function type, a module type, or a WebAssembly 3.0
+// type (`gc` set: type `gc_index` of that group; a plain function type
+// gets a group of its own when a GC type first refers to it).
 struct CoreTypeDef {
   bool is_module = false;
-  weft::FuncType func;
+  weft::FuncType func;  // a function type weft::FuncType can say
   CoreModuleTypePtr module;
+  CoreRecGroupPtr gc;
+  uint32_t gc_index = 0;
+  // A function type usable as a weft::FuncType (for imports, canon
+  // built-ins): not a module, and not a GC type other than a plain one.
+  bool is_plain_func() const { return !is_module && !gc_only; }
+  bool gc_only = false;  // defined as a GC type (struct, array, sub, rec, typed refs)
 };
 
 // ---- component level ---------------------------------------------------------

@@ -908,6 +908,136 @@ Result<void> Validator::check_annotated_name(Scope& s, const ExternNameInfo& inf
   return invalid(offset, "resource used in function does not have a name in this context");
 }
 
+// ---- WebAssembly 3.0 core types ---------------------------------------------------
+
+CoreGcValType plain_gc_type(weft::ValType v) {
+  CoreGcValType t;
+  if (v == weft::ValType::FuncRef || v == weft::ValType::ExternRef) {
+    t.is_ref = true;
+    t.nullable = true;
+    t.abstract_heap = static_cast<uint8_t>(v);  // 0x70 func, 0x6f extern: the heap type bytes
+  } else {
+    t.num = v;
+  }
+  return t;
+}
+
+// A core type index as a concrete heap type, from the space a group being
+// defined at [base, base + count) of `space` sees (`self` is that group;
+// count 0 when resolving outside any group). A plain function type gets a
+// one-type group of its own here, the first time a GC type refers to it.
+Result<CoreTypeRef> resolve_core_ref(std::vector<CoreTypeDef>& space, size_t base, size_t count,
+                                     const CoreRecGroup* self, std::vector<CoreRecGroupPtr>& uses,
+                                     uint32_t index, uint32_t offset) {
+  if (index >= base + count)
+    return invalid(offset, "unknown type " + std::to_string(index) + ": type index out of bounds");
+  if (index >= base) return CoreTypeRef{self, static_cast<uint32_t>(index - base)};
+  CoreTypeDef& d = space[index];
+  if (d.is_module)
+    return invalid(offset, "type index " + std::to_string(index) +
+                               " is a module type, which cannot be a heap type");
+  if (!d.gc) {
+    auto g = std::make_shared<CoreRecGroup>();
+    CoreGcType f;
+    for (auto v : d.func.params) f.params.push_back(plain_gc_type(v));
+    for (auto v : d.func.results) f.results.push_back(plain_gc_type(v));
+    g->types.push_back(std::move(f));
+    d.gc = std::move(g);
+    d.gc_index = 0;
+  }
+  if (std::find(uses.begin(), uses.end(), d.gc) == uses.end()) uses.push_back(d.gc);
+  return CoreTypeRef{d.gc.get(), d.gc_index};
+}
+
+Result<CoreGcValType> resolve_core_val(std::vector<CoreTypeDef>& space, size_t base, size_t count,
+                                       const CoreRecGroup* self, std::vector<CoreRecGroupPtr>& uses,
+                                       const ast::CoreValType& t, uint32_t offset) {
+  CoreGcValType out;
+  out.is_ref = t.is_ref;
+  out.num = t.num;
+  out.nullable = t.nullable;
+  if (!t.is_ref) return out;
+  if (!t.heap_is_index) {
+    out.abstract_heap = static_cast<uint8_t>(t.heap);
+    return out;
+  }
+  WEFT_TRY(out.concrete, resolve_core_ref(space, base, count, self, uses, t.index, offset));
+  return out;
+}
+
+// Validates a `core:rectype` (ast Kind::Rec) and appends its types to
+// `space` (a component's core types or a module type's own).
+Result<void> define_rec_group(std::vector<CoreTypeDef>& space, const ast::CoreType& t) {
+  const size_t base = space.size();
+  const size_t count = t.subtypes.size();
+  auto group = std::make_shared<CoreRecGroup>();
+  group->types.resize(count);
+  // First every type's structure (a type may refer to any of the group),
+  // then the supertypes, which need the structures of what they name.
+  for (size_t i = 0; i < count; ++i) {
+    const ast::CoreSubType& st = t.subtypes[i];
+    CoreGcType& out = group->types[i];
+    out.is_final = st.is_final;
+    auto val = [&](const ast::CoreValType& v) {
+      return resolve_core_val(space, base, count, group.get(), group->uses, v, st.offset);
+    };
+    switch (st.comp.kind) {
+      case ast::CoreCompType::Kind::Func:
+        out.kind = CoreGcType::Kind::Func;
+        for (const auto& p : st.comp.params) {
+          WEFT_TRY(auto v, val(p));
+          out.params.push_back(v);
+        }
+        for (const auto& r : st.comp.results) {
+          WEFT_TRY(auto v, val(r));
+          out.results.push_back(v);
+        }
+        break;
+      case ast::CoreCompType::Kind::Struct:
+      case ast::CoreCompType::Kind::Array:
+        out.kind = st.comp.kind == ast::CoreCompType::Kind::Struct ? CoreGcType::Kind::Struct
+                                                                   : CoreGcType::Kind::Array;
+        for (const auto& f : st.comp.fields) {
+          CoreGcField field;
+          field.packed = static_cast<uint8_t>(f.packed);
+          field.is_mutable = f.is_mutable;
+          if (f.packed == ast::PackedType::None) {
+            WEFT_TRY(field.type, val(f.type));
+          }
+          out.fields.push_back(field);
+        }
+        break;
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const ast::CoreSubType& st = t.subtypes[i];
+    if (st.supertypes.empty()) continue;
+    if (st.supertypes.size() > 1) return invalid(st.offset, "multiple supertypes not supported");
+    const uint32_t super = st.supertypes[0];
+    // A supertype is defined before its subtype.
+    if (super >= base + i)
+      return invalid(st.offset, "unknown type " + std::to_string(super) +
+                                    ": type index out of bounds (a supertype must be defined "
+                                    "before its subtype)");
+    WEFT_TRY(CoreTypeRef ref,
+             resolve_core_ref(space, base, count, group.get(), group->uses, super, st.offset));
+    const CoreGcType& parent = ref.group->types[ref.index];
+    if (parent.is_final) return invalid(st.offset, "sub type cannot have a final super type");
+    if (!core_gc_matches(group->types[i], parent))
+      return invalid(st.offset, "sub type " + std::to_string(base + i) +
+                                    " does not match super type " + std::to_string(super));
+    group->types[i].supertype = ref;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    CoreTypeDef def;
+    def.gc = group;
+    def.gc_index = static_cast<uint32_t>(i);
+    def.gc_only = true;
+    space.push_back(std::move(def));
+  }
+  return {};
+}
+
 // ---- declarators ---------------------------------------------------------------
 
 Result<CoreModuleTypePtr> Validator::module_type(Scope& s, const ast::CoreType& t, uint32_t depth) {
@@ -922,12 +1052,15 @@ Result<CoreModuleTypePtr> Validator::module_type(Scope& s, const ast::CoreType& 
     e.kind = static_cast<CoreExternKind>(x.kind);
     switch (x.kind) {
       case ast::CoreExternKind::Func:
-      case ast::CoreExternKind::Tag:
+      case ast::CoreExternKind::Tag: {
         WEFT_CHECK(check_index(types.size(), x.type_index, "type", offset));
-        if (types[x.type_index].is_module)
+        const CoreTypeDef& def = types[x.type_index];
+        if (def.is_module || (def.gc && def.gc->types[def.gc_index].kind != CoreGcType::Kind::Func))
           return invalid(offset, "type index is not a function type");
-        e.func = types[x.type_index].func;
+        e.func = def.func;
+        e.gc = def.gc_only;
         break;
+      }
       case ast::CoreExternKind::Memory:
         e.memory = x.memory;
         if (x.memory.limits.min > 65536 || (x.memory.limits.max && *x.memory.limits.max > 65536))
@@ -943,6 +1076,11 @@ Result<CoreModuleTypePtr> Validator::module_type(Scope& s, const ast::CoreType& 
       case ast::CoreExternKind::Global:
         e.global = x.global;
         break;
+    }
+    if (x.gc_type) {  // a table or global of a WebAssembly 3.0 reference type
+      std::vector<CoreRecGroupPtr> uses;
+      WEFT_CHECK(resolve_core_val(types, types.size(), 0, nullptr, uses, *x.gc_type, offset));
+      e.gc = true;
     }
     return e;
   };
@@ -963,8 +1101,12 @@ Result<CoreModuleTypePtr> Validator::module_type(Scope& s, const ast::CoreType& 
         break;
       }
       case ast::CoreModuleDecl::Kind::Type: {
-        if (!d.type || d.type->kind != ast::CoreType::Kind::Func)
-          return invalid(d.offset, "a module type can only define function types");
+        if (!d.type || d.type->kind == ast::CoreType::Kind::Module)
+          return invalid(d.offset, "a module type cannot define module types");
+        if (d.type->kind == ast::CoreType::Kind::Rec) {
+          WEFT_CHECK(define_rec_group(types, *d.type));
+          break;
+        }
         CoreTypeDef def;
         def.func = d.type->func;
         types.push_back(def);
@@ -984,6 +1126,8 @@ Result<CoreModuleTypePtr> Validator::module_type(Scope& s, const ast::CoreType& 
           return invalid(d.offset, "invalid outer alias count of " + std::to_string(d.outer_count));
         WEFT_CHECK(
             check_index(target->spaces->core_types.size(), d.outer_index, "core type", d.offset));
+        if (target->spaces->core_types[d.outer_index].is_module)
+          return invalid(d.offset, "a module type cannot alias a module type");
         types.push_back(target->spaces->core_types[d.outer_index]);
         break;
       }
@@ -1068,6 +1212,7 @@ Result<TypeDef> Validator::declarator_type(Scope& s, const ast::Type& t, uint32_
 // ---- definitions -----------------------------------------------------------------
 
 Result<void> Validator::core_type(Scope& s, const ast::CoreType& t, uint32_t depth) {
+  if (t.kind == ast::CoreType::Kind::Rec) return define_rec_group(s.spaces->core_types, t);
   CoreTypeDef def;
   if (t.kind == ast::CoreType::Kind::Func) {
     def.func = t.func;
@@ -1167,6 +1312,18 @@ Result<void> Validator::core_instance(Scope& s, const ast::CoreInstance& inst) {
   if (inst.kind == ast::CoreInstance::Kind::Instantiate) {
     WEFT_CHECK(check_index(s.spaces->core_modules.size(), inst.module, "module", inst.offset));
     const CoreModuleType& module = *s.spaces->core_modules[inst.module];
+    auto uses_gc = [](const CoreModuleType& m) {
+      for (const auto& imp : m.imports)
+        if (imp.type.gc) return true;
+      for (const auto& [n, e] : m.exports)
+        if (e.gc) return true;
+      return false;
+    };
+    if (uses_gc(module))
+      return invalid(inst.offset,
+                     "cannot instantiate core module " + std::to_string(inst.module) +
+                         ": its type uses WebAssembly GC types, which weft's core engine does "
+                         "not support");
     std::vector<std::pair<std::string, const CoreInstanceType*>> args;
     for (const auto& a : inst.args) {
       WEFT_CHECK(
@@ -1674,7 +1831,8 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
 // The 🔀/🧵 built-ins: the immediates CanonicalABI.md's "validation
 // specifies" paragraphs check, and the core function type each is given.
 // (The general option rules ran in canon() already.)
-Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c, CanonInfo& info) {
+Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
+                                                CanonInfo& info) {
   using ast::CanonKind;
   const ComponentInfo& sp = *s.spaces;
   constexpr weft::ValType i32 = weft::ValType::I32;
@@ -1810,7 +1968,7 @@ Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c, C
       WEFT_CHECK(check_index(sp.core_types.size(), c.type_index, "core type", c.offset));
       const CoreTypeDef& t = sp.core_types[c.type_index];
       const weft::FuncType want{{i32}, {}};
-      if (t.is_module || !(t.func == want))
+      if (!t.is_plain_func() || !(t.func == want))
         return invalid(c.offset, "`canon " + name + "` requires core type index " +
                                      std::to_string(c.type_index) + " to be " + want.to_string());
       if (c.kind == CanonKind::ThreadSpawnRef)

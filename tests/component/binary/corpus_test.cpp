@@ -62,11 +62,7 @@ const std::set<std::string>& accepted_malformed() {
 
 // Well-formed seeds this decoder rejects on purpose.
 const std::set<std::string>& rejected_valid() {
-  static const std::set<std::string> names = {
-      // A WebAssembly 3.0 GC subtype (0x00 0x50) in a core type section: not
-      // supported by weft's core engine, rejected as malformed.
-      "binary_binary_85.wasm",
-  };
+  static const std::set<std::string> names = {};  // none: the bar
   return names;
 }
 

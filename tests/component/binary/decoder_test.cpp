@@ -256,10 +256,6 @@ TEST(ComponentCoreType, MemoryAndTag) {
 }
 
 TEST(ComponentCoreType, Errors) {
-  expect_malformed(component({section(3, {0x01, 0x00, 0x50, 0x00, 0x60, 0x00, 0x00})}), kFirst + 1,
-                   "not supported");
-  expect_malformed(component({section(3, {0x01, 0x4E, 0x00})}), kFirst + 1, "not supported");
-  expect_malformed(component({section(3, {0x01, 0x5F, 0x00})}), kFirst + 1, "not supported");
   expect_malformed(component({section(3, {0x01, 0x61})}), kFirst + 1, "malformed core type");
   expect_malformed(component({section(3, {0x01, 0x60, 0x01, 0x40, 0x00})}), kFirst + 3,
                    "malformed value type");
@@ -279,6 +275,122 @@ TEST(ComponentCoreType, Errors) {
   expect_malformed(
       component({section(3, cat({{0x01, 0x50, 0x01, 0x03}, str("g"), {0x03, 0x7F, 0x02}}))}),
       kFirst + 8, "mutability");
+}
+
+// ---- WebAssembly 3.0 (GC) core types ---------------------------------------
+
+TEST(ComponentCoreType, NonFinalSubNeedsTheZeroPrefix) {
+  // 0x00 0x50: a non-final sub standing alone (a bare 0x50 is a module type).
+  auto decl = decode_ok(component({section(3, {0x01, 0x00, 0x50, 0x00, 0x60, 0x00, 0x00})}));
+  const auto& t = decl.root.core_types.at(0);
+  EXPECT_EQ(t.kind, CoreType::Kind::Rec);
+  EXPECT_FALSE(t.is_rec_group);
+  ASSERT_EQ(t.subtypes.size(), 1u);
+  EXPECT_FALSE(t.subtypes[0].is_final);
+  EXPECT_TRUE(t.subtypes[0].supertypes.empty());
+  EXPECT_EQ(t.subtypes[0].comp.kind, CoreCompType::Kind::Func);
+  EXPECT_EQ(t.subtypes[0].offset, kFirst + 1);
+}
+
+TEST(ComponentCoreType, RecGroupOfStructAndArray) {
+  auto decl = decode_ok(component({section(3, {0x01, 0x4E, 0x02,
+                                               // sub (struct (field i8) (field (mut (ref null 1))))
+                                               0x50, 0x00, 0x5F, 0x02, 0x78, 0x00, 0x63, 0x01, 0x01,
+                                               // sub final 0 (array (mut i32))
+                                               0x4F, 0x01, 0x00, 0x5E, 0x7F, 0x01})}));
+  const auto& t = decl.root.core_types.at(0);
+  EXPECT_EQ(t.kind, CoreType::Kind::Rec);
+  EXPECT_TRUE(t.is_rec_group);
+  ASSERT_EQ(t.subtypes.size(), 2u);
+  const CoreSubType& s0 = t.subtypes[0];
+  EXPECT_FALSE(s0.is_final);
+  EXPECT_EQ(s0.comp.kind, CoreCompType::Kind::Struct);
+  ASSERT_EQ(s0.comp.fields.size(), 2u);
+  EXPECT_EQ(s0.comp.fields[0].packed, PackedType::I8);
+  EXPECT_FALSE(s0.comp.fields[0].is_mutable);
+  EXPECT_EQ(s0.comp.fields[1].packed, PackedType::None);
+  EXPECT_TRUE(s0.comp.fields[1].is_mutable);
+  EXPECT_TRUE(s0.comp.fields[1].type.is_ref);
+  EXPECT_TRUE(s0.comp.fields[1].type.nullable);
+  EXPECT_TRUE(s0.comp.fields[1].type.heap_is_index);
+  EXPECT_EQ(s0.comp.fields[1].type.index, 1u);
+  const CoreSubType& s1 = t.subtypes[1];
+  EXPECT_TRUE(s1.is_final);
+  EXPECT_EQ(s1.supertypes, std::vector<uint32_t>{0});
+  EXPECT_EQ(s1.comp.kind, CoreCompType::Kind::Array);
+  ASSERT_EQ(s1.comp.fields.size(), 1u);
+  EXPECT_EQ(s1.comp.fields[0].type.num, weft::ValType::I32);
+  EXPECT_EQ(s1.offset, kFirst + 12);
+}
+
+TEST(ComponentCoreType, FunctionTypesStayPlainWhenTheyCan) {
+  // (ref null func) written out is funcref: still a plain function type.
+  auto plain = decode_ok(component({section(3, {0x01, 0x60, 0x02, 0x63, 0x70, 0x6F, 0x00})}));
+  EXPECT_EQ(plain.root.core_types.at(0).kind, CoreType::Kind::Func);
+  EXPECT_EQ(plain.root.core_types.at(0).func.params,
+            (std::vector<weft::ValType>{weft::ValType::FuncRef, weft::ValType::ExternRef}));
+  // (ref func), anyref and (ref null 64) are not MVP types.
+  for (const Bytes& param : {Bytes{0x64, 0x70}, Bytes{0x6E}, Bytes{0x63, 0xC0, 0x00}}) {
+    auto gc = decode_ok(component({section(3, cat({{0x01, 0x60, 0x01}, param, {0x00}}))}));
+    const auto& t = gc.root.core_types.at(0);
+    ASSERT_EQ(t.kind, CoreType::Kind::Rec);
+    ASSERT_EQ(t.subtypes.at(0).comp.params.size(), 1u);
+    EXPECT_TRUE(t.subtypes[0].comp.params[0].is_ref);
+  }
+  auto idx = decode_ok(component({section(3, {0x01, 0x60, 0x01, 0x63, 0xC0, 0x00, 0x00})}));
+  EXPECT_EQ(idx.root.core_types.at(0).subtypes.at(0).comp.params.at(0).index, 64u);
+  auto any = decode_ok(component({section(3, {0x01, 0x60, 0x00, 0x01, 0x6E})}));
+  EXPECT_EQ(any.root.core_types.at(0).subtypes.at(0).comp.results.at(0).heap, AbsHeapType::Any);
+}
+
+TEST(ComponentCoreType, ModuleTypesHoldGcTypes) {
+  Bytes module_type = cat({{0x50, 0x03},
+                           {0x01, 0x5F, 0x00},  // type (struct)
+                           {0x00},
+                           str("m"),
+                           str("t"),
+                           {0x01, 0x63, 0x00, 0x00, 0x01},  // table 1 (ref null 0)
+                           {0x03},
+                           str("g"),
+                           {0x03, 0x7F, 0x00}});  // export global i32
+  auto decl = decode_ok(component({section(3, cat({{0x01}, module_type}))}));
+  const auto& ds = decl.root.core_types.at(0).decls;
+  ASSERT_EQ(ds.size(), 3u);
+  EXPECT_EQ(ds[0].type->kind, CoreType::Kind::Rec);
+  ASSERT_TRUE(ds[1].extern_type.gc_type.has_value());
+  EXPECT_EQ(ds[1].extern_type.gc_type->index, 0u);
+  EXPECT_FALSE(ds[2].extern_type.gc_type.has_value());
+}
+
+TEST(ComponentCoreType, MalformedGcTypes) {
+  auto one = [](const Bytes& type) { return component({section(3, cat({{0x01}, type}))}); };
+  // 0x00 escapes only 0x50.
+  expect_malformed(one({0x00, 0x60, 0x00, 0x00}), kFirst + 2, "0x00 must be followed by 0x50");
+  // Inside a rec group there is no 0x00 escape, and no module type.
+  expect_malformed(one({0x4E, 0x01, 0x00, 0x50, 0x00, 0x60, 0x00, 0x00}), kFirst + 3,
+                   "malformed composite type");
+  expect_malformed(one({0x4E, 0x01, 0x50, 0x00, 0x50, 0x00}), kFirst + 5,
+                   "malformed composite type");
+  expect_malformed(one({0x4F, 0x00, 0x61}), kFirst + 3, "malformed composite type");
+  // Storage types: a value type or i8/i16; then mutability 0 or 1.
+  expect_malformed(one({0x5F, 0x01, 0x79, 0x00}), kFirst + 3, "malformed value type");
+  expect_malformed(one({0x5F, 0x01, 0x7F, 0x02}), kFirst + 4, "malformed mutability");
+  expect_malformed(one({0x5E, 0x77}), kFirst + 3, "unexpected end");
+  // Heap types: an abstract one's byte, or a non-negative index.
+  expect_malformed(one({0x60, 0x01, 0x63, 0x40, 0x00}), kFirst + 4, "malformed heap type");
+  expect_malformed(one({0x60, 0x01, 0x64, 0x7F, 0x00}), kFirst + 4, "malformed heap type");
+  expect_malformed(one({0x60, 0x01, 0x64, 0x80, 0x7F, 0x00}), kFirst + 4, "malformed heap type");
+  expect_malformed(one({0x60, 0x01, 0x64, 0x80, 0x80, 0x80, 0x80, 0x20, 0x00}), kFirst + 8,
+                   "integer too large");
+  // Counts are checked against the bytes left before anything is reserved.
+  for (const Bytes& huge :
+       {Bytes{0x4E, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F}, Bytes{0x50, 0x50, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F},
+        Bytes{0x5F, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F}, Bytes{0x4F, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F}}) {
+    auto result = decode_component(one(huge));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, ErrorKind::Malformed) << result.error().to_string();
+    EXPECT_NE(result.error().offset, Error::kNoOffset);
+  }
 }
 
 TEST(ComponentCoreType, NestedModuleTypesAreSyntax) {
