@@ -12,11 +12,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "weft/result.h"
 
 namespace weft::component {
 
@@ -171,5 +174,18 @@ struct Val {
 bool operator==(const Val& a, const Val& b);
 // In the wast syntax: (u32.const 1), (str.const "hi"), (record.const ...).
 std::string to_string(const Val& value);
+
+// WAVE, the WebAssembly Value Encoding of Wasmtime's `--invoke`, typed by
+// `type`: 42, "hi", [1, 2], {x: 1, y: none}, some(1), ok("x"), red, ...
+std::string to_wave(const Val& value, const ValType& type);
+// Errors are usage errors naming the offset in `text`.
+Result<Val> parse_wave(std::string_view text, const ValType& type);
+// A call `name(arg, ...)`: `lookup` gives the type of the function `name`.
+struct WaveCall {
+  std::string name;
+  std::vector<Val> args;
+};
+Result<WaveCall> parse_wave_call(std::string_view text,
+                                 const std::function<const FuncType*(std::string_view)>& lookup);
 
 }  // namespace weft::component

@@ -239,83 +239,6 @@ int call_and_print(const RunOptions& options, const Func& func, const std::strin
   return kExitOk;
 }
 
-// A command-line argument as a component value of a primitive type.
-Result<component::Val> parse_component_value(const component::ValType& type,
-                                             const std::string& text) {
-  using component::Val;
-  using component::ValKind;
-  auto bad = [&]() {
-    return Error::usage("cannot parse '" + text + "' as " + component::to_string(type));
-  };
-  auto integer = [&](bool is_signed, int bits) -> Result<uint64_t> {
-    errno = 0;
-    char* end = nullptr;
-    if (is_signed) {
-      const long long v = std::strtoll(text.c_str(), &end, 0);
-      if (errno || end == text.c_str() || *end) return bad();
-      const long long lo = -(1ll << (bits - 1)),
-                      hi = (bits == 64) ? INT64_MAX : (1ll << (bits - 1)) - 1;
-      if (v < lo || v > hi) return bad();
-      return static_cast<uint64_t>(v);
-    }
-    if (!text.empty() && text[0] == '-') return bad();
-    const unsigned long long v = std::strtoull(text.c_str(), &end, 0);
-    if (errno || end == text.c_str() || *end) return bad();
-    if (bits < 64 && v >= (1ull << bits)) return bad();
-    return static_cast<uint64_t>(v);
-  };
-  Val v;
-  v.kind = type.kind;
-  switch (type.kind) {
-    case ValKind::Bool:
-      if (text != "true" && text != "false") return bad();
-      return Val::boolean(text == "true");
-    case ValKind::S8:
-    case ValKind::S16:
-    case ValKind::S32:
-    case ValKind::S64: {
-      const int bits = type.kind == ValKind::S8    ? 8
-                       : type.kind == ValKind::S16 ? 16
-                       : type.kind == ValKind::S32 ? 32
-                                                   : 64;
-      auto n = integer(true, bits);
-      if (!n) return n.error();
-      v.bits = *n;
-      return v;
-    }
-    case ValKind::U8:
-    case ValKind::U16:
-    case ValKind::U32:
-    case ValKind::U64: {
-      const int bits = type.kind == ValKind::U8    ? 8
-                       : type.kind == ValKind::U16 ? 16
-                       : type.kind == ValKind::U32 ? 32
-                                                   : 64;
-      auto n = integer(false, bits);
-      if (!n) return n.error();
-      v.bits = *n;
-      return v;
-    }
-    case ValKind::F32: {
-      char* end = nullptr;
-      const float f = std::strtof(text.c_str(), &end);
-      if (end == text.c_str() || *end) return bad();
-      return Val::f32(f);
-    }
-    case ValKind::F64: {
-      char* end = nullptr;
-      const double d = std::strtod(text.c_str(), &end);
-      if (end == text.c_str() || *end) return bad();
-      return Val::f64(d);
-    }
-    case ValKind::String:
-      return Val::string(text);
-    default:
-      return Error::usage("--invoke takes only bool, integer, float and string arguments, not " +
-                          component::to_string(type));
-  }
-}
-
 // A component: WASI 0.2 for its imports; `wasi:cli/run` (or --invoke an
 // exported function) for its entry point.
 int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
@@ -350,27 +273,58 @@ int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
     // run: func() -> result: err is exit status 1, as in wasmtime.
     return result->has_value() && (*result)->discriminant != 0 ? 1 : kExitOk;
   }
-  auto type = instance->func_type(options.invoke);
-  if (!type) {
-    std::fprintf(stderr, "%s: no exported function '%s'\n", options.file.c_str(),
-                 options.invoke.c_str());
-    return kExitUsage;
-  }
-  if (options.guest_args.size() != type->params.size()) {
-    std::fprintf(stderr, "%s: function '%s' takes %zu argument(s), but %zu were given\n",
-                 options.file.c_str(), options.invoke.c_str(), type->params.size(),
-                 options.guest_args.size());
-    return kExitUsage;
-  }
+  // `--invoke 'name(arg, ...)'` in WAVE, as Wasmtime takes it, or
+  // `--invoke name ARG...` with one WAVE value per argument.
+  std::string name = options.invoke;
   std::vector<component::Val> args;
-  for (size_t i = 0; i < options.guest_args.size(); ++i) {
-    auto v = parse_component_value(*type->params[i].type, options.guest_args[i]);
-    if (!v) return report_failure(options, v.error());
-    args.push_back(std::move(*v));
+  std::optional<component::FuncType> type;
+  if (name.find('(') != std::string::npos) {
+    if (!options.guest_args.empty()) {
+      std::fprintf(stderr, "%s: --invoke '%s' already gives the arguments\n", options.file.c_str(),
+                   name.c_str());
+      return kExitUsage;
+    }
+    auto call = component::parse_wave_call(name, [&](std::string_view n) {
+      type = instance->func_type(n);
+      return type ? &*type : nullptr;
+    });
+    if (!call) {
+      std::fprintf(stderr, "%s: --invoke: %s\n", options.file.c_str(),
+                   call.error().message.c_str());
+      return kExitUsage;
+    }
+    name = call->name;
+    args = std::move(call->args);
+  } else {
+    type = instance->func_type(name);
+    if (!type) {
+      std::fprintf(stderr, "%s: no exported function '%s'\n", options.file.c_str(), name.c_str());
+      return kExitUsage;
+    }
+    if (options.guest_args.size() != type->params.size()) {
+      std::fprintf(stderr, "%s: function '%s' takes %zu argument(s), but %zu were given\n",
+                   options.file.c_str(), name.c_str(), type->params.size(),
+                   options.guest_args.size());
+      return kExitUsage;
+    }
+    for (size_t i = 0; i < options.guest_args.size(); ++i) {
+      const component::ValType& pt = *type->params[i].type;
+      auto v = component::parse_wave(options.guest_args[i], pt);
+      // A string argument may also be given bare, as the shell passes it.
+      if (!v && pt.kind == component::ValKind::String)
+        v = component::Val::string(options.guest_args[i]);
+      if (!v) {
+        std::fprintf(stderr, "%s: argument %zu of '%s': %s\n", options.file.c_str(), i + 1,
+                     name.c_str(), v.error().message.c_str());
+        return kExitUsage;
+      }
+      args.push_back(std::move(*v));
+    }
   }
-  auto result = instance->call(options.invoke, std::move(args));
+  auto result = instance->call(name, std::move(args));
   if (!result) return report_failure(options, result.error());
-  if (*result) std::printf("%s\n", component::to_string(**result).c_str());
+  if (*result && type->result)
+    std::printf("%s\n", component::to_wave(**result, *type->result).c_str());
   std::fflush(stdout);
   return kExitOk;
 }
