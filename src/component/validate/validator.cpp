@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "component/abi/abi.h"
@@ -372,6 +373,9 @@ struct Scope {
 };
 
 std::string unnamed_in(const Scope& s, const Extern& e, bool is_import);
+void hide_child_types(Scope& s, const ComponentType& child,
+                      const std::vector<std::pair<std::string, Extern>>& args,
+                      const InstanceType& instance);
 
 // Where an annotated name (`[method]r.f`) looks for its resource `r`.
 enum class Namespace : uint8_t { Imports, Exports, Bag };
@@ -1442,6 +1446,7 @@ Result<void> Validator::instance(Scope& s, const ast::Instance& inst) {
     if (x.kind == ExternKind::Type) x.type.naming = TypeDef::Naming::None;
     type->exports.push_back({e.name, std::move(x)});
   }
+  hide_child_types(s, *component, args, *type);
   s.spaces->instances.push_back(type);
   return {};
 }
@@ -2015,10 +2020,12 @@ Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
 // external name, or "".
 std::string unnamed_in(const Scope& s, const Extern& e, bool is_import) {
   std::string found;
+  std::set<const ValType*> exported;  // named by the instance being checked (below)
   std::function<void(const ValTypePtr&, uint32_t)> visit = [&](const ValTypePtr& t,
                                                                uint32_t depth) {
     if (!t || !found.empty() || depth > kMaxTypeDepth) return;
-    if (s.unnamed_nominal.count(t.get()) || (is_import && s.export_named_nominal.count(t.get()))) {
+    if ((s.unnamed_nominal.count(t.get()) && !exported.count(t.get())) ||
+        (is_import && s.export_named_nominal.count(t.get()))) {
       found = to_string(*t);
       return;
     }
@@ -2051,13 +2058,117 @@ std::string unnamed_in(const Scope& s, const Extern& e, bool is_import) {
       if (e.type.kind == TypeDef::Kind::Instance && !e.type.instance->unexportable.empty())
         found = "(instance: " + e.type.instance->unexportable + ")";
       break;
-    case ExternKind::Instance:
-      if (!e.instance->unexportable.empty()) found = "(instance: " + e.instance->unexportable + ")";
+    case ExternKind::Instance: {
+      if (!e.instance->unexportable.empty()) {
+        found = "(instance: " + e.instance->unexportable + ")";
+        break;
+      }
+      // An instance's exports may mention only named types, or the types the
+      // instance itself exports (its import or export names those). The
+      // types of an instance from an instantiated child are in
+      // `unnamed_nominal` here (see hide_child_types).
+      std::function<void(const InstanceType&, uint32_t)> collect = [&](const InstanceType& it,
+                                                                       uint32_t depth) {
+        if (depth > ast::kMaxNesting) return;
+        for (const auto& x : it.exports) {
+          if (x.type.kind == ExternKind::Type && x.type.type.kind == TypeDef::Kind::Value)
+            exported.insert(x.type.type.value.get());
+          if (x.type.kind == ExternKind::Instance && x.type.instance)
+            collect(*x.type.instance, depth + 1);
+        }
+      };
+      collect(*e.instance, 0);
+      std::function<void(const InstanceType&, uint32_t)> walk = [&](const InstanceType& it,
+                                                                    uint32_t depth) {
+        if (depth > ast::kMaxNesting) return;
+        for (const auto& x : it.exports) {
+          if (!found.empty()) return;
+          const Extern& y = x.type;
+          if (y.kind == ExternKind::Func) {
+            for (const auto& p : y.func->params) visit(p.type, 0);
+            visit(y.func->result, 0);
+          } else if (y.kind == ExternKind::Value) {
+            visit(y.value, 0);
+          } else if (y.kind == ExternKind::Type && y.type.kind == TypeDef::Kind::Value) {
+            visit_children(y.type.value);
+          } else if (y.kind == ExternKind::Instance && y.instance) {
+            if (!y.instance->unexportable.empty())
+              found = "(instance: " + y.instance->unexportable + ")";
+            else
+              walk(*y.instance, depth + 1);
+          }
+        }
+      };
+      walk(*e.instance, 0);
       break;
+    }
     default:
-      break;  // instance and component types: their own scopes checked them
+      break;  // component types: their own scopes checked them
   }
   return found;
+}
+
+// The nominal value types an instantiated child's exports mention have no
+// name here (a name in the child is not a name in its parent), so they join
+// `s.unnamed_nominal`: exporting the instance, or anything built from them,
+// needs a name given here, by aliasing one of its type exports and exporting
+// that (which names a copy). A type the child imported is the argument it
+// was given, and is as named as that argument is.
+void hide_child_types(Scope& s, const ComponentType& child,
+                      const std::vector<std::pair<std::string, Extern>>& args,
+                      const InstanceType& instance) {
+  std::map<const ValType*, const ValType*> imported;  // child's import → argument
+  for (const auto& imp : child.imports) {
+    if (imp.type.kind != ExternKind::Type || imp.type.type.kind != TypeDef::Kind::Value) continue;
+    for (const auto& [n, arg] : args)
+      if (n == imp.name && arg.kind == ExternKind::Type && arg.type.kind == TypeDef::Kind::Value)
+        imported[imp.type.type.value.get()] = arg.type.value.get();
+  }
+  std::function<void(const ValTypePtr&, uint32_t)> visit = [&](const ValTypePtr& t,
+                                                               uint32_t depth) {
+    if (!t || depth > kMaxTypeDepth) return;
+    if (is_nominal(*t)) {
+      auto it = imported.find(t.get());
+      if (it == imported.end() || s.unnamed_nominal.count(it->second))
+        s.unnamed_nominal.insert(t.get());
+    }
+    visit(t->element, depth + 1);
+    visit(t->error, depth + 1);
+    for (const auto& f : t->fields) visit(f.type, depth + 1);
+    for (const auto& c : t->cases) visit(c.type, depth + 1);
+  };
+  auto visit_func = [&](const FuncTypePtr& f) {
+    if (!f) return;
+    for (const auto& p : f->params) visit(p.type, 0);
+    visit(f->result, 0);
+  };
+  std::function<void(const InstanceType&, uint32_t)> visit_instance = [&](const InstanceType& it,
+                                                                          uint32_t depth) {
+    if (depth > ast::kMaxNesting) return;
+    for (const auto& x : it.exports) {
+      const Extern& e = x.type;
+      switch (e.kind) {
+        case ExternKind::Func:
+          visit_func(e.func);
+          break;
+        case ExternKind::Value:
+          visit(e.value, 0);
+          break;
+        case ExternKind::Type:
+          if (e.type.kind == TypeDef::Kind::Value) visit(e.type.value, 0);
+          if (e.type.kind == TypeDef::Kind::Func) visit_func(e.type.func);
+          if (e.type.kind == TypeDef::Kind::Instance && e.type.instance)
+            visit_instance(*e.type.instance, depth + 1);
+          break;
+        case ExternKind::Instance:
+          if (e.instance) visit_instance(*e.instance, depth + 1);
+          break;
+        default:
+          break;  // modules and components: checked in their own scopes
+      }
+    }
+  };
+  visit_instance(instance, 0);
 }
 
 // The type index an import or export introduces: a named copy of a
@@ -2146,8 +2257,13 @@ Result<void> Validator::export_(Scope& s, const ast::Export& exp) {
     s.named_resources.insert(e.type.resource.get());
     name_type(s, e, true);
   } else {
-    // Exporting an instance names the types it exports.
-    if (e.kind == ExternKind::Instance) name_type(s, e, true);
+    // Exporting an instance names the types it exports (checked before
+    // name_type gives the instance copies of them).
+    std::string unnamed;
+    if (e.kind == ExternKind::Instance) {
+      unnamed = unnamed_in(s, e, false);
+      name_type(s, e, true);
+    }
     std::vector<const ResourceType*> used;
     collect_resources(e, used);
     for (const ResourceType* r : used)
@@ -2156,7 +2272,7 @@ Result<void> Validator::export_(Scope& s, const ast::Export& exp) {
             exp.offset,
             "export `" + exp.name.name +
                 "` uses a resource type that is not exported or imported by this component");
-    std::string unnamed = unnamed_in(s, e, false);
+    if (e.kind != ExternKind::Instance) unnamed = unnamed_in(s, e, false);
     if (!unnamed.empty())
       return invalid(exp.offset,
                      "export `" + exp.name.name + "`: type " + unnamed +

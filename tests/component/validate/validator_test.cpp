@@ -54,14 +54,7 @@ const std::map<std::string, std::string>& unsupported() {
 
 // assert_invalid forms weft accepts, and why that is the lesser evil.
 const std::map<std::string, std::string>& lenient() {
-  static const std::map<std::string, std::string> list = {
-      // A record named only inside a child component, reached through the
-      // child's exported instance and re-exported by the parent. Rejecting
-      // it needs type identities across component boundaries; weft treats
-      // types from instantiated children as named, so that composed
-      // components re-exporting a child's types and functions validate.
-      {"validation_external_visibility_50_invalid.wasm", ""},
-  };
+  static const std::map<std::string, std::string> list = {};
   return list;
 }
 
@@ -231,6 +224,33 @@ TEST(ComponentValidator, ExportedTypesNeedExternalNames) {
   expect_valid(
       head +
       R"wat((export $Rec2 "rec" (type $Rec)) (export "f" (func $f) (func (result $Rec2)))))wat");
+}
+
+TEST(ComponentValidator, ReexportingAChildsInstanceNeedsNamesForItsTypes) {
+  // external-visibility.wast: the child's record is named in the child (its
+  // export "t"), not here; re-exporting only the instance "i" whose function
+  // returns it leaves it without a name here.
+  const std::string child = R"wat((component $A
+      (core module $m (func (export "f") (result i32) unreachable))
+      (core instance $i (instantiate $m))
+      (type $Rec (record (field "x" u32)))
+      (export $Rec' "t" (type $Rec))
+      (func $f (result $Rec') (canon lift (core func $i "f")))
+      (instance $bag (export "f" (func $f)))
+      (export "i" (instance $bag)))
+    (instance $a (instantiate $A)))wat";
+  expect_invalid("(component " + child + R"wat((export "i2" (instance $a "i"))))wat",
+                 "not valid to be used as export");
+  // Exporting the whole instance names the record through its export "t".
+  expect_valid("(component " + child + R"wat((export "a" (instance $a))))wat");
+  // So does exporting the record first and the instance after, with the
+  // function's type ascribed in terms of the exported name.
+  expect_valid("(component " + child + R"wat(
+    (alias export $a "t" (type $T))
+    (export $T' "t" (type $T))
+    (alias export $a "i" (instance $ai))
+    (alias export $ai "f" (func $g))
+    (export "g" (func $g) (func (result $T')))))wat");
 }
 
 TEST(ComponentValidator, NamesAreStronglyUnique) {
