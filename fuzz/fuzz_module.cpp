@@ -60,6 +60,12 @@ bool define_dummy_imports(const weft::Module& module, weft::Store& store, weft::
         linker.define(import.module, import.name, global.value());
         break;
       }
+      case weft::ExternKind::Tag: {
+        auto tag = store.create_tag(import.tag);
+        if (!tag) return false;
+        linker.define(import.module, import.name, tag.value());
+        break;
+      }
     }
   }
   return true;

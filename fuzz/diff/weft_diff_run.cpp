@@ -95,6 +95,8 @@ std::string value_text(const weft::Value& v) {
       return v.is_null() ? "funcref:null" : "funcref:func";
     case weft::ValType::ExternRef:
       return v.is_null() ? "externref:null" : "externref:value";
+    case weft::ValType::ExnRef:
+      return v.is_null() ? "exnref:null" : "exnref:exn";
     case weft::ValType::V128:
       return "v128";
   }

@@ -44,6 +44,8 @@ enum class TrapKind : uint8_t {
   MemoryLimit,               // the store's memory cap was exceeded
   HostError,                 // a host function failed
   Exit,                      // proc_exit: not an error, carries exit_code
+  UncaughtException,         // "uncaught exception": a wasm throw no handler caught
+  NullReference,             // "null exception reference" (throw_ref of null)
 };
 
 // The spec's canonical message for a trap kind (used by the wast runner).
@@ -60,6 +62,11 @@ struct Trap {
   std::string message;
   std::vector<FrameInfo> backtrace;  // innermost frame first
   int exit_code = 0;                 // only for TrapKind::Exit
+  // Only for TrapKind::UncaughtException: the exception (an exnref in slot
+  // encoding, owned by the store it was thrown in). When a host function
+  // returns this error to wasm code of that store, the exception goes on
+  // unwinding there, so a throw crosses host frames.
+  uint64_t exception = 0;
 
   // "trap: <message>\n  0: func[3] <name>\n  ..."
   std::string to_string() const;

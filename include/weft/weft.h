@@ -36,6 +36,7 @@ struct FuncInst;
 struct MemoryInst;
 struct TableInst;
 struct GlobalInst;
+struct TagInst;
 }  // namespace detail
 
 // Encodings are the binary format's type bytes.
@@ -47,11 +48,14 @@ enum class ValType : uint8_t {
   V128 = 0x7B,  // decoded so errors are precise; SIMD is not supported
   FuncRef = 0x70,
   ExternRef = 0x6F,
+  ExnRef = 0x69,  // exception handling: a caught exception (null = ref.null exn)
 };
 const char* to_string(ValType type);
-inline bool is_ref(ValType t) { return t == ValType::FuncRef || t == ValType::ExternRef; }
+inline bool is_ref(ValType t) {
+  return t == ValType::FuncRef || t == ValType::ExternRef || t == ValType::ExnRef;
+}
 
-enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
+enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3, Tag = 4 };
 const char* to_string(ExternKind kind);
 
 struct FuncType {
@@ -81,7 +85,8 @@ struct GlobalType {
 // A wasm value. `bits` is the raw slot encoding the interpreter uses:
 // i32 zero-extended, f32/f64 as their IEEE bit patterns (NaN payloads
 // preserved), funcref as a detail::FuncInst* (0 = null), externref as
-// host payload + 1 (0 = null).
+// host payload + 1 (0 = null), exnref as an exception object owned by the
+// store (0 = null; opaque to embedders).
 struct Value {
   ValType type = ValType::I32;
   uint64_t bits = 0;
@@ -174,7 +179,24 @@ class Global {
   detail::GlobalInst* inst_ = nullptr;
 };
 
-using Extern = std::variant<Func, Table, Memory, Global>;
+// An exception tag instance. Tags are generative: each definition (each
+// instantiation of a module that defines one, each Store::create_tag) is a
+// distinct tag, and a catch matches only exceptions thrown with the very
+// tag it names, whatever its type.
+class Tag {
+ public:
+  Tag() = default;
+  explicit Tag(detail::TagInst* inst) : inst_(inst) {}
+  const FuncType& type() const;
+  detail::TagInst* raw() const { return inst_; }
+  explicit operator bool() const { return inst_ != nullptr; }
+
+ private:
+  detail::TagInst* inst_ = nullptr;
+};
+
+// Alternatives in ExternKind order.
+using Extern = std::variant<Func, Table, Memory, Global, Tag>;
 ExternKind kind_of(const Extern& ext);
 
 // What a host function sees of its caller.
@@ -246,6 +268,8 @@ class Store {
   Result<Memory> create_memory(MemoryType type);
   Result<Table> create_table(TableType type, Value init);
   Result<Global> create_global(GlobalType type, Value init);
+  // A fresh tag; `type` must have no results.
+  Result<Tag> create_tag(FuncType type);
 
   detail::StoreImpl& impl() { return *impl_; }
 
@@ -264,6 +288,7 @@ struct ImportInfo {
   TableType table;
   MemoryType memory;
   GlobalType global;
+  FuncType tag;  // kind == Tag: the tag's type
 };
 struct ExportInfo {
   std::string name;
@@ -273,6 +298,7 @@ struct ExportInfo {
   TableType table;
   MemoryType memory;
   GlobalType global;
+  FuncType tag;  // kind == Tag
 };
 struct SectionInfo {
   uint8_t id = 0;
@@ -331,6 +357,7 @@ class Instance {
   std::optional<Memory> get_memory(std::string_view name) const;
   std::optional<Global> get_global(std::string_view name) const;
   std::optional<Table> get_table(std::string_view name) const;
+  std::optional<Tag> get_tag(std::string_view name) const;
   std::vector<std::pair<std::string, Extern>> exports() const;
   // The exports in the module's order (Module::exports()), without copying
   // their names; valid while the store lives.

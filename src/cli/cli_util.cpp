@@ -142,6 +142,7 @@ std::string format_ref(const Value& value) {
   if (value.is_null()) return "ref.null";
   if (value.type == ValType::ExternRef)
     return "ref.extern " + std::to_string(value.extern_payload());
+  if (value.type == ValType::ExnRef) return "ref.exn";
   return "ref.func";
 }
 
@@ -195,7 +196,8 @@ Result<Value> parse_value(ValType type, std::string_view text) {
       return Value::f64_bits(*bits);
     }
     case ValType::FuncRef:
-    case ValType::ExternRef: {
+    case ValType::ExternRef:
+    case ValType::ExnRef: {
       if (text == "null" || text == "ref.null") return Value::null(type);
       if (type == ValType::ExternRef) {
         auto payload = parse_magnitude(text, std::numeric_limits<uint64_t>::max() - 1);
@@ -222,6 +224,7 @@ std::string format_value(const Value& value) {
       return format_float_bits<double, uint64_t>(value.bits);
     case ValType::FuncRef:
     case ValType::ExternRef:
+    case ValType::ExnRef:
       return format_ref(value);
     case ValType::V128:
       break;
@@ -248,6 +251,8 @@ std::string describe_value(const Value& value) {
       return "funcref:" + format_value(value);
     case ValType::ExternRef:
       return "externref:" + format_value(value);
+    case ValType::ExnRef:
+      return "exnref:" + format_value(value);
     case ValType::V128:
       break;
   }

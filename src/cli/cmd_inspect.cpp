@@ -44,6 +44,8 @@ std::string extern_type_string(const Info& info) {
       return memory_string(info.memory);
     case ExternKind::Global:
       return global_string(info.global);
+    case ExternKind::Tag:
+      return info.tag.to_string();
   }
   return "?";
 }

@@ -166,6 +166,7 @@ std::optional<Command::Kind> command_kind(const std::string& type) {
   if (type == "assert_return") return Command::Kind::AssertReturn;
   if (type == "assert_trap") return Command::Kind::AssertTrap;
   if (type == "assert_exhaustion") return Command::Kind::AssertExhaustion;
+  if (type == "assert_exception") return Command::Kind::AssertException;
   if (type == "assert_malformed") return Command::Kind::AssertMalformed;
   if (type == "assert_invalid") return Command::Kind::AssertInvalid;
   if (type == "assert_unlinkable") return Command::Kind::AssertUnlinkable;
@@ -203,7 +204,8 @@ Loaded<Command> parse_command(const json& item, const std::string& dir) {
     case Command::Kind::Action:
     case Command::Kind::AssertReturn:
     case Command::Kind::AssertTrap:
-    case Command::Kind::AssertExhaustion: {
+    case Command::Kind::AssertExhaustion:
+    case Command::Kind::AssertException: {
       auto action = parse_action(item);
       if (auto* error = std::get_if<LoadError>(&action)) return *error;
       command.action = std::move(std::get<wast::Action>(action));

@@ -340,6 +340,8 @@ class Runner {
         return run_assert_trap(command);
       case Command::Kind::AssertExhaustion:
         return run_assert_exhaustion(command);
+      case Command::Kind::AssertException:
+        return run_assert_exception(command);
       case Command::Kind::AssertMalformed:
       case Command::Kind::AssertInvalid:
         return run_assert_rejected(command);
@@ -555,6 +557,38 @@ class Runner {
     if (!error.is_trap() || !error.trap || error.trap->kind != TrapKind::StackExhausted) {
       fail(command,
            "\"" + command.action.field + "\": expected stack exhaustion got " + error_text(error));
+      return;
+    }
+    pass();
+  }
+
+  // An uncaught wasm exception reaches the embedder as an UncaughtException
+  // trap (component functions: the same, through the canonical ABI's call).
+  void run_assert_exception(const Command& command) {
+    auto uncaught = [](const Error& e) {
+      return e.is_trap() && e.trap && e.trap->kind == TrapKind::UncaughtException;
+    };
+    if (auto r = perform_component(command.action)) {
+      if (*r) {
+        fail(command, "\"" + command.action.field + "\": expected an exception got " +
+                          describe_component_result(*r));
+      } else if (!uncaught(r->error())) {
+        fail(command, "\"" + command.action.field + "\": expected an exception got " +
+                          error_text(r->error()));
+      } else {
+        pass();
+      }
+      return;
+    }
+    auto results = perform(command.action);
+    if (results) {
+      fail(command, "\"" + command.action.field + "\": expected an exception got " +
+                        describe_list(*results, describe_value));
+      return;
+    }
+    if (!uncaught(results.error())) {
+      fail(command, "\"" + command.action.field + "\": expected an exception got " +
+                        error_text(results.error()));
       return;
     }
     pass();

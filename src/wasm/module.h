@@ -35,7 +35,8 @@ struct Import {
   TableType table;
   MemoryType memory;
   GlobalType global;
-  uint32_t offset = 0;  // byte offset of the import entry, for errors
+  uint32_t tag_type = 0;  // type index, kind == Tag
+  uint32_t offset = 0;    // byte offset of the import entry, for errors
 };
 
 struct Export {
@@ -115,6 +116,10 @@ struct ModuleDecl {
   std::vector<GlobalType> global_types;  // every global (imported + defined)
   uint32_t globals_imported = 0;
   std::vector<Global> globals;  // defined globals only (with initialisers)
+  // Exception tags: the type index of every tag (imported + defined).
+  std::vector<uint32_t> tag_types;
+  uint32_t tags_imported = 0;
+  std::vector<uint32_t> tag_offsets;  // byte offset of each tag's entry, for errors
 
   std::vector<Export> exports;
   std::optional<uint32_t> start;

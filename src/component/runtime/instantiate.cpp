@@ -174,6 +174,7 @@ void Instantiator::push_core(Scope& s, const weft::Extern& e) {
   if (auto* t = std::get_if<weft::Table>(&e)) s.core_tables.push_back(*t);
   if (auto* m = std::get_if<weft::Memory>(&e)) s.core_memories.push_back(*m);
   if (auto* g = std::get_if<weft::Global>(&e)) s.core_globals.push_back(*g);
+  if (auto* t = std::get_if<weft::Tag>(&e)) s.core_tags.push_back(*t);
 }
 
 Result<RtExtern> Instantiator::item(const Scope& s, const ast::SortIdx& idx) const {
@@ -215,6 +216,8 @@ Result<weft::Extern> Instantiator::core_item(const Scope& s, const ast::CoreSort
       return weft::Extern(s.core_memories.at(idx.index));
     case ast::CoreSort::Global:
       return weft::Extern(s.core_globals.at(idx.index));
+    case ast::CoreSort::Tag:
+      return weft::Extern(s.core_tags.at(idx.index));
     default:
       break;
   }

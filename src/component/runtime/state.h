@@ -90,6 +90,7 @@ struct Scope {
   std::vector<weft::Table> core_tables;
   std::vector<weft::Memory> core_memories;
   std::vector<weft::Global> core_globals;
+  std::vector<weft::Tag> core_tags;
   std::vector<std::shared_ptr<const Module>> core_modules;
   std::vector<std::shared_ptr<const RtCoreInstance>> core_instances;
   std::vector<RtFunc> funcs;

@@ -477,7 +477,8 @@ void Validator::push_core(Scope& s, const CoreExtern& e) {
       sp.core_globals.push_back(e.global);
       break;
     case CoreExternKind::Tag:
-      break;  // no tag index space in a 2.0 engine; rejected where used
+      sp.core_tags.push_back(e.func);
+      break;
   }
 }
 
@@ -547,6 +548,11 @@ Result<CoreExtern> Validator::core_item(Scope& s, const ast::CoreSortIdx& idx, u
       WEFT_CHECK(check_index(sp.core_globals.size(), idx.index, "core global", offset));
       e.kind = CoreExternKind::Global;
       e.global = sp.core_globals[idx.index];
+      return e;
+    case AstCoreSort::Tag:
+      WEFT_CHECK(check_index(sp.core_tags.size(), idx.index, "tag", offset));
+      e.kind = CoreExternKind::Tag;
+      e.func = sp.core_tags[idx.index];
       return e;
     default:
       return invalid(offset, "this core sort cannot be exported from a core instance");
@@ -1291,7 +1297,7 @@ Result<void> Validator::core_module(Scope& s, const ast::Component& c, uint32_t 
                      "duplicate import name `" + imp.module + ":" + imp.name + "` in core module");
     CoreExtern e;
     e.kind = static_cast<CoreExternKind>(imp.kind);
-    e.func = imp.func;
+    e.func = imp.kind == weft::ExternKind::Tag ? imp.tag : imp.func;
     e.table = imp.table;
     e.memory = imp.memory;
     e.global = imp.global;
@@ -1300,7 +1306,7 @@ Result<void> Validator::core_module(Scope& s, const ast::Component& c, uint32_t 
   for (const auto& exp : module->exports()) {
     CoreExtern e;
     e.kind = static_cast<CoreExternKind>(exp.kind);
-    e.func = exp.func;
+    e.func = exp.kind == weft::ExternKind::Tag ? exp.tag : exp.func;
     e.table = exp.table;
     e.memory = exp.memory;
     e.global = exp.global;
@@ -1509,10 +1515,12 @@ Result<void> Validator::alias(Scope& s, const ast::Alias& a, bool in_declarator)
           static_cast<uint8_t>(a.sort.core) != static_cast<uint8_t>(e->kind) ||
           a.sort.core == AstCoreSort::Type || a.sort.core == AstCoreSort::Module ||
           a.sort.core == AstCoreSort::Instance)
-        return invalid(a.offset, "export `" + a.name + "` for core instance " +
-                                     std::to_string(a.instance) + " is not a " +
-                                     to_string(e->kind));
-      if (e->kind == CoreExternKind::Tag) return invalid(a.offset, "core tags are not supported");
+        return invalid(a.offset,
+                       "export `" + a.name + "` for core instance " + std::to_string(a.instance) +
+                           " is not a " +
+                           (a.sort.kind == SortKind::Core && static_cast<uint8_t>(a.sort.core) <= 4
+                                ? to_string(static_cast<CoreExternKind>(a.sort.core))
+                                : to_string(e->kind)));
       push_core(s, *e);
       return {};
     }

@@ -49,6 +49,7 @@ struct ComponentInfo {
   std::vector<TableType> core_tables;
   std::vector<MemoryType> core_memories;
   std::vector<GlobalType> core_globals;
+  std::vector<weft::FuncType> core_tags;  // each tag's type (params, no results)
   std::vector<CoreTypeDef> core_types;
   std::vector<CoreModuleTypePtr> core_modules;
   std::vector<CoreInstanceTypePtr> core_instances;

@@ -43,6 +43,8 @@ const char* section_name(uint8_t id) {
       return "data";
     case 12:
       return "datacount";
+    case 13:
+      return "tag";
     default:
       return "unknown";
   }
@@ -50,7 +52,10 @@ const char* section_name(uint8_t id) {
 
 bool is_known_opcode(uint8_t op) {
   if (op <= 0x05) return true;                // unreachable .. else
+  if (op >= 0x06 && op <= 0x0A) return true;  // try, catch, throw, rethrow, throw_ref
+  if (op == 0x18 || op == 0x19) return true;  // delegate, catch_all (legacy)
   if (op >= 0x0B && op <= 0x11) return true;  // end .. call_indirect
+  if (op == 0x1F) return true;                // try_table
   if (op >= 0x1A && op <= 0x1C) return true;  // drop, select, select t
   if (op >= 0x20 && op <= 0x26) return true;  // local/global/table get/set
   if (op >= 0x28 && op <= 0xC4) return true;  // memory, numeric, sign-extension
@@ -61,17 +66,15 @@ bool is_known_opcode(uint8_t op) {
 namespace {
 
 // Position of each non-custom section in the required order (datacount sits
-// between element and code).
+// between element and code, tag between memory and global).
 int section_rank(uint8_t id) {
   switch (id) {
+    case 13:
+      return 2 * 5 + 1;
     case 12:
-      return 10;
-    case 10:
-      return 11;
-    case 11:
-      return 12;
+      return 2 * 9 + 1;
     default:
-      return id;  // 1..9
+      return 2 * id;  // 1..11
   }
 }
 
@@ -104,7 +107,7 @@ class Decoder {
       const size_t id_at = r_.pos();
       r_.set_eof_message(Reader::kUnexpectedEnd);
       WEFT_TRY(uint8_t id, r_.read_u8());
-      if (id > 12) return Error::malformed(id_at, "malformed section id");
+      if (id > 13) return Error::malformed(id_at, "malformed section id");
       WEFT_TRY(uint32_t section_size, r_.read_length());
       const size_t start = r_.pos();
       const size_t end = start + section_size;
@@ -157,6 +160,9 @@ class Decoder {
         case 12:
           WEFT_CHECK(data_count_section());
           break;
+        case 13:
+          WEFT_CHECK(tag_section());
+          break;
       }
       if (r_.pos() != end) return Error::malformed(start, "section size mismatch");
     }
@@ -189,6 +195,8 @@ class Decoder {
         return ValType::FuncRef;
       case 0x6F:
         return ValType::ExternRef;
+      case 0x69:
+        return ValType::ExnRef;
       default:
         return Error::malformed(at, "malformed value type");
     }
@@ -199,6 +207,7 @@ class Decoder {
     WEFT_TRY(uint8_t b, r_.read_u8());
     if (b == 0x70) return ValType::FuncRef;
     if (b == 0x6F) return ValType::ExternRef;
+    if (b == 0x69) return ValType::ExnRef;
     return Error::malformed(at, "malformed reference type");
   }
 
@@ -359,6 +368,14 @@ class Decoder {
           ++m_.globals_imported;
           break;
         }
+        case 4: {
+          imp.kind = ExternKind::Tag;
+          m_.tag_offsets.push_back(static_cast<uint32_t>(r_.pos()));
+          WEFT_TRY(imp.tag_type, tag_type());
+          m_.tag_types.push_back(imp.tag_type);
+          ++m_.tags_imported;
+          break;
+        }
         default:
           return Error::malformed(kind_at, "malformed import kind");
       }
@@ -417,7 +434,7 @@ class Decoder {
       WEFT_TRY(ex.name, r_.read_name());
       const size_t kind_at = r_.pos();
       WEFT_TRY(uint8_t kind, r_.read_u8());
-      if (kind > 3) return Error::malformed(kind_at, "malformed export kind");
+      if (kind > 4) return Error::malformed(kind_at, "malformed export kind");
       ex.kind = static_cast<ExternKind>(kind);
       WEFT_TRY(ex.index, r_.read_u32());
       m_.exports.push_back(std::move(ex));
@@ -569,6 +586,26 @@ class Decoder {
       WEFT_CHECK(r_.skip(len));
       seg.init = ByteRange{static_cast<uint32_t>(init_at), static_cast<uint32_t>(r_.pos())};
       m_.datas.push_back(seg);
+    }
+    return {};
+  }
+
+  // A tag's type: the exception attribute (0, the only one) and a function
+  // type index (checked by the validator).
+  Result<uint32_t> tag_type() {
+    const size_t at = r_.pos();
+    WEFT_TRY(uint8_t attribute, r_.read_u8());
+    if (attribute != 0) return Error::malformed(at, "malformed tag attribute");
+    return r_.read_u32();
+  }
+
+  Result<void> tag_section() {
+    WEFT_TRY(uint32_t count, r_.read_count());
+    m_.tag_types.reserve(m_.tag_types.size() + reserve_hint(count, r_, section_end_));
+    for (uint32_t i = 0; i < count; ++i) {
+      m_.tag_offsets.push_back(static_cast<uint32_t>(r_.pos()));
+      WEFT_TRY(uint32_t type_index, tag_type());
+      m_.tag_types.push_back(type_index);
     }
     return {};
   }

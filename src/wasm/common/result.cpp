@@ -56,6 +56,10 @@ const char* trap_message(TrapKind kind) {
       return "host error";
     case TrapKind::Exit:
       return "exit";
+    case TrapKind::UncaughtException:
+      return "uncaught exception";
+    case TrapKind::NullReference:
+      return "null exception reference";
   }
   return "trap";
 }

@@ -24,6 +24,8 @@ const char* to_string(ValType type) {
       return "funcref";
     case ValType::ExternRef:
       return "externref";
+    case ValType::ExnRef:
+      return "exnref";
   }
   return "<unknown type>";
 }
@@ -38,6 +40,8 @@ const char* to_string(ExternKind kind) {
       return "memory";
     case ExternKind::Global:
       return "global";
+    case ExternKind::Tag:
+      return "tag";
   }
   return "<unknown kind>";
 }
@@ -96,6 +100,7 @@ std::string Value::to_string() const {
       out += "<v128>";
       break;
     case ValType::FuncRef:
+    case ValType::ExnRef:
       if (is_null()) {
         out += "null";
       } else {

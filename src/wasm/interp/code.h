@@ -30,6 +30,8 @@
   X(ret)             /* results already in slots 0.. */                                \
   X(call)            /* funcidx argbase */                                             \
   X(call_indirect)   /* typeidx table a(index) argbase */                              \
+  X(throw_tag)       /* tagidx argbase: the tag's values in argbase.. */               \
+  X(throw_ref)       /* a(exnref) */                                                   \
   X(copy)            /* d a */                                                         \
   X(const32)         /* d imm */                                                       \
   X(const64)         /* d lo hi */                                                     \
@@ -256,8 +258,40 @@ const int32_t* handler_offsets();
 
 namespace weft::detail {
 
+// Exception handling: a catch clause of a try_table (or of a legacy try).
+// When an exception reaches it, the tag's values (kCatch, kCatchRef) are
+// written to slots dest.., the exnref to slot exn_dest (the _ref forms; a
+// legacy catch arm keeps it there for rethrow), and execution goes on at
+// code word `target` (kReturn: the clause names the function's own label,
+// so the values are the results and the function returns).
+// kDelegate (legacy delegate): the exception goes on to handler number
+// `target` of the same function (always a later one), or with kReturn to
+// the caller.
+struct CatchClause {
+  static constexpr uint8_t kCatch = 0, kCatchRef = 1, kCatchAll = 2, kCatchAllRef = 3,
+                           kDelegate = 4;
+  static constexpr uint32_t kReturn = UINT32_MAX;
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint8_t kind = kCatch;
+  uint32_t tag = 0;  // tag index in the module (kCatch, kCatchRef)
+  uint32_t target = 0;
+  uint32_t dest = 0;
+  uint32_t exn_dest = kNoSlot;
+};
+// The code words [begin, end) a try_table covers and its clauses
+// catches[first, first + count). Ordered so that the first handler covering
+// a position is the innermost one.
+struct TryHandler {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  uint32_t first = 0;
+  uint32_t count = 0;
+};
+
 struct CompiledFunc {
   std::vector<uint32_t> code;
+  std::vector<TryHandler> handlers;  // empty for a function without try_table
+  std::vector<CatchClause> catches;
   uint32_t func_index = 0;
   uint32_t num_params = 0;
   uint32_t num_results = 0;

@@ -17,13 +17,17 @@
 namespace weft::interp {
 namespace {
 
+using detail::CatchClause;
 using detail::CompiledFunc;
+using detail::ExnInst;
 using detail::FuncInst;
 using detail::GlobalInst;
 using detail::InstanceImpl;
 using detail::MemoryInst;
 using detail::StoreImpl;
 using detail::TableInst;
+using detail::TagInst;
+using detail::TryHandler;
 
 constexpr size_t kStackSlots = size_t{1} << 20;  // 8 MiB of value stack per store
 constexpr uint32_t kMaxFrames = 1u << 20;
@@ -157,6 +161,54 @@ Result<void> call_host(StoreImpl& store, FuncInst* func, InstanceImpl* caller_in
   }
   for (size_t i = 0; i < nr; ++i) slots[i] = results[i].bits;
   return {};
+}
+
+// Exception handling, out of line so that the dispatch loop pays nothing for
+// it until something throws.
+__attribute__((noinline)) ExnInst* new_exception(StoreImpl& store, TagInst* tag,
+                                                 const uint64_t* values) {
+  ExnInst& e = store.exceptions.emplace_back();
+  e.tag = tag;
+  e.store = &store;
+  e.values.assign(values, values + tag->type->params.size());
+  return &e;
+}
+
+// The innermost catch clause that takes `exn` thrown at code word `at` of
+// frame `fr`, searching outwards through the callers down to `entry` (the
+// frame this execute() started with). On a hit, `fr` becomes the frame that
+// catches.
+__attribute__((noinline)) const CatchClause* find_handler(Frame*& fr, const Frame* entry,
+                                                          const uint32_t* at, const ExnInst* exn) {
+  for (Frame* f = fr;;) {
+    const CompiledFunc* code = f->func->code;
+    const size_t pos = static_cast<size_t>(at - code->code.data());
+    const size_t nh = code->handlers.size();
+    for (size_t i = 0; i < nh;) {
+      const TryHandler& h = code->handlers[i];
+      if (pos < h.begin || pos >= h.end) {
+        ++i;
+        continue;
+      }
+      size_t next = i + 1;
+      for (uint32_t k = 0; k < h.count; ++k) {
+        const CatchClause& c = code->catches[h.first + k];
+        if (c.kind == CatchClause::kDelegate) {
+          next = c.target == CatchClause::kReturn ? nh : c.target;
+          break;
+        }
+        if (c.kind == CatchClause::kCatchAll || c.kind == CatchClause::kCatchAllRef ||
+            f->func->instance->tags[c.tag] == exn->tag) {
+          fr = f;
+          return &c;
+        }
+      }
+      i = next;
+    }
+    if (f == entry || f->ret_pc == nullptr) return nullptr;
+    at = f->ret_pc - 1;  // inside the caller's call instruction
+    --f;
+  }
 }
 
 // Memories other than memory 0 (multi-memory): the one memory_m handler in
@@ -317,6 +369,8 @@ __attribute__((noinline)) Result<void> execute(StoreImpl* store, State* st, Func
   TrapKind trap_kind = TrapKind::Unreachable;
   const char* trap_msg = nullptr;
   Error host_error;
+  ExnInst* exn = nullptr;              // being thrown
+  const uint32_t* throw_pc = nullptr;  // where, in frame fr
 
 #define NEXT() goto* static_cast<const void*>(dispatch_base + static_cast<int32_t>(*pc))
 #define S(i) fp[pc[i]]
@@ -426,6 +480,17 @@ do_call:
       Result<void> r = call_host(*store, callee, inst, new_fp);
       if (!r) {
         host_error = std::move(r).error();
+        // An exception from wasm code under the host function (of this
+        // store) goes on unwinding here.
+        if (host_error.trap && host_error.trap->kind == TrapKind::UncaughtException &&
+            host_error.trap->exception != 0) {
+          ExnInst* e = reinterpret_cast<ExnInst*>(host_error.trap->exception);
+          if (e->store == store) {
+            exn = e;
+            throw_pc = pc - 1;
+            goto do_throw;
+          }
+        }
         goto trap_error;
       }
     }
@@ -449,6 +514,37 @@ enter_wasm : {
   }
   POLL();
   pc = code->code.data();
+  NEXT();
+}
+
+L_throw_tag:
+  exn = new_exception(*store, inst->tags[pc[1]], fp + pc[2]);
+  throw_pc = pc;
+  goto do_throw;
+L_throw_ref:
+  exn = reinterpret_cast<ExnInst*>(S(1));
+  if (exn == nullptr) TRAP(NullReference);
+  throw_pc = pc;
+  goto do_throw;
+do_throw : {
+  Frame* f = fr;
+  const CatchClause* c = find_handler(f, entry_frame, throw_pc, exn);
+  if (c == nullptr) {
+    Error err = Error::make_trap(TrapKind::UncaughtException);
+    err.trap->exception = reinterpret_cast<uint64_t>(exn);
+    append_backtrace(*err.trap, fr, entry_frame);
+    return err;
+  }
+  fr = f;
+  fp = f->fp;
+  inst = f->func->instance;
+  LOAD_INSTANCE();
+  if (c->kind == CatchClause::kCatch || c->kind == CatchClause::kCatchRef) {
+    std::copy(exn->values.begin(), exn->values.end(), fp + c->dest);
+  }
+  if (c->exn_dest != CatchClause::kNoSlot) fp[c->exn_dest] = reinterpret_cast<uint64_t>(exn);
+  if (c->target == CatchClause::kReturn) goto L_ret;
+  pc = f->func->code->code.data() + c->target;
   NEXT();
 }
 

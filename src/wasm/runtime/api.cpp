@@ -16,8 +16,14 @@ const FuncType& empty_func_type() {
 // Funcref values are raw FuncInst pointers; one from another store would let
 // a guest call into objects it does not own.
 bool ref_belongs_to(const Value& value, const detail::StoreImpl* store) {
-  if (value.type != ValType::FuncRef || value.bits == 0) return true;
-  return reinterpret_cast<const detail::FuncInst*>(value.bits)->store == store;
+  if (value.bits == 0) return true;
+  if (value.type == ValType::FuncRef) {
+    return reinterpret_cast<const detail::FuncInst*>(value.bits)->store == store;
+  }
+  if (value.type == ValType::ExnRef) {
+    return reinterpret_cast<const detail::ExnInst*>(value.bits)->store == store;
+  }
+  return true;
 }
 
 }  // namespace
@@ -107,6 +113,13 @@ Result<void> Table::set(uint64_t index, Value value) const {
   return {};
 }
 
+// ---- Tag ----
+
+const FuncType& Tag::type() const {
+  if (inst_ == nullptr || inst_->type == nullptr) return empty_func_type();
+  return *inst_->type;
+}
+
 // ---- Global ----
 
 GlobalType Global::type() const { return inst_->type; }
@@ -172,6 +185,9 @@ std::optional<Global> Instance::get_global(std::string_view name) const {
 }
 std::optional<Table> Instance::get_table(std::string_view name) const {
   return export_as<Table>(*this, name);
+}
+std::optional<Tag> Instance::get_tag(std::string_view name) const {
+  return export_as<Tag>(*this, name);
 }
 
 std::vector<std::pair<std::string, Extern>> Instance::exports() const {

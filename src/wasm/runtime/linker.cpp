@@ -176,6 +176,8 @@ const detail::StoreImpl* store_of(const Extern& ext) {
       return std::get<Table>(ext).raw() ? std::get<Table>(ext).raw()->store : nullptr;
     case 2:
       return std::get<Memory>(ext).raw() ? std::get<Memory>(ext).raw()->store : nullptr;
+    case 4:
+      return std::get<Tag>(ext).raw() ? std::get<Tag>(ext).raw()->store : nullptr;
     default:
       return std::get<Global>(ext).raw() ? std::get<Global>(ext).raw()->store : nullptr;
   }
@@ -186,6 +188,7 @@ struct Imports {
   std::vector<TableInst*> tables;
   std::vector<MemoryInst*> memories;
   std::vector<GlobalInst*> globals;
+  std::vector<detail::TagInst*> tags;
 };
 
 Result<void> match_extern(const ModuleImpl& mod, const wasm::Import& imp, const Extern& ext,
@@ -224,6 +227,15 @@ Result<void> match_extern(const ModuleImpl& mod, const wasm::Import& imp, const 
         return incompatible();
       }
       out.globals.push_back(global);
+      return {};
+    }
+    case ExternKind::Tag: {
+      // Exact type equality: a tag's type is used both ways (throw and catch).
+      detail::TagInst* tag = std::get<Tag>(ext).raw();
+      if (imp.tag_type >= mod.type_ids.size() || tag->type_id != mod.type_ids[imp.tag_type]) {
+        return incompatible();
+      }
+      out.tags.push_back(tag);
       return {};
     }
   }
@@ -318,6 +330,7 @@ Imports reserved_imports(const wasm::ModuleDecl& decl) {
   imports.tables.reserve(decl.tables_imported);
   imports.memories.reserve(decl.memories_imported);
   imports.globals.reserve(decl.globals_imported);
+  imports.tags.reserve(decl.tags_imported);
   return imports;
 }
 }  // namespace
@@ -390,6 +403,7 @@ Result<Instance> instantiate_resolved(StoreImpl& s, const std::shared_ptr<const 
       imports.tables.size() != decl.tables_imported ||
       imports.memories.size() != decl.memories_imported ||
       imports.globals.size() != decl.globals_imported ||
+      imports.tags.size() != decl.tags_imported || decl.tags_imported > decl.tag_types.size() ||
       decl.funcs_imported > decl.func_types.size() ||
       mod.code.size() != decl.func_types.size() - decl.funcs_imported ||
       decl.globals.size() + decl.globals_imported != decl.global_types.size() ||
@@ -437,6 +451,18 @@ Result<Instance> instantiate_resolved(StoreImpl& s, const std::shared_ptr<const 
     if ((*mem)->image != nullptr) image_guard.arm(*mem);
   }
 
+  // Each instantiation defines fresh tags (they are generative).
+  inst.tags = std::move(imports.tags);
+  for (size_t i = decl.tags_imported; i < decl.tag_types.size(); ++i) {
+    const uint32_t type_index = decl.tag_types[i];
+    if (type_index >= mod.type_ids.size()) return Error::usage("bad tag type index");
+    detail::TagInst& tag = s.tags.emplace_back();
+    tag.type_id = mod.type_ids[type_index];
+    tag.type = mod.interned_types[type_index];
+    tag.store = &s;
+    inst.tags.push_back(&tag);
+  }
+
   ConstExprEvaluator evaluator(mod, inst);
   inst.globals = std::move(imports.globals);
   for (const wasm::Global& global : decl.globals) {
@@ -466,6 +492,10 @@ Result<Instance> instantiate_resolved(StoreImpl& s, const std::shared_ptr<const 
       case ExternKind::Global:
         in_range = exp.index < inst.globals.size();
         if (in_range) ext = Global(inst.globals[exp.index]);
+        break;
+      case ExternKind::Tag:
+        in_range = exp.index < inst.tags.size();
+        if (in_range) ext = Tag(inst.tags[exp.index]);
         break;
     }
     if (!in_range) return Error::usage("export index out of range");

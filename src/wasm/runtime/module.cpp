@@ -52,6 +52,7 @@ void fill_module_infos(ModuleImpl& mod) {
     info.table = imp.table;
     info.memory = imp.memory;
     info.global = imp.global;
+    if (imp.kind == ExternKind::Tag) info.tag = func_type_at(imp.tag_type);
     mod.import_infos.push_back(std::move(info));
   }
 
@@ -75,6 +76,9 @@ void fill_module_infos(ModuleImpl& mod) {
         break;
       case ExternKind::Global:
         if (exp.index < decl.global_types.size()) info.global = decl.global_types[exp.index];
+        break;
+      case ExternKind::Tag:
+        if (exp.index < decl.tag_types.size()) info.tag = func_type_at(decl.tag_types[exp.index]);
         break;
     }
     mod.export_infos.push_back(std::move(info));

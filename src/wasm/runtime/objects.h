@@ -99,6 +99,22 @@ struct GlobalInst {
   StoreImpl* store = nullptr;  // for the linker's same-store check
 };
 
+// An exception tag. Its identity is its address: tags are generative.
+struct TagInst {
+  uint32_t type_id = 0;            // interned
+  const FuncType* type = nullptr;  // == &interned_func_type(type_id); no results
+  StoreImpl* store = nullptr;
+};
+
+// A thrown exception: its tag and values (slot encoding). An exnref slot
+// holds its address. Owned by the store it was thrown in, for the store's
+// lifetime.
+struct ExnInst {
+  TagInst* tag = nullptr;
+  StoreImpl* store = nullptr;
+  std::vector<uint64_t> values;
+};
+
 struct FuncInst {
   uint32_t type_id = 0;            // interned; compare for call_indirect
   const FuncType* type = nullptr;  // == &interned_func_type(type_id)
@@ -122,6 +138,7 @@ struct InstanceImpl {
   std::vector<TableInst*> tables;
   std::vector<MemoryInst*> memories;
   std::vector<GlobalInst*> globals;
+  std::vector<TagInst*> tags;
   std::vector<uint8_t> elem_dropped;  // per elem segment
   std::vector<uint8_t> data_dropped;  // per data segment
   // Per elem segment: its references (slot encoding), evaluated at
@@ -153,6 +170,8 @@ struct StoreImpl {
   std::deque<MemoryInst> memories;
   std::deque<TableInst> tables;
   std::deque<GlobalInst> globals;
+  std::deque<TagInst> tags;
+  std::deque<ExnInst> exceptions;  // every exception thrown in the store
   std::deque<InstanceImpl> instances;
 
   // The interpreter's value stack (frames of uint64 slots), grown on demand

@@ -59,6 +59,10 @@ Result<Table> Store::create_table(TableType type, Value init) {
       reinterpret_cast<detail::FuncInst*>(init.bits)->store != impl_.get()) {
     return Error::usage("function belongs to another store");
   }
+  if (init.type == ValType::ExnRef && init.bits != 0 &&
+      reinterpret_cast<detail::ExnInst*>(init.bits)->store != impl_.get()) {
+    return Error::usage("exception belongs to another store");
+  }
   auto table = detail::new_table(*impl_, type, init.bits);
   if (!table) return std::move(table).error();
   return Table(*table);
@@ -72,7 +76,20 @@ Result<Global> Store::create_global(GlobalType type, Value init) {
       reinterpret_cast<detail::FuncInst*>(init.bits)->store != impl_.get()) {
     return Error::usage("function belongs to another store");
   }
+  if (init.type == ValType::ExnRef && init.bits != 0 &&
+      reinterpret_cast<detail::ExnInst*>(init.bits)->store != impl_.get()) {
+    return Error::usage("exception belongs to another store");
+  }
   return Global(detail::new_global(*impl_, type, init.bits));
+}
+
+Result<Tag> Store::create_tag(FuncType type) {
+  if (!type.results.empty()) return Error::usage("a tag's type must have no results");
+  detail::TagInst& tag = impl_->tags.emplace_back();
+  tag.type_id = detail::intern_func_type(type);
+  tag.type = &detail::interned_func_type(tag.type_id);
+  tag.store = impl_.get();
+  return Tag(&tag);
 }
 
 }  // namespace weft

@@ -119,6 +119,8 @@ enum class Imm : uint8_t {
   RefFunc,
   Tag,       // throw: a tag index
   TryTable,  // try_table: a block with catch clauses
+  Try,       // legacy exception handling: try ... catch/catch_all/delegate
+  Handler,   // legacy catch/catch_all/delegate: only inside a try
 };
 
 struct OpInfo {
@@ -149,6 +151,13 @@ const std::unordered_map<std::string_view, OpInfo>& op_table() {
     add("throw", Imm::Tag, 0x08);
     add("throw_ref", Imm::None, 0x0A);
     add("try_table", Imm::TryTable, 0x1F);
+    // The legacy (phase 3 proposal) instructions, which the proposal's
+    // scripts still use.
+    add("try", Imm::Try, 0x06);
+    add("catch", Imm::Handler, 0x07);
+    add("catch_all", Imm::Handler, 0x19);
+    add("delegate", Imm::Handler, 0x18);
+    add("rethrow", Imm::Br, 0x09);
     add("else", Imm::Else, 0x05);
     add("end", Imm::End, 0x0B);
     add("br", Imm::Br, 0x0C);
@@ -401,16 +410,18 @@ class ModuleParser {
       if (n.text == "v128") return *out = ValType::V128, true;
       if (n.text == "funcref") return *out = ValType::FuncRef, true;
       if (n.text == "externref") return *out = ValType::ExternRef, true;
+      if (n.text == "exnref") return *out = ValType::ExnRef, true;
     }
     return fail(n, "expected a value type");
   }
   bool ref_type(const Node& n, ValType* out) {
     if (n.is_keyword("funcref")) return *out = ValType::FuncRef, true;
     if (n.is_keyword("externref")) return *out = ValType::ExternRef, true;
+    if (n.is_keyword("exnref")) return *out = ValType::ExnRef, true;
     return fail(n, "expected a reference type");
   }
   static bool is_ref_type_atom(const Node& n) {
-    return n.is_keyword("funcref") || n.is_keyword("externref");
+    return n.is_keyword("funcref") || n.is_keyword("externref") || n.is_keyword("exnref");
   }
 
   bool string_atom(Cursor& c, std::string* out, bool name) {
@@ -1256,7 +1267,9 @@ class ModuleParser {
   // ---- instructions -----------------------------------------------------------
 
   static bool at_block_end(const Cursor& c) {
-    return !c.done() && (c.peek_keyword("end") || c.peek_keyword("else"));
+    return !c.done() &&
+           (c.peek_keyword("end") || c.peek_keyword("else") || c.peek_keyword("catch") ||
+            c.peek_keyword("catch_all") || c.peek_keyword("delegate"));
   }
 
   // Instructions until the list ends or a plain `end`/`else` (not consumed).
@@ -1374,9 +1387,51 @@ class ModuleParser {
         put_u8(out, 0x0B);
         return true;
       }
+      case Imm::Try: {
+        // try $l? bt instr* (catch x instr*)* (catch_all instr*)? end
+        // | try $l? bt instr* delegate l
+        if (!enter(kw, f)) return false;
+        push_label(c, f);
+        put_u8(out, 0x06);
+        if (!block_type(c, out) || !instr_seq(c, f, out)) return false;
+        if (c.peek_keyword("delegate")) {
+          c.next();
+          f.labels.pop_back();  // delegate's label is outside the try
+          uint32_t idx;
+          if (c.done() || !label_index(c.next(), f, &idx)) return fail_at(c, "expected a label");
+          put_u8(out, 0x18);
+          put_u64(out, idx);
+          --f.depth;
+          return true;
+        }
+        bool seen_all = false;
+        while (c.peek_keyword("catch") || c.peek_keyword("catch_all")) {
+          const Node& h = c.next();
+          if (seen_all) return fail(h, "unexpected token " + std::string(h.text));
+          if (h.text == "catch") {
+            uint32_t idx;
+            if (!index_at(c, tags_, "tag", &idx)) return false;
+            put_u8(out, 0x07);
+            put_u64(out, idx);
+          } else {
+            seen_all = true;
+            put_u8(out, 0x19);
+          }
+          if (!closing_label(c, f) || !instr_seq(c, f, out)) return false;
+        }
+        if (!c.peek_keyword("end")) return fail_at(c, "expected 'end'");
+        c.next();
+        if (!closing_label(c, f)) return false;
+        f.labels.pop_back();
+        --f.depth;
+        put_u8(out, 0x0B);
+        return true;
+      }
       case Imm::Else:
       case Imm::End:
         return fail(kw, "unexpected " + std::string(kw.text));
+      case Imm::Handler:  // outside a try
+        return fail(kw, "unexpected token " + std::string(kw.text));
       default:
         return immediates(c, kw, *info, f, out);
     }
@@ -1473,9 +1528,56 @@ class ModuleParser {
         put_u8(out, 0x0B);
         break;
       }
+      case Imm::Try: {
+        // (try $l? bt (do instr*) (catch x instr*)* (catch_all instr*)?)
+        // | (try $l? bt (do instr*) (delegate l))
+        push_label(c, f);
+        put_u8(out, 0x06);
+        if (!block_type(c, out)) return false;
+        if (!c.peek_list_of("do")) return fail_at(c, "expected (do ...)");
+        {
+          const Node& body = c.next();
+          Cursor bc{&body, 1};
+          if (!instr_seq(bc, f, out) || !expect_seq_end(bc)) return false;
+        }
+        if (c.peek_list_of("delegate")) {
+          const Node& d = c.next();
+          Cursor dc{&d, 1};
+          f.labels.pop_back();  // delegate's label is outside the try
+          uint32_t idx;
+          if (dc.done()) return fail_at(dc, "unexpected token: expected a label");
+          if (!label_index(dc.next(), f, &idx) || !expect_done(dc)) return false;
+          if (!expect_done(c)) return false;
+          put_u8(out, 0x18);
+          put_u64(out, idx);
+          break;
+        }
+        bool seen_all = false;
+        while (c.peek_list_of("catch") || c.peek_list_of("catch_all")) {
+          const Node& h = c.next();
+          if (seen_all) return fail(h, "unexpected token");
+          Cursor hc{&h, 1};
+          if (h.head() == "catch") {
+            uint32_t idx;
+            if (!index_at(hc, tags_, "tag", &idx)) return false;
+            put_u8(out, 0x07);
+            put_u64(out, idx);
+          } else {
+            seen_all = true;
+            put_u8(out, 0x19);
+          }
+          if (!instr_seq(hc, f, out) || !expect_seq_end(hc)) return false;
+        }
+        if (!c.done()) return fail(c.peek(), "unexpected token");
+        f.labels.pop_back();
+        put_u8(out, 0x0B);
+        break;
+      }
       case Imm::Else:
       case Imm::End:
         return fail(kw, "unexpected " + std::string(kw.text));
+      case Imm::Handler:  // outside a try
+        return fail(kw, "unexpected token " + std::string(kw.text));
       default: {
         Bytes op;
         if (!immediates(c, kw, *info, f, op)) return false;
@@ -1742,6 +1844,8 @@ class ModuleParser {
           put_u8(out, 0x70);
         } else if (c.peek_keyword("extern")) {
           put_u8(out, 0x6F);
+        } else if (c.peek_keyword("exn")) {
+          put_u8(out, 0x69);
         } else {
           return fail_at(c, "expected a heap type");
         }

@@ -16,6 +16,8 @@ const char* to_string(Command::Kind kind) {
       return "assert_trap";
     case Command::Kind::AssertExhaustion:
       return "assert_exhaustion";
+    case Command::Kind::AssertException:
+      return "assert_exception";
     case Command::Kind::AssertMalformed:
       return "assert_malformed";
     case Command::Kind::AssertInvalid:

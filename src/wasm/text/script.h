@@ -65,6 +65,7 @@ struct Command {
     AssertReturn,      // action, expected
     AssertTrap,        // action (or module: assert_trap on a module = uninstantiable), text
     AssertExhaustion,  // action, text
+    AssertException,   // action: it must throw a wasm exception that nothing catches
     AssertMalformed,   // module, text
     AssertInvalid,     // module, text
     AssertUnlinkable,  // module, text

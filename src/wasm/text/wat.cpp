@@ -191,6 +191,8 @@ class ScriptParser {
         out = Value::null(ValType::FuncRef);
       } else if (node.items[1].is_keyword("extern")) {
         out = Value::null(ValType::ExternRef);
+      } else if (node.items[1].is_keyword("exn")) {
+        out = Value::null(ValType::ExnRef);
       } else {
         return fail(node.items[1], "expected a heap type");
       }
@@ -546,6 +548,11 @@ class ScriptParser {
         if (!cmd.expected_are_core && !cmd.expected_are_component) return either_error(result);
       }
       return true;
+    }
+    if (head == "assert_exception") {
+      if (n != 2) return fail(node, "expected an action");
+      cmd.kind = Kind::AssertException;
+      return parse_action(node.items[1], cmd.action);
     }
     if (head == "assert_trap" || head == "assert_exhaustion") {
       if (n < 2) return fail(node, "expected an action");

@@ -42,7 +42,9 @@ struct Entry {
   uint64_t bits = 0;  // Const
 };
 
-enum class CtrlKind : uint8_t { Func, Block, Loop, If, Else };
+// Try and Catch: the legacy exception handling's try body and its catch
+// (or catch_all) arms.
+enum class CtrlKind : uint8_t { Func, Block, Loop, If, Else, Try, Catch };
 
 struct Ctrl {
   CtrlKind kind = CtrlKind::Block;
@@ -54,6 +56,23 @@ struct Ctrl {
   uint32_t start_pos = 0;     // loop: code position of the label
   std::vector<std::pair<uint32_t, uint32_t>> patches;  // (instr start, offset word)
   uint32_t else_instr = kNone, else_word = kNone;      // if: jump to the else arm
+  // try_table: its catch clauses, catches[catch_first, +catch_count) of the
+  // compiled function; a handler covering the block is added at its end.
+  uint32_t catch_first = kNone, catch_count = 0;
+  // Catch clauses (indices into the compiled function's catches) that branch
+  // to this block's end, patched when it is reached.
+  std::vector<uint32_t> catch_patches;
+  // Legacy try: where the body ends (at its first catch), the catch arms'
+  // clauses, and whether catch_all was seen. In a Catch arm, `height` is one
+  // above label_base: the caught exception (for rethrow) lives in the
+  // hidden entry at label_base, and the block's results go to label_base.
+  uint32_t body_end = kNone;
+  uint32_t label_base = 0;
+  std::vector<detail::CatchClause> legacy_catches;
+  bool seen_catch_all = false;
+  // Delegate clauses (indices into catches) that hand an exception to this
+  // block's handler, patched with its index when the handler is added.
+  std::vector<uint32_t> delegate_patches;
 };
 
 struct NumInfo {
@@ -190,6 +209,10 @@ class FuncCompiler {
   ValType result(const Ctrl& c, uint32_t i) const {
     if (c.type_index >= 0) return decl_.types[c.type_index].results[i];
     return c.single;
+  }
+  // The height at which a branch to `c` leaves its values.
+  static uint32_t dest_height(const Ctrl& c) {
+    return c.kind == CtrlKind::Catch ? c.label_base : c.height;
   }
   uint32_t label_arity(const Ctrl& c) const {
     return c.kind == CtrlKind::Loop ? num_params(c) : num_results(c);
@@ -369,12 +392,14 @@ class FuncCompiler {
   bool branch_needs_copies(const Ctrl& target, uint32_t n) const {
     for (uint32_t i = 0; i < n; ++i) {
       const Entry& e = stack_[height() - n + i];
-      if (e.kind != Kind::Stack || e.slot != home(target.height + i)) return true;
+      if (e.kind != Kind::Stack || e.slot != home(dest_height(target) + i)) return true;
     }
     return false;
   }
   void emit_branch_copies(const Ctrl& target, uint32_t n) {
-    for (uint32_t i = 0; i < n; ++i) emit_move(home(target.height + i), stack_[height() - n + i]);
+    for (uint32_t i = 0; i < n; ++i) {
+      emit_move(home(dest_height(target) + i), stack_[height() - n + i]);
+    }
   }
   // Copies the function's results to slots 0.. and returns.
   void emit_return() {
@@ -414,6 +439,7 @@ class FuncCompiler {
       case 0x7C:
       case 0x70:
       case 0x6F:
+      case 0x69:
         return static_cast<ValType>(b);
       case 0x7B:
         return invalid("SIMD (v128) is not supported");
@@ -498,6 +524,17 @@ class FuncCompiler {
   Result<void> do_store(const LoadStore& ls);
   Result<void> do_local_set(uint32_t idx, bool tee);
   Result<void> do_prefixed();
+  Result<void> do_throw();
+  Result<void> do_try_table();
+  Result<void> do_legacy_catch(bool all);
+  Result<void> do_delegate();
+  Result<void> do_rethrow();
+  void add_handler(Ctrl& c, uint32_t begin, uint32_t end, uint32_t first, uint32_t count);
+  Result<void> check_tag(uint32_t t) {
+    if (t >= decl_.tag_types.size()) return invalid("unknown tag " + std::to_string(t));
+    return {};
+  }
+  const FuncType& tag_type(uint32_t t) const { return decl_.types[decl_.tag_types[t]]; }
   Result<void> check_label(uint32_t depth) {
     if (depth >= ctrls_.size()) return invalid("unknown label");
     return {};
@@ -536,6 +573,8 @@ class FuncCompiler {
   std::vector<Entry> stack_;
   std::vector<Ctrl> ctrls_;
   std::vector<uint32_t> code_;
+  std::vector<detail::TryHandler> handlers_;
+  std::vector<detail::CatchClause> catches_;
 
   bool has_producer_ = false;
   uint32_t producer_pos_ = 0;
@@ -682,6 +721,39 @@ Result<std::unique_ptr<CompiledFunc>> FuncCompiler::run() {
         for (uint32_t i = 0; i < num_params(c); ++i) push(param(c, i));
         break;
       }
+      case 0x08:
+        WEFT_CHECK(do_throw());
+        break;
+      case 0x0A: {  // throw_ref
+        WEFT_TRY(Entry e, pop(ValType::ExnRef));
+        if (emitting()) {
+          const uint32_t s = operand(e, height());
+          emit_op(Op::throw_ref);
+          word(s);
+        }
+        stack_.resize(ctrls_.back().height);
+        ctrls_.back().unreachable = true;
+        break;
+      }
+      case 0x1F:
+        WEFT_CHECK(do_try_table());
+        break;
+      case 0x06: {  // try (legacy)
+        Ctrl c;
+        WEFT_CHECK(read_block_type(c));
+        WEFT_CHECK(push_block(CtrlKind::Try, std::move(c), false));
+        break;
+      }
+      case 0x07:  // catch (legacy)
+      case 0x19:  // catch_all (legacy)
+        WEFT_CHECK(do_legacy_catch(opcode == 0x19));
+        break;
+      case 0x18:  // delegate (legacy)
+        WEFT_CHECK(do_delegate());
+        break;
+      case 0x09:  // rethrow (legacy)
+        WEFT_CHECK(do_rethrow());
+        break;
       case 0x0B:
         WEFT_CHECK(do_end());
         break;
@@ -955,7 +1027,7 @@ Result<std::unique_ptr<CompiledFunc>> FuncCompiler::run() {
       }
       case 0xD0: {  // ref.null
         WEFT_TRY(uint8_t t, reader_.read_u8());
-        if (t != 0x70 && t != 0x6F) return malformed("malformed reference type");
+        if (t != 0x70 && t != 0x6F && t != 0x69) return malformed("malformed reference type");
         Entry e;
         e.type = static_cast<ValType>(t);
         e.kind = Kind::Const;
@@ -995,6 +1067,8 @@ Result<std::unique_ptr<CompiledFunc>> FuncCompiler::run() {
   }
   out->frame_size = base_ + max_height_ + 1;
   out->code = std::move(code_);
+  out->handlers = std::move(handlers_);
+  out->catches = std::move(catches_);
   return out;
 }
 
@@ -1022,16 +1096,261 @@ Result<void> FuncCompiler::do_end() {
     ctrls_.pop_back();
     return {};
   }
-  if (emitting()) materialize_from(c.height);
+  if (emitting()) {
+    if (c.kind == CtrlKind::Catch) {
+      emit_branch_copies(c, nr);  // down over the hidden exception entry
+    } else {
+      materialize_from(c.height);
+    }
+  }
   const uint32_t here = pos();
   if (c.else_word != kNone) patch(c.else_instr, c.else_word, here);
   for (auto [instr, w] : c.patches) patch(instr, w, here);
+  for (uint32_t k : c.catch_patches) catches_[k].target = here;
+  if (c.catch_first != kNone) {
+    add_handler(c, c.start_pos, here, c.catch_first, c.catch_count);
+  } else if ((c.kind == CtrlKind::Try || c.kind == CtrlKind::Catch) && !c.dead) {
+    // The body is covered; exceptions in the catch arms go further out.
+    const uint32_t first = static_cast<uint32_t>(catches_.size());
+    for (const detail::CatchClause& clause : c.legacy_catches) catches_.push_back(clause);
+    add_handler(c, c.start_pos, c.kind == CtrlKind::Try ? here : c.body_end, first,
+                static_cast<uint32_t>(c.legacy_catches.size()));
+  }
+  bind_here();
+  const uint32_t h = dest_height(c);
+  Ctrl done = std::move(ctrls_.back());
+  ctrls_.pop_back();
+  stack_.resize(h);
+  for (uint32_t i = 0; i < nr; ++i) push(result(done, i));
+  return {};
+}
+
+// Added when a handler's block ends, so an inner handler precedes the
+// handlers of the blocks around it (the interpreter takes the first that
+// covers the throw).
+void FuncCompiler::add_handler(Ctrl& c, uint32_t begin, uint32_t end, uint32_t first,
+                               uint32_t count) {
+  const uint32_t index = static_cast<uint32_t>(handlers_.size());
+  handlers_.push_back(detail::TryHandler{begin, end, first, count});
+  for (uint32_t k : c.delegate_patches) catches_[k].target = index;
+}
+
+// catch x / catch_all of a legacy try: ends the body or the previous arm
+// (as `else` ends a then-arm) and starts an arm that a handler clause
+// enters with the exception's values on the stack.
+Result<void> FuncCompiler::do_legacy_catch(bool all) {
+  uint32_t tag = 0;
+  if (!all) {
+    WEFT_TRY(tag, read_u32());
+  }
+  Ctrl& c = ctrls_.back();
+  if (c.kind != CtrlKind::Try && c.kind != CtrlKind::Catch) {
+    return malformed(all ? "catch_all without matching try" : "catch without matching try");
+  }
+  if (c.seen_catch_all) return malformed("catch after catch_all");
+  if (!all) WEFT_CHECK(check_tag(tag));
+  const uint32_t nr = num_results(c);
+  {
+    std::vector<Entry> vals(nr);
+    for (uint32_t i = nr; i-- > 0;) {
+      WEFT_TRY(vals[i], pop(result(c, i)));
+    }
+    if (height() != c.height) return invalid("type mismatch");
+    for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
+  }
+  if (emitting()) {
+    if (c.kind == CtrlKind::Catch) {
+      emit_branch_copies(c, nr);
+    } else {
+      materialize_from(c.height);
+    }
+    uint32_t at = emit_op(Op::br);
+    uint32_t w = pos();
+    word(0);
+    c.patches.push_back({at, w});
+  }
+  if (c.kind == CtrlKind::Try) {
+    c.body_end = pos();
+    c.label_base = c.height;
+  }
+  bind_here();
+  c.kind = CtrlKind::Catch;
+  c.unreachable = false;
+  c.seen_catch_all = all;
+  stack_.resize(c.label_base);
+  push(ValType::ExnRef);  // hidden: the caught exception, for rethrow
+  c.height = c.label_base + 1;
+  const uint32_t n = all ? 0 : static_cast<uint32_t>(tag_type(tag).params.size());
+  for (uint32_t i = 0; i < n; ++i) push(tag_type(tag).params[i]);
+  if (!c.dead) {
+    detail::CatchClause clause;
+    clause.kind = all ? detail::CatchClause::kCatchAll : detail::CatchClause::kCatch;
+    clause.tag = tag;
+    clause.target = pos();
+    clause.dest = home(c.label_base + 1);
+    clause.exn_dest = home(c.label_base);
+    c.legacy_catches.push_back(clause);
+  }
+  return {};
+}
+
+// delegate l: ends a legacy try (as `end` does); an exception from its body
+// goes to the handler of the innermost try or try_table at or outside label
+// l (counted outside this try), or to the caller.
+Result<void> FuncCompiler::do_delegate() {
+  WEFT_TRY(uint32_t depth, read_u32());
+  Ctrl& c = ctrls_.back();
+  if (c.kind != CtrlKind::Try) return malformed("delegate without matching try");
+  if (depth >= ctrls_.size() - 1) return invalid("unknown label");
+  const uint32_t nr = num_results(c);
+  {
+    std::vector<Entry> vals(nr);
+    for (uint32_t i = nr; i-- > 0;) {
+      WEFT_TRY(vals[i], pop(result(c, i)));
+    }
+    if (height() != c.height) return invalid("type mismatch");
+    for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
+  }
+  if (emitting()) materialize_from(c.height);
+  const uint32_t here = pos();
+  for (auto [instr, w] : c.patches) patch(instr, w, here);
+  if (!c.dead) {
+    detail::CatchClause clause;
+    clause.kind = detail::CatchClause::kDelegate;
+    clause.target = detail::CatchClause::kReturn;  // to the caller, unless a handler is found
+    const uint32_t k = static_cast<uint32_t>(catches_.size());
+    for (size_t d = depth; d + 1 < ctrls_.size(); ++d) {
+      Ctrl& t = ctrls_[ctrls_.size() - 2 - d];
+      if (t.kind == CtrlKind::Try || t.catch_first != kNone) {
+        t.delegate_patches.push_back(k);
+        break;
+      }
+    }
+    catches_.push_back(clause);
+    add_handler(c, c.start_pos, here, k, 1);
+  }
   bind_here();
   const uint32_t h = c.height;
   Ctrl done = std::move(ctrls_.back());
   ctrls_.pop_back();
   stack_.resize(h);
   for (uint32_t i = 0; i < nr; ++i) push(result(done, i));
+  return {};
+}
+
+// rethrow l: l names a catch arm; throws the exception it caught.
+Result<void> FuncCompiler::do_rethrow() {
+  WEFT_TRY(uint32_t depth, read_u32());
+  WEFT_CHECK(check_label(depth));
+  const Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
+  if (target.kind != CtrlKind::Catch) return invalid("invalid rethrow label");
+  if (emitting()) {
+    emit_op(Op::throw_ref);
+    word(home(target.label_base));
+  }
+  stack_.resize(ctrls_.back().height);
+  ctrls_.back().unreachable = true;
+  return {};
+}
+
+Result<void> FuncCompiler::do_throw() {
+  WEFT_TRY(uint32_t t, read_u32());
+  WEFT_CHECK(check_tag(t));
+  const FuncType& ft = tag_type(t);
+  const uint32_t np = static_cast<uint32_t>(ft.params.size());
+  std::vector<Entry> args(np);
+  for (uint32_t i = np; i-- > 0;) {
+    WEFT_TRY(args[i], pop(ft.params[i]));
+  }
+  const uint32_t h = height();
+  if (emitting()) {
+    // The values go to consecutive slots, as a call's arguments do.
+    for (uint32_t i = 0; i < np; ++i) {
+      if (args[i].kind != Kind::Stack || args[i].slot != home(h + i)) {
+        emit_move(home(h + i), args[i]);
+      }
+    }
+    if (h + np > max_height_) max_height_ = h + np;
+    emit_op(Op::throw_tag);
+    word(t);
+    word(home(h));
+  }
+  stack_.resize(ctrls_.back().height);
+  ctrls_.back().unreachable = true;
+  return {};
+}
+
+// try_table blocktype vec(catch) instr* end. The catch clauses' labels are
+// resolved outside the block; each must take what the clause delivers:
+// catch x l: the tag's params; catch_ref: those and an exnref; catch_all: [];
+// catch_all_ref: [exnref].
+Result<void> FuncCompiler::do_try_table() {
+  Ctrl c;
+  WEFT_CHECK(read_block_type(c));
+  WEFT_TRY(uint32_t count, reader_.read_length());
+  const bool emit = emitting();
+  const uint32_t first = static_cast<uint32_t>(catches_.size());
+  std::vector<std::pair<uint32_t, uint32_t>> labels;  // (clause index, depth)
+  for (uint32_t i = 0; i < count; ++i) {
+    op_offset_ = reader_.pos();
+    WEFT_TRY(uint8_t kind, reader_.read_u8());
+    if (kind > 3) return malformed("malformed catch clause");
+    detail::CatchClause clause;
+    clause.kind = kind;
+    std::vector<ValType> want;
+    if (kind == detail::CatchClause::kCatch || kind == detail::CatchClause::kCatchRef) {
+      WEFT_TRY(clause.tag, read_u32());
+      WEFT_CHECK(check_tag(clause.tag));
+      want = tag_type(clause.tag).params;
+    }
+    if (kind == detail::CatchClause::kCatchRef || kind == detail::CatchClause::kCatchAllRef) {
+      want.push_back(ValType::ExnRef);
+    }
+    WEFT_TRY(uint32_t depth, read_u32());
+    WEFT_CHECK(check_label(depth));
+    const Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
+    const uint32_t arity =
+        target.kind == CtrlKind::Func ? num_results(target) : label_arity(target);
+    if (arity != want.size()) return invalid("type mismatch");
+    for (uint32_t k = 0; k < arity; ++k) {
+      const ValType lt = target.kind == CtrlKind::Func ? result(target, k) : label_type(target, k);
+      if (lt != want[k]) return invalid("type mismatch");
+    }
+    if (emit) {
+      labels.push_back({static_cast<uint32_t>(catches_.size()), depth});
+      catches_.push_back(clause);
+    }
+  }
+  WEFT_CHECK(push_block(CtrlKind::Block, std::move(c), false));
+  if (!emit) return {};
+  // Depths were relative to the try_table's context: one more now.
+  for (auto [k, depth] : labels) {
+    Ctrl& target = ctrls_[ctrls_.size() - 2 - depth];
+    detail::CatchClause& clause = catches_[k];
+    if (target.kind == CtrlKind::Func) {
+      clause.target = detail::CatchClause::kReturn;
+      clause.dest = 0;
+    } else {
+      clause.dest = home(dest_height(target));
+      if (target.kind == CtrlKind::Loop) {
+        clause.target = target.start_pos;
+      } else {
+        target.catch_patches.push_back(k);
+      }
+    }
+    const uint32_t n = clause.kind <= detail::CatchClause::kCatchRef
+                           ? static_cast<uint32_t>(tag_type(clause.tag).params.size())
+                           : 0;
+    if (clause.kind == detail::CatchClause::kCatchRef ||
+        clause.kind == detail::CatchClause::kCatchAllRef) {
+      clause.exn_dest = clause.dest + n;
+    }
+    const uint32_t top = clause.dest + n + 1;  // frame slots the payload may fill
+    if (top > base_ && top - base_ > max_height_) max_height_ = top - base_;
+  }
+  Ctrl& self = ctrls_.back();
+  self.catch_first = first;
+  self.catch_count = static_cast<uint32_t>(catches_.size()) - first;
   return {};
 }
 

@@ -90,7 +90,9 @@ Result<void> check_const_expr(ModuleContext& ctx, const wasm::ConstExpr& expr, V
       }
       case 0xD0: {
         WEFT_TRY(uint8_t t, r.read_u8());
-        if (t != 0x70 && t != 0x6F) return Error::malformed(at, "malformed reference type");
+        if (t != 0x70 && t != 0x6F && t != 0x69) {
+          return Error::malformed(at, "malformed reference type");
+        }
         stack.push_back(static_cast<ValType>(t));
         break;
       }
@@ -126,6 +128,15 @@ Result<void> check_const_expr(ModuleContext& ctx, const wasm::ConstExpr& expr, V
   }
 }
 
+// A tag's type: a function type with no results.
+Result<void> check_tag_type(const ModuleDecl& decl, uint32_t type_index, uint64_t offset) {
+  if (type_index >= decl.types.size()) {
+    return invalid(offset, "unknown type " + std::to_string(type_index));
+  }
+  if (!decl.types[type_index].results.empty()) return invalid(offset, "non-empty tag result type");
+  return {};
+}
+
 Result<void> validate_module(ModuleContext& ctx) {
   const ModuleDecl& decl = ctx.decl;
   for (const FuncType& t : decl.types) {
@@ -146,7 +157,13 @@ Result<void> validate_module(ModuleContext& ctx) {
       case ExternKind::Global:
         WEFT_CHECK(check_value_type(imp.global.type, imp.offset));
         break;
+      case ExternKind::Tag:
+        break;  // with the defined tags below
     }
+  }
+  for (size_t i = 0; i < decl.tag_types.size(); ++i) {
+    const uint64_t at = i < decl.tag_offsets.size() ? decl.tag_offsets[i] : Error::kNoOffset;
+    WEFT_CHECK(check_tag_type(decl, decl.tag_types[i], at));
   }
   for (uint32_t t : decl.func_types) {
     if (t >= decl.types.size()) return invalid(Error::kNoOffset, "unknown type");
@@ -187,6 +204,11 @@ Result<void> validate_module(ModuleContext& ctx) {
       case ExternKind::Global:
         if (e.index >= decl.global_types.size()) {
           return invalid(e.offset, "unknown global " + std::to_string(e.index));
+        }
+        break;
+      case ExternKind::Tag:
+        if (e.index >= decl.tag_types.size()) {
+          return invalid(e.offset, "unknown tag " + std::to_string(e.index));
         }
         break;
     }

@@ -43,12 +43,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // they must be rejected for. Each entry is checked: when weft starts
 // accepting one, this list must shrink.
 const std::map<std::string, std::string>& unsupported() {
-  static const std::map<std::string, std::string> list = {
-      {"linking_tags_0.wasm", "malformed section id"},  // core exception handling
-      {"linking_tags_3.wasm", "malformed section id"},
-      {"linking_tags_5.wasm", "malformed section id"},
-      {"linking_tags_7.wasm", "malformed section id"},
-  };
+  static const std::map<std::string, std::string> list = {};
   return list;
 }
 

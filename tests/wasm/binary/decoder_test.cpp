@@ -304,9 +304,39 @@ TEST(DecoderTest, SectionOrder) {
   const Bytes custom = section(0, str("x"));
   EXPECT_TRUE(decode_module(module({custom, type, custom, custom})).ok());
 
-  auto bad_id = decode_module(module({section(13, {})}));
+  auto bad_id = decode_module(module({section(14, {})}));
   EXPECT_EQ(error_of(bad_id), "malformed section id");
   EXPECT_EQ(bad_id.error().offset, 8u);
+}
+
+// Exception handling: the tag section (13) sits between memory and global;
+// tags are imported and exported with kind 4; each tag is attribute 0 and a
+// type index.
+TEST(DecoderTest, TagSection) {
+  const Bytes type = section(1, {0x01, 0x60, 0x00, 0x00});  // [] -> []
+  const Bytes tags = section(13, {0x02, 0x00, 0x00, 0x00, 0x00});
+  auto ok = decode_module(module({type, section(5, {0x00}), tags, section(6, {0x00})}));
+  ASSERT_TRUE(ok.ok()) << error_of(ok);
+  EXPECT_EQ(ok->tag_types.size(), 2u);
+  EXPECT_EQ(ok->tags_imported, 0u);
+  EXPECT_EQ(ok->sections[2].name, "tag");
+  EXPECT_EQ(error_of(decode_module(module({type, section(6, {0x00}), tags}))),
+            "unexpected content after last section");
+  EXPECT_EQ(error_of(decode_module(module({type, tags, section(5, {0x00})}))),
+            "unexpected content after last section");
+  auto attr = decode_module(module({type, section(13, {0x01, 0x01, 0x00})}));
+  EXPECT_EQ(error_of(attr), "malformed tag attribute");
+  EXPECT_EQ(attr.error().offset, 17u);
+  auto imported =
+      decode_module(module({type, section(2, cat({{0x01}, str("m"), str("t"), {0x04, 0x00, 0x00}})),
+                            tags, section(7, cat({{0x01}, str("e"), {0x04, 0x02}}))}));
+  ASSERT_TRUE(imported.ok()) << error_of(imported);
+  EXPECT_EQ(imported->tag_types.size(), 3u);
+  EXPECT_EQ(imported->tags_imported, 1u);
+  EXPECT_EQ(imported->imports[0].kind, ExternKind::Tag);
+  EXPECT_EQ(imported->exports[0].kind, ExternKind::Tag);
+  EXPECT_EQ(error_of(decode_module(module({type, section(13, {0x02, 0x00, 0x00})}))),
+            "unexpected end of section or function");
 }
 
 TEST(DecoderTest, SectionSizes) {
@@ -383,7 +413,7 @@ TEST(DecoderTest, BodyWithoutEnd) {
 }
 
 TEST(DecoderTest, ImportAndTypeErrors) {
-  auto kind = decode_module(module({section(2, cat({{0x01}, str("a"), str("b"), {0x04, 0x00}}))}));
+  auto kind = decode_module(module({section(2, cat({{0x01}, str("a"), str("b"), {0x05, 0x00}}))}));
   EXPECT_EQ(error_of(kind), "malformed import kind");
   EXPECT_EQ(kind.error().offset, 15u);
   EXPECT_EQ(error_of(decode_module(
@@ -396,7 +426,7 @@ TEST(DecoderTest, ImportAndTypeErrors) {
   EXPECT_EQ(error_of(decode_module(module({section(5, {0x01, 0x02, 0x00})}))), "integer too large");
   EXPECT_EQ(error_of(decode_module(module({section(5, {0x01, 0x81, 0x00, 0x00})}))),
             "integer representation too long");
-  EXPECT_EQ(error_of(decode_module(module({section(7, cat({{0x01}, str("e"), {0x04, 0x00}}))}))),
+  EXPECT_EQ(error_of(decode_module(module({section(7, cat({{0x01}, str("e"), {0x05, 0x00}}))}))),
             "malformed export kind");
   Bytes bad_utf8 = {0x01, 0x01, 0xFF, 0x01, 'b', 0x00, 0x00};
   EXPECT_EQ(error_of(decode_module(module({section(2, bad_utf8)}))), "malformed UTF-8 encoding");

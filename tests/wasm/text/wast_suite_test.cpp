@@ -80,6 +80,8 @@ const char* json_type(weft::wast::Command::Kind kind) {
       return "assert_trap";
     case K::AssertExhaustion:
       return "assert_exhaustion";
+    case K::AssertException:
+      return "assert_exception";
     case K::AssertMalformed:
       return "assert_malformed";
     case K::AssertInvalid:
