@@ -308,8 +308,9 @@ struct SectionInfo {
 };
 
 struct CompileOptions {
-  // Defaults accept WebAssembly 2.0 (no SIMD) plus extended-const and
-  // multi-memory (both in WebAssembly 3.0).
+  // Defaults accept WebAssembly 2.0 (no SIMD) plus extended-const,
+  // multi-memory and exception handling (all three in WebAssembly 3.0; the
+  // legacy try/catch/delegate/rethrow instructions are accepted too).
   //
   // Multi-memory: several memories, memory indices in memory instructions
   // and data segments. false is 2.0's single memory ("multiple memories" is
