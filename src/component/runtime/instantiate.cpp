@@ -73,7 +73,11 @@ class Instantiator {
                                     uint32_t depth);
 
  private:
-  Result<RtExtern> root_import(const std::string& name, const Extern& type) const;
+  // The host resources bound so far, by type: an interface that `use`s
+  // another's resource re-exports the same type, and gets the same binding.
+  using BoundResources = std::unordered_map<const ResourceType*, RuntimeResourcePtr>;
+  Result<RtExtern> root_import(const std::string& name, const Extern& type,
+                               BoundResources& bound) const;
   Result<RtExtern> item(const Scope& s, const ast::SortIdx& idx) const;
   Result<weft::Extern> core_item(const Scope& s, const ast::CoreSortIdx& idx) const;
   void push(Scope& s, const RtExtern& e);
@@ -263,7 +267,8 @@ Result<abi::CanonicalOptions> Instantiator::options(const Scope& s, const CanonI
 }
 
 // A top-level import, from the linker's host definitions.
-Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern& type) const {
+Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern& type,
+                                           BoundResources& bound) const {
   RtExtern e;
   e.kind = type.kind;
   auto host_func = [&](std::string_view iface, std::string_view fname,
@@ -281,8 +286,9 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
     f.name = fname;
     return f;
   };
-  auto host_resource = [&](const std::string& iface,
-                           const std::string& rname) -> Result<RuntimeResourcePtr> {
+  auto host_resource = [&](const std::string& iface, const std::string& rname,
+                           const ResourcePtr& rt) -> Result<RuntimeResourcePtr> {
+    if (auto it = bound.find(rt.get()); rt && it != bound.end()) return it->second;
     const ComponentLinker::ResourceDef* def = linker_.find_resource(iface, rname);
     if (!def)
       return link_error(iface.empty() ? "no host definition for imported resource `" + rname + "`"
@@ -299,6 +305,7 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
         return std::vector<abi::CoreValue>{};
       };
     }
+    if (rt) bound.emplace(rt.get(), r);
     return r;
   };
   switch (type.kind) {
@@ -308,7 +315,7 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
     }
     case ExternKind::Type:
       if (type.type.kind == TypeDef::Kind::Resource) {
-        WEFT_TRY(e.resource, host_resource("", name));
+        WEFT_TRY(e.resource, host_resource("", name, type.type.resource));
       }
       return e;
     case ExternKind::Instance: {
@@ -323,7 +330,7 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
           }
           case ExternKind::Type:
             if (x.type.type.kind == TypeDef::Kind::Resource) {
-              WEFT_TRY(item.resource, host_resource(name, x.name));
+              WEFT_TRY(item.resource, host_resource(name, x.name, x.type.type.resource));
             }
             break;
           default:
@@ -347,12 +354,13 @@ Result<std::vector<RtExtern>> Instantiator::resolve_root_imports(const Component
   const ast::Component& c = *info.ast;
   std::vector<RtExtern> out;
   out.reserve(c.imports.size());
+  BoundResources bound;
   for (const ast::ImportDecl& imp : c.imports) {
     const Extern* type = nullptr;
     for (const auto& x : info.type->imports)
       if (x.name == imp.name.name) type = &x.type;
     if (!type) return link_error("import `" + imp.name.name + "` has no type");
-    WEFT_TRY(auto e, root_import(imp.name.name, *type));
+    WEFT_TRY(auto e, root_import(imp.name.name, *type, bound));
     out.push_back(std::move(e));
   }
   return out;
@@ -391,6 +399,17 @@ Result<detail::RtInstancePtr> Instantiator::run(
   s.info = &info;
   s.parent = parent;
   s.abi = state_.abi_instances.back().get();
+  // The index spaces' final sizes are known from validation.
+  s.core_funcs.reserve(info.core_funcs.size());
+  s.core_tables.reserve(info.core_tables.size());
+  s.core_memories.reserve(info.core_memories.size());
+  s.core_globals.reserve(info.core_globals.size());
+  s.core_modules.reserve(info.core_modules.size());
+  s.core_instances.reserve(info.core_instances.size());
+  s.funcs.reserve(info.funcs.size());
+  s.types.reserve(info.types.size());
+  s.components.reserve(info.components.size());
+  s.instances.reserve(info.instances.size());
   Store& store = *state_.store;
   const ast::Component& c = *info.ast;
   auto exports = std::make_shared<RtInstance>();
@@ -749,13 +768,14 @@ Result<void> resolve_labels(Val& v, const ValType& t, uint32_t depth = 0) {
 
 Result<ComponentInstance> ComponentLinker::instantiate(
     Store& store, const std::shared_ptr<const Component>& component) const {
+  if (!component) return Error::usage("instantiate of a null component");
   auto state = std::make_shared<detail::InstanceState>();
   state->store = &store;
   state->component = component;
   Instantiator inst(*state, *this);
   const ComponentInfo& root = *component->validated().root;
   std::shared_ptr<const std::vector<RtExtern>> imports;
-  {
+  if (link_cache_) {  // null only in a moved-from linker
     std::lock_guard<std::mutex> lock(link_cache_->mutex);
     auto it = link_cache_->entries.find(component.get());
     if (it != link_cache_->entries.end() && it->second.definitions_id == definitions_id_ &&
@@ -765,12 +785,14 @@ Result<ComponentInstance> ComponentLinker::instantiate(
   if (!imports) {
     WEFT_TRY(auto resolved, inst.resolve_root_imports(root));
     imports = std::make_shared<const std::vector<RtExtern>>(std::move(resolved));
-    std::lock_guard<std::mutex> lock(link_cache_->mutex);
-    // Entries of components that died go first, so the cache stays as
-    // large as the set of live components.
-    std::erase_if(link_cache_->entries,
-                  [](const auto& entry) { return entry.second.component.expired(); });
-    link_cache_->entries[component.get()] = {component, definitions_id_, imports};
+    if (link_cache_) {
+      std::lock_guard<std::mutex> lock(link_cache_->mutex);
+      // Entries of components that died go first, so the cache stays as
+      // large as the set of live components.
+      std::erase_if(link_cache_->entries,
+                    [](const auto& entry) { return entry.second.component.expired(); });
+      link_cache_->entries[component.get()] = {component, definitions_id_, imports};
+    }
   }
   inst.use_root_imports(std::move(imports));
   WEFT_TRY(state->exports, inst.run(root, nullptr, nullptr, nullptr, 0));

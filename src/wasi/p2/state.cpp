@@ -267,54 +267,9 @@ void define_all(const std::shared_ptr<P2State>& state, Definitions& defs) {
   define_cli(defs);
   define_filesystem(defs);
   define_sockets(defs);
-  // Interfaces that `use` a resource re-export it as a type of their own
-  // (wasi:io/streams exports `error` and `pollable`). A guest's instance
-  // type lists it as an `eq` of the owner's, but the linker resolves every
-  // resource export of an imported interface by name, so each re-export is
-  // defined too, sharing the owner's drop. The table is what the WIT's
-  // `use` lines say.
-  static const struct {
-    const char* user;
-    const char* name;
-    const char* owner;
-  } kUses[] = {
-      {"wasi:io/streams", "error", "wasi:io/error"},
-      {"wasi:io/streams", "pollable", "wasi:io/poll"},
-      {"wasi:clocks/monotonic-clock", "pollable", "wasi:io/poll"},
-      {"wasi:cli/stdin", "input-stream", "wasi:io/streams"},
-      {"wasi:cli/stdout", "output-stream", "wasi:io/streams"},
-      {"wasi:cli/stderr", "output-stream", "wasi:io/streams"},
-      {"wasi:cli/terminal-stdin", "terminal-input", "wasi:cli/terminal-input"},
-      {"wasi:cli/terminal-stdout", "terminal-output", "wasi:cli/terminal-output"},
-      {"wasi:cli/terminal-stderr", "terminal-output", "wasi:cli/terminal-output"},
-      {"wasi:filesystem/types", "input-stream", "wasi:io/streams"},
-      {"wasi:filesystem/types", "output-stream", "wasi:io/streams"},
-      {"wasi:filesystem/types", "error", "wasi:io/error"},
-      {"wasi:filesystem/preopens", "descriptor", "wasi:filesystem/types"},
-      {"wasi:sockets/network", "error", "wasi:io/error"},  // jco's 0.2.10: not @unstable
-      {"wasi:sockets/instance-network", "network", "wasi:sockets/network"},
-      {"wasi:sockets/ip-name-lookup", "pollable", "wasi:io/poll"},
-      {"wasi:sockets/ip-name-lookup", "network", "wasi:sockets/network"},
-      {"wasi:sockets/tcp-create-socket", "network", "wasi:sockets/network"},
-      {"wasi:sockets/tcp-create-socket", "tcp-socket", "wasi:sockets/tcp"},
-      {"wasi:sockets/tcp", "input-stream", "wasi:io/streams"},
-      {"wasi:sockets/tcp", "output-stream", "wasi:io/streams"},
-      {"wasi:sockets/tcp", "pollable", "wasi:io/poll"},
-      {"wasi:sockets/tcp", "network", "wasi:sockets/network"},
-      {"wasi:sockets/udp-create-socket", "network", "wasi:sockets/network"},
-      {"wasi:sockets/udp-create-socket", "udp-socket", "wasi:sockets/udp"},
-      {"wasi:sockets/udp", "pollable", "wasi:io/poll"},
-      {"wasi:sockets/udp", "network", "wasi:sockets/network"},
-  };
-  for (const auto& use : kUses) {
-    const std::string owner = versioned(use.owner);
-    for (size_t i = 0, n = defs.resources.size(); i < n; ++i) {
-      if (defs.resources[i].interface_name == owner && defs.resources[i].name == use.name) {
-        defs.resources.push_back({versioned(use.user), use.name, defs.resources[i].drop});
-        break;
-      }
-    }
-  }
+  // An interface that `use`s another's resource (wasi:io/streams exports
+  // wasi:io/error's `error`) re-exports the same type: the linker follows
+  // it to the owner's definition, so only owners define resources.
 }
 
 // ---- values -----------------------------------------------------------------

@@ -522,6 +522,49 @@ TEST(ComponentRuntime, AsyncCallbackMayExitButNotWait) {
   }
 }
 
+TEST(ComponentRuntime, ReexportedResourcesFollowTheirOwner) {
+  // "t:e/streams" `use`s "t:e/err"'s resource: its instance type exports
+  // the same type (eq), so the host defines the resource once, under its
+  // owner, as WIT's `use` means.
+  auto c = compile(R"wat((component
+    (import "t:e/err" (instance $err
+      (export "error" (type (sub resource)))
+      (export "make" (func (result (own 0))))))
+    (alias export $err "error" (type $error))
+    (import "t:e/streams" (instance $streams
+      (alias outer 1 $error (type $e))
+      (export "error" (type (eq $e)))
+      (export "describe" (func (param "e" (borrow 1)) (result u32)))))
+    (core func $make (canon lower (func $err "make")))
+    (core func $describe (canon lower (func $streams "describe")))
+    (core module $m
+      (import "" "make" (func $make (result i32)))
+      (import "" "describe" (func $describe (param i32) (result i32)))
+      (func (export "run") (result i32) (call $describe (call $make))))
+    (core instance $i (instantiate $m (with "" (instance
+      (export "make" (func $make)) (export "describe" (func $describe))))))
+    (func (export "run") (result u32) (canon lift (core func $i "run")))))wat");
+  ASSERT_TRUE(c);
+  ComponentLinker linker;
+  linker.resource("t:e/err", "error", nullptr);
+  linker.func("t:e/err", "make", [](HostCall&, std::vector<Val>&) -> Result<std::optional<Val>> {
+    Val v;
+    v.kind = ValKind::Own;
+    v.bits = 41;
+    return std::optional<Val>(v);
+  });
+  linker.func("t:e/streams", "describe",
+              [](HostCall&, std::vector<Val>& args) -> Result<std::optional<Val>> {
+                return std::optional<Val>(Val::u32(static_cast<uint32_t>(args.at(0).bits) + 1));
+              });
+  Store store;
+  auto inst = linker.instantiate(store, c);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto r = inst.value().call("run", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r.value(), Val::u32(42));
+}
+
 TEST(ComponentRuntime, LinkerRedefinitionIsSeenByLaterInstantiations) {
   // Root imports are resolved once per (linker, component) and cached; a
   // definition made afterwards must still win, in every store.
