@@ -165,8 +165,15 @@ Result<void> call_host(StoreImpl& store, FuncInst* func, InstanceImpl* caller_in
 
 // Exception handling, out of line so that the dispatch loop pays nothing for
 // it until something throws.
+// Exceptions live as long as their store (an exnref may be kept anywhere),
+// so each counts against the store's memory cap: a guest throwing in a loop
+// meets the cap (null: the trap) instead of growing the host without bound.
 __attribute__((noinline)) ExnInst* new_exception(StoreImpl& store, TagInst* tag,
                                                  const uint64_t* values) {
+  const uint64_t bytes = sizeof(ExnInst) + tag->type->params.size() * sizeof(uint64_t);
+  const uint64_t cap = store.limits.max_memory_bytes;
+  if (store.memory_bytes_in_use > cap || bytes > cap - store.memory_bytes_in_use) return nullptr;
+  store.memory_bytes_in_use += bytes;
   ExnInst& e = store.exceptions.emplace_back();
   e.tag = tag;
   e.store = &store;
@@ -519,6 +526,7 @@ enter_wasm : {
 
 L_throw_tag:
   exn = new_exception(*store, inst->tags[pc[1]], fp + pc[2]);
+  if (exn == nullptr) TRAP(MemoryLimit);
   throw_pc = pc;
   goto do_throw;
 L_throw_ref:

@@ -179,6 +179,28 @@ TEST(Exceptions, UncaughtAtTheApi) {
   EXPECT_FALSE(inst->get_func("f")->call({}));
 }
 
+TEST(Exceptions, ThrowingInALoopMeetsTheMemoryCap) {
+  // Every exception lives as long as its store: a guest that throws and
+  // catches forever must hit the store's memory cap, not grow the host.
+  auto module = compile(R"((module
+    (tag $e (param i64 i64))
+    (func (export "spin")
+      (loop $again
+        (block $caught
+          (try_table (catch_all $caught) (throw $e (i64.const 1) (i64.const 2))))
+        (br $again)))))");
+  ASSERT_TRUE(module);
+  StoreLimits limits;
+  limits.max_memory_bytes = 1 << 20;
+  Store store(limits);
+  auto inst = Linker().instantiate(store, module);
+  ASSERT_TRUE(inst) << inst.error().to_string();
+  auto r = inst->get_func("spin")->call({});
+  ASSERT_FALSE(r);
+  ASSERT_TRUE(r.error().is_trap()) << r.error().to_string();
+  EXPECT_EQ(r.error().trap->kind, TrapKind::MemoryLimit);
+}
+
 TEST(Exceptions, ThrowAcrossAHostFunction) {
   // catcher → host "call_back" → thrower: the throw unwinds through the host
   // function to the catcher's try_table.
