@@ -6,6 +6,7 @@
 
 #include "component/abi/abi.h"
 #include "component/abi/util.h"
+#include "component/value/scalars.h"
 
 namespace weft::component::abi {
 
@@ -91,24 +92,6 @@ uint32_t next_code_point(std::string_view s, size_t& i) {
     i += 4;
   }
   return c;
-}
-
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
 }
 
 Result<std::string> decode_utf16(const uint8_t* p, size_t units) {

@@ -6,6 +6,7 @@
 #include "component/abi/abi.h"
 #include "component/abi/shape.h"
 #include "component/abi/util.h"
+#include "component/value/scalars.h"
 
 namespace weft::component::abi {
 
@@ -30,21 +31,6 @@ uint64_t canon64(uint64_t bits) {
              : bits;
 }
 
-unsigned int_width(ValKind k) {
-  switch (k) {
-    case ValKind::S8:
-    case ValKind::U8:
-      return 8;
-    case ValKind::S16:
-    case ValKind::U16:
-      return 16;
-    case ValKind::S32:
-    case ValKind::U32:
-      return 32;
-    default:
-      return 64;
-  }
-}
 bool is_signed(ValKind k) {
   return k == ValKind::S8 || k == ValKind::S16 || k == ValKind::S32 || k == ValKind::S64;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "component/value/scalars.h"
 #include "wasm/binary/reader.h"  // WEFT_TRY, WEFT_CHECK
 #include "weft/component_value.h"
 
@@ -24,24 +25,6 @@ bool is_label_char(char c) {
 bool is_keyword(std::string_view s) {
   return s == "true" || s == "false" || s == "some" || s == "none" || s == "ok" || s == "err" ||
          s == "inf" || s == "nan";
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Escapes for a character inside quotes `q` (' or ").
@@ -319,21 +302,6 @@ Result<Val> Parser::value(const ValType& t, uint32_t depth) {
   if (depth > kMaxWaveDepth) return error("nested too deeply");
   skip_space();
   const size_t start = pos_;
-  auto bits_of = [](ValKind k) {
-    switch (k) {
-      case ValKind::S8:
-      case ValKind::U8:
-        return 8;
-      case ValKind::S16:
-      case ValKind::U16:
-        return 16;
-      case ValKind::S32:
-      case ValKind::U32:
-        return 32;
-      default:
-        return 64;
-    }
-  };
   switch (t.kind) {
     case ValKind::Bool: {
       WEFT_TRY(std::string w, label());
@@ -350,7 +318,7 @@ Result<Val> Parser::value(const ValType& t, uint32_t depth) {
     case ValKind::U64: {
       const bool is_signed = t.kind == ValKind::S8 || t.kind == ValKind::S16 ||
                              t.kind == ValKind::S32 || t.kind == ValKind::S64;
-      WEFT_TRY(uint64_t bits, integer(is_signed, bits_of(t.kind)));
+      WEFT_TRY(uint64_t bits, integer(is_signed, static_cast<int>(int_width(t.kind))));
       Val v;
       v.kind = t.kind;
       v.bits = bits;
