@@ -202,6 +202,18 @@ class FuncCompiler {
     return static_cast<uint32_t>(decl_.types[c.type_index].params.size());
   }
   ValType param(const Ctrl& c, uint32_t i) const { return decl_.types[c.type_index].params[i]; }
+  // The frame's results must be exactly what is left above its height:
+  // popped with their types checked, then pushed back as they were.
+  Result<void> check_frame_results(const Ctrl& c) {
+    const uint32_t nr = num_results(c);
+    std::vector<Entry> vals(nr);
+    for (uint32_t i = nr; i-- > 0;) {
+      WEFT_TRY(vals[i], pop(result(c, i)));
+    }
+    if (height() != c.height) return invalid("type mismatch");
+    for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
+    return {};
+  }
   uint32_t num_results(const Ctrl& c) const {
     if (c.type_index >= 0) return static_cast<uint32_t>(decl_.types[c.type_index].results.size());
     return c.single == kUnknown ? 0 : 1;
@@ -693,16 +705,8 @@ Result<std::unique_ptr<CompiledFunc>> FuncCompiler::run() {
       case 0x05: {  // else
         Ctrl& c = ctrls_.back();
         if (c.kind != CtrlKind::If) return malformed("else without matching if");
-        const uint32_t nr = num_results(c);
         // Validate the then-arm's results (pop-then-restore).
-        {
-          std::vector<Entry> vals(nr);
-          for (uint32_t i = nr; i-- > 0;) {
-            WEFT_TRY(vals[i], pop(result(c, i)));
-          }
-          if (height() != c.height) return invalid("type mismatch");
-          for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
-        }
+        WEFT_CHECK(check_frame_results(c));
         if (emitting()) {
           materialize_from(c.height);
           uint32_t at = emit_op(Op::br);
@@ -1075,14 +1079,7 @@ Result<std::unique_ptr<CompiledFunc>> FuncCompiler::run() {
 Result<void> FuncCompiler::do_end() {
   Ctrl& c = ctrls_.back();
   const uint32_t nr = num_results(c);
-  {
-    std::vector<Entry> vals(nr);
-    for (uint32_t i = nr; i-- > 0;) {
-      WEFT_TRY(vals[i], pop(result(c, i)));
-    }
-    if (height() != c.height) return invalid("type mismatch");
-    for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
-  }
+  WEFT_CHECK(check_frame_results(c));
   if (c.kind == CtrlKind::If) {
     // No else arm: the params flow through to the results.
     const uint32_t np = num_params(c);
@@ -1121,7 +1118,7 @@ Result<void> FuncCompiler::do_end() {
   Ctrl done = std::move(ctrls_.back());
   ctrls_.pop_back();
   stack_.resize(h);
-  for (uint32_t i = 0; i < nr; ++i) push(result(done, i));
+  for (uint32_t i = 0, nr = num_results(done); i < nr; ++i) push(result(done, i));
   return {};
 }
 
@@ -1150,14 +1147,7 @@ Result<void> FuncCompiler::do_legacy_catch(bool all) {
   if (c.seen_catch_all) return malformed("catch after catch_all");
   if (!all) WEFT_CHECK(check_tag(tag));
   const uint32_t nr = num_results(c);
-  {
-    std::vector<Entry> vals(nr);
-    for (uint32_t i = nr; i-- > 0;) {
-      WEFT_TRY(vals[i], pop(result(c, i)));
-    }
-    if (height() != c.height) return invalid("type mismatch");
-    for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
-  }
+  WEFT_CHECK(check_frame_results(c));
   if (emitting()) {
     if (c.kind == CtrlKind::Catch) {
       emit_branch_copies(c, nr);
@@ -1202,15 +1192,7 @@ Result<void> FuncCompiler::do_delegate() {
   Ctrl& c = ctrls_.back();
   if (c.kind != CtrlKind::Try) return malformed("delegate without matching try");
   if (depth >= ctrls_.size() - 1) return invalid("unknown label");
-  const uint32_t nr = num_results(c);
-  {
-    std::vector<Entry> vals(nr);
-    for (uint32_t i = nr; i-- > 0;) {
-      WEFT_TRY(vals[i], pop(result(c, i)));
-    }
-    if (height() != c.height) return invalid("type mismatch");
-    for (uint32_t i = 0; i < nr; ++i) push_entry(vals[i]);
-  }
+  WEFT_CHECK(check_frame_results(c));
   if (emitting()) materialize_from(c.height);
   const uint32_t here = pos();
   for (auto [instr, w] : c.patches) patch(instr, w, here);
@@ -1234,7 +1216,7 @@ Result<void> FuncCompiler::do_delegate() {
   Ctrl done = std::move(ctrls_.back());
   ctrls_.pop_back();
   stack_.resize(h);
-  for (uint32_t i = 0; i < nr; ++i) push(result(done, i));
+  for (uint32_t i = 0, nr = num_results(done); i < nr; ++i) push(result(done, i));
   return {};
 }
 
