@@ -141,6 +141,56 @@ TEST(ApiInstantiate, ExternFromAnotherStoreIsALinkError) {
   EXPECT_TRUE(linker.instantiate(a, module));
 }
 
+TEST(ApiInstantiate, PositionalImports) {
+  // Instance::create takes one extern per import, in Module::imports()
+  // order, with the same checks as the Linker and errors naming the import.
+  auto module = compile_wat(R"((module
+    (import "env" "mem" (memory 1))
+    (import "env" "f" (func $f (param i32) (result i32)))
+    (func (export "g") (param i32) (result i32) (call $f (local.get 0)))
+    (export "mem2" (memory 0))))");
+  ASSERT_TRUE(module);
+  Store store;
+  auto mem = store.create_memory(MemoryType{Limits{1, std::nullopt}});
+  ASSERT_TRUE(mem);
+  Func twice = store.create_host_func(
+      FuncType{{ValType::I32}, {ValType::I32}},
+      [](Caller&, std::span<const Value> a, std::span<Value> r) -> Result<void> {
+        r[0] = Value::i32(a[0].as_i32() * 2);
+        return {};
+      });
+  const Extern good[] = {*mem, twice};
+  auto inst = Instance::create(store, module, good);
+  ASSERT_TRUE(inst) << inst.error().to_string();
+  const Value arg[] = {Value::i32(21)};
+  auto r = inst->get_func("g")->call(arg);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ((*r)[0].as_i32(), 42);
+  // export_list is in declaration order and agrees with lookups by name.
+  ASSERT_EQ(inst->export_list().size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<Memory>(inst->export_list()[1]));
+  EXPECT_EQ(std::get<Memory>(inst->export_list()[1]).raw(), mem->raw());
+  EXPECT_FALSE(inst->get_export("nope"));
+
+  const Extern too_few[] = {*mem};
+  auto e1 = Instance::create(store, module, too_few);
+  ASSERT_FALSE(e1);
+  EXPECT_EQ(e1.error().kind, ErrorKind::Link);
+  EXPECT_NE(e1.error().message.find("2 imports, 1 given"), std::string::npos) << e1.error().message;
+
+  const Extern swapped[] = {twice, *mem};
+  auto e2 = Instance::create(store, module, swapped);
+  ASSERT_FALSE(e2);
+  EXPECT_NE(e2.error().message.find("\"env\" \"mem\""), std::string::npos) << e2.error().message;
+  EXPECT_NE(e2.error().message.find("incompatible import type"), std::string::npos);
+
+  Store other;
+  auto e3 = Instance::create(other, module, good);
+  ASSERT_FALSE(e3);
+  EXPECT_NE(e3.error().message.find("belongs to another store"), std::string::npos);
+  EXPECT_FALSE(Instance::create(store, nullptr, good));
+}
+
 TEST(ApiInstantiate, DefineInstanceSharesState) {
   Store store;
   Linker linker;
