@@ -85,8 +85,13 @@ class ComponentLinker {
   ComponentLinker();
   // `interface_name` "" defines a top-level function import `name`.
   void func(std::string interface_name, std::string name, HostFunction fn);
-  // A host resource `name` of `interface_name`. `drop` gets the rep when a
-  // guest drops an owning handle (may be empty).
+  // A host resource `name` of `interface_name`. `drop` gets the store the
+  // guest runs in and the rep when the guest drops an owning handle (may
+  // be empty): a linker shared by many stores finds the store's state
+  // there (Store::user_data).
+  using ResourceDrop = std::function<void(Store& store, uint32_t rep)>;
+  std::shared_ptr<const ResourceType> resource(std::string interface_name, std::string name,
+                                               ResourceDrop drop);
   std::shared_ptr<const ResourceType> resource(std::string interface_name, std::string name,
                                                std::function<void(uint32_t rep)> drop);
 
@@ -104,7 +109,7 @@ class ComponentLinker {
     std::string interface_name;
     std::string name;
     std::shared_ptr<const ResourceType> type;
-    std::shared_ptr<std::function<void(uint32_t)>> drop;
+    std::shared_ptr<ResourceDrop> drop;
   };
   // The definition a guest import resolves to (semver-compatible), or null.
   const FuncDef* find_func(std::string_view interface_name, std::string_view name) const;

@@ -34,10 +34,10 @@
 // poll of an empty list, more than 65536 live resources. Reads return at
 // most 64 KiB per call.
 //
-// One state per component instance: the linker's host functions and
-// resource destructors hold the state (the linker API hands a destructor
-// only the rep, not the store), so a linker built by add_wasi_p2 serves
-// the instances of that one state. Not thread-safe, like a Store.
+// One state per component instance. add_wasi_p2(linker, state) binds the
+// linker to that one state; add_wasi_p2(linker, lookup) makes a linker
+// that any number of stores share, each call finding its store's state.
+// A state is not thread-safe, like a Store.
 #pragma once
 
 #include <cstddef>
@@ -93,6 +93,11 @@ class P2State {
 
 // Defines every WASI 0.2 function and resource on `linker` for `state`.
 void add_wasi_p2(component::ComponentLinker& linker, std::shared_ptr<P2State> state);
+
+// For a linker shared by many stores (a server's, one store per request):
+// each call and each resource drop finds its state with `lookup(store)`
+// (typically through Store::user_data); a store without one traps.
+void add_wasi_p2(component::ComponentLinker& linker, std::function<P2State*(Store&)> lookup);
 
 // Both steps at once; the state is returned for take_stdout() and the like.
 Result<std::shared_ptr<P2State>> add_wasi_p2(component::ComponentLinker& linker, Config config);

@@ -101,7 +101,7 @@ class Host {
     const std::string versioned_iface = iface + "@" + kWasiP2Version;
     for (auto& r : defs.resources) {
       if (r.interface_name == versioned_iface && r.name == resource) {
-        r.drop(static_cast<uint32_t>(rep));
+        r.drop(store, static_cast<uint32_t>(rep));
         return;
       }
     }

@@ -143,11 +143,19 @@ void ComponentLinker::func(std::string interface_name, std::string name, HostFun
 
 std::shared_ptr<const ResourceType> ComponentLinker::resource(
     std::string interface_name, std::string name, std::function<void(uint32_t rep)> drop) {
+  ResourceDrop with_store;
+  if (drop) with_store = [drop = std::move(drop)](Store&, uint32_t rep) { drop(rep); };
+  return resource(std::move(interface_name), std::move(name), std::move(with_store));
+}
+
+std::shared_ptr<const ResourceType> ComponentLinker::resource(std::string interface_name,
+                                                              std::string name,
+                                                              ResourceDrop drop) {
   definitions_id_ = next_definitions_id();
   auto type = std::make_shared<ResourceType>();
   type->name = name;
   type->host_defined = true;
-  auto d = std::make_shared<std::function<void(uint32_t)>>(std::move(drop));
+  auto d = std::make_shared<ResourceDrop>(std::move(drop));
   std::vector<size_t>& same_name = resources_by_name_[name];
   for (size_t i : same_name)
     if (resources_[i].interface_name == interface_name) {

@@ -297,14 +297,7 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
     // Immutable and store-independent, so instantiations may share it.
     auto r = std::make_shared<RuntimeResource>();
     r->name = rname;
-    if (def->drop && *def->drop) {
-      auto drop = def->drop;
-      r->dtor =
-          [drop](std::span<const abi::CoreValue> args) -> Result<std::vector<abi::CoreValue>> {
-        (*drop)(args.empty() ? 0u : args[0].as_u32());
-        return std::vector<abi::CoreValue>{};
-      };
-    }
+    if (def->drop && *def->drop) r->host_drop = def->drop;
     if (rt) bound.emplace(rt.get(), r);
     return r;
   };
@@ -629,9 +622,20 @@ Result<detail::RtInstancePtr> Instantiator::run(
                   return {};
                 };
               } else {
-                fn = [inst, rt, runtime](Caller&, std::span<const weft::Value> a,
+                fn = [inst, rt, runtime](Caller& caller, std::span<const weft::Value> a,
                                          std::span<weft::Value>) -> Result<void> {
                   static const abi::CoreFn no_dtor;
+                  if (runtime && runtime->host_drop) {
+                    Store* store = &caller.store();
+                    const auto* drop = runtime->host_drop.get();
+                    abi::CoreFn host_dtor = [store, drop](std::span<const abi::CoreValue> args)
+                        -> Result<std::vector<abi::CoreValue>> {
+                      (*drop)(*store, args.empty() ? 0u : args[0].as_u32());
+                      return std::vector<abi::CoreValue>{};
+                    };
+                    return abi::canon_resource_drop(*inst, rt, a[0].as_u32(), runtime->impl,
+                                                    host_dtor);
+                  }
                   return abi::canon_resource_drop(*inst, rt, a[0].as_u32(),
                                                   runtime ? runtime->impl : nullptr,
                                                   runtime ? runtime->dtor : no_dtor);

@@ -23,6 +23,9 @@ struct RuntimeResource {
   std::string name;
   abi::ComponentInstance* impl = nullptr;  // nullptr: the host
   abi::CoreFn dtor;                        // empty: no destructor
+  // A host resource's destructor, which needs the store it runs in (the
+  // resource is shared by every store, so dtor cannot hold it).
+  std::shared_ptr<ComponentLinker::ResourceDrop> host_drop;
 };
 using RuntimeResourcePtr = std::shared_ptr<RuntimeResource>;
 

@@ -34,7 +34,7 @@ void socket_methods(Definitions& defs, const std::string& iface, const std::stri
 
 // A resource no host object ever backs: nothing to release on drop.
 void no_objects(Definitions& defs, const std::string& iface, std::string name) {
-  defs.resources.push_back({versioned(iface), std::move(name), [](uint32_t) {}});
+  defs.resources.push_back({versioned(iface), std::move(name), [](Store&, uint32_t) {}});
 }
 
 }  // namespace

@@ -237,8 +237,9 @@ std::string versioned(const std::string& interface_name) {
 void Definitions::func(const std::string& interface_name, std::string name,
                        std::vector<ValKind> params, Impl impl) {
   std::shared_ptr<P2State> s = state;
+  auto find = lookup;
   funcs.push_back({versioned(interface_name), name,
-                   [s, params = std::move(params), impl = std::move(impl)](
+                   [s, find, params = std::move(params), impl = std::move(impl)](
                        component::HostCall& call, std::vector<Val>& args) -> HostResult::Base {
                      auto where = [&] {
                        return std::string(call.interface_name) + " " +
@@ -255,13 +256,21 @@ void Definitions::func(const std::string& interface_name, std::string name,
                                      component::to_string(params[i]));
                        }
                      }
-                     HostResult r = impl(s->host(), args);
+                     P2State* st = s ? s.get() : find(call.store);
+                     if (!st) return trap(where() + ": the store has no WASI state");
+                     HostResult r = impl(st->host(), args);
                      return static_cast<HostResult::Base&&>(r);
                    }});
 }
 
+void define_all(std::function<P2State*(Store&)> lookup, Definitions& defs) {
+  defs.state.reset();
+  defs.lookup = std::move(lookup);
+  define_all(std::shared_ptr<P2State>(), defs);
+}
+
 void define_all(const std::shared_ptr<P2State>& state, Definitions& defs) {
-  defs.state = state;
+  if (state) defs.state = state;
   define_io(defs);
   define_clocks_random(defs);
   define_cli(defs);

@@ -218,7 +218,7 @@ struct Definitions {
   struct Resource {
     std::string interface_name;
     std::string name;
-    std::function<void(uint32_t)> drop;
+    component::ComponentLinker::ResourceDrop drop;
   };
   std::vector<Func> funcs;
   std::vector<Resource> resources;
@@ -235,7 +235,13 @@ struct Definitions {
   template <class T>
   void resource(const std::string& interface_name, std::string name);
 
+  // Whose host state a call uses: `state` when set (one state, one
+  // instance), else `lookup(store)` of the calling store (a linker shared by
+  // many stores, each with its own state). A null lookup result traps.
   std::shared_ptr<P2State> state;
+  std::function<P2State*(Store&)> lookup;
+
+  P2State* state_for(Store& store) const { return state ? state.get() : lookup(store); }
 };
 
 std::string versioned(const std::string& interface_name);  // + "@" kWasiP2Version
@@ -243,10 +249,16 @@ std::string versioned(const std::string& interface_name);  // + "@" kWasiP2Versi
 template <class T>
 void Definitions::resource(const std::string& interface_name, std::string name) {
   std::weak_ptr<P2State> weak = state;
-  resources.push_back({versioned(interface_name), std::move(name), [weak](uint32_t rep) {
+  auto find = lookup;
+  resources.push_back({versioned(interface_name), std::move(name),
+                       [weak, find](Store& store, uint32_t rep) {
                          // A drop after the state is gone, or of a rep that is
                          // not a T, has nothing to release.
-                         if (auto s = weak.lock()) s->host().table.remove<T>(rep);
+                         if (auto s = weak.lock()) {
+                           s->host().table.remove<T>(rep);
+                         } else if (find) {
+                           if (P2State* st = find(store)) st->host().table.remove<T>(rep);
+                         }
                        }});
 }
 
@@ -256,6 +268,8 @@ void define_clocks_random(Definitions& defs);
 void define_filesystem(Definitions& defs);
 void define_sockets(Definitions& defs);
 void define_all(const std::shared_ptr<P2State>& state, Definitions& defs);
+// The same, for a per-store state found by `lookup`.
+void define_all(std::function<P2State*(Store&)> lookup, Definitions& defs);
 
 // ---- values -----------------------------------------------------------------
 

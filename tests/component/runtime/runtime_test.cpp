@@ -546,7 +546,7 @@ TEST(ComponentRuntime, ReexportedResourcesFollowTheirOwner) {
     (func (export "run") (result u32) (canon lift (core func $i "run")))))wat");
   ASSERT_TRUE(c);
   ComponentLinker linker;
-  linker.resource("t:e/err", "error", nullptr);
+  linker.resource("t:e/err", "error", component::ComponentLinker::ResourceDrop{});
   linker.func("t:e/err", "make", [](HostCall&, std::vector<Val>&) -> Result<std::optional<Val>> {
     Val v;
     v.kind = ValKind::Own;
