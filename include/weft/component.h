@@ -157,6 +157,9 @@ class ComponentInstance {
   std::shared_ptr<detail::InstanceState> state_;
 };
 
+// Whether `bytes` start with a component's preamble (not a core module's).
+bool is_component(std::span<const uint8_t> bytes);
+
 // "wasi:cli/environment@0.2.3" and "wasi:cli/environment@0.2.12" are
 // semver-compatible; so are equal names without versions.
 bool interface_versions_compatible(std::string_view a, std::string_view b);

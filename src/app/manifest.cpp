@@ -17,6 +17,8 @@ const char* to_string(Executor executor) {
   switch (executor) {
     case Executor::Wagi:
       return "wagi";
+    case Executor::WasiHttp:
+      return "wasi-http";
     case Executor::ProxyWasm:
       return "proxy-wasm";
   }
@@ -137,6 +139,22 @@ Result<void> parse_env_table(const Reporter& rep, const toml::table& table,
   return {};
 }
 
+// An optional array of strings at `key`.
+Result<void> parse_string_array(const Reporter& rep, const toml::table& table,
+                                const std::string& prefix, const char* key,
+                                std::vector<std::string>& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return {};
+  const auto* array = node->as_array();
+  if (array == nullptr) return rep.error(node, prefix + key, "expected an array of strings");
+  for (const auto& item : *array) {
+    const auto* str = item.as_string();
+    if (str == nullptr) return rep.error(&item, prefix + key, "expected a string");
+    out.push_back(str->get());
+  }
+  return {};
+}
+
 Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
                                   const toml::table& table, const std::filesystem::path& base) {
   std::string prefix = "service." + name + ".";
@@ -148,7 +166,8 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
   }
   if (auto r = check_keys(rep, table, prefix,
                           {"source", "executor", "filters", "env", "files", "timeout_ms",
-                           "memory_limit"});
+                           "memory_limit", "allowed_outbound_hosts", "instance_reuse",
+                           "dependencies"});
       !r) {
     return std::move(r).error();
   }
@@ -163,9 +182,75 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
     spec.executor = Executor::Wagi;
   } else if (*executor == "proxy-wasm") {
     spec.executor = Executor::ProxyWasm;
+  } else if (*executor == "wasi-http") {
+    spec.executor = Executor::WasiHttp;
   } else {
     return rep.error(table.get("executor"), prefix + "executor",
-                     "unknown executor \"" + *executor + "\" (expected \"wagi\" or \"proxy-wasm\")");
+                     "unknown executor \"" + *executor +
+                         "\" (expected \"wagi\", \"proxy-wasm\" or \"wasi-http\")");
+  }
+  const bool wasi_http = spec.executor == Executor::WasiHttp;
+  for (const char* key : {"allowed_outbound_hosts", "instance_reuse", "dependencies"}) {
+    if (table.get(key) && !wasi_http) {
+      return rep.error(table.get(key), prefix + key, "applies only to executor = \"wasi-http\"");
+    }
+  }
+  if (auto r = parse_string_array(rep, table, prefix, "allowed_outbound_hosts",
+                                  spec.allowed_outbound_hosts);
+      !r) {
+    return std::move(r).error();
+  }
+  if (const toml::node* node = table.get("allowed_outbound_hosts")) {
+    spec.allowed_outbound_hosts_location = rep.where(node);
+  }
+  if (const toml::node* node = table.get("instance_reuse")) {
+    const auto* value = node->as_integer();
+    if (value == nullptr || value->get() < 1 || value->get() > 1'000'000) {
+      return rep.error(node, prefix + "instance_reuse", "expected an integer from 1 to 1000000");
+    }
+    spec.instance_reuse = static_cast<uint32_t>(value->get());
+  }
+  if (const toml::node* node = table.get("dependencies")) {
+    const auto* deps = node->as_table();
+    if (deps == nullptr) {
+      return rep.error(node, prefix + "dependencies",
+                       "expected a table of \"interface\" = \"file.wasm\" or { source = ... }");
+    }
+    for (const auto& [key, value] : *deps) {
+      DependencySpec dep;
+      dep.interface_name = std::string(key.str());
+      const std::string dprefix = prefix + "dependencies.\"" + dep.interface_name + "\"";
+      dep.location = rep.where(&value);
+      if (dep.interface_name.find(':') == std::string::npos ||
+          dep.interface_name.find('/') == std::string::npos) {
+        return rep.error(&value, dprefix,
+                         "expected an interface name such as \"example:auth/verify\"");
+      }
+      if (const auto* path = value.as_string()) {
+        if (path->get().empty()) return rep.error(&value, dprefix, "is empty");
+        dep.source = resolve(base, path->get());
+      } else if (const auto* dt = value.as_table()) {
+        if (auto r = check_keys(rep, *dt, dprefix + ".", {"source", "allowed_outbound_hosts", "env"});
+            !r) {
+          return std::move(r).error();
+        }
+        auto src = get_string(rep, *dt, dprefix + ".", "source", true);
+        if (!src) return std::move(src).error();
+        if (src->empty()) return rep.error(dt->get("source"), dprefix + ".source", "is empty");
+        dep.source = resolve(base, *src);
+        if (auto r = parse_string_array(rep, *dt, dprefix + ".", "allowed_outbound_hosts",
+                                        dep.allowed_outbound_hosts);
+            !r) {
+          return std::move(r).error();
+        }
+        if (auto r = parse_env_table(rep, *dt, dprefix + ".", dep.env); !r) {
+          return std::move(r).error();
+        }
+      } else {
+        return rep.error(&value, dprefix, "expected \"file.wasm\" or { source = \"file.wasm\" }");
+      }
+      spec.dependencies.push_back(std::move(dep));
+    }
   }
 
   if (const toml::node* node = table.get("filters")) {

@@ -19,12 +19,23 @@
 
 namespace weft::app {
 
-enum class Executor : uint8_t { Wagi, ProxyWasm };
+enum class Executor : uint8_t { Wagi, ProxyWasm, WasiHttp };
 const char* to_string(Executor executor);
 
 struct FileGrant {
   std::string host_path;   // absolute (resolved against the manifest's directory)
   std::string guest_path;  // what the guest sees, e.g. "/static"
+};
+
+// A component that satisfies one of a wasi-http service's imports
+// ([service.NAME.dependencies]). Its own imports get host interfaces with
+// its own grants only: by default none (no outbound hosts, no env).
+struct DependencySpec {
+  std::string interface_name;   // "example:auth/verify" or "example:db/store@0.1.0"
+  std::filesystem::path source;  // absolute
+  std::vector<std::string> allowed_outbound_hosts;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string location;  // "weft.toml:14"
 };
 
 struct ServiceSpec {
@@ -37,6 +48,14 @@ struct ServiceSpec {
   uint32_t timeout_ms = 30'000;
   uint64_t memory_limit = 128ull << 20;
   std::string location;  // "weft.toml:12" of the [service.NAME] table, for messages
+  // wasi-http: Spin's syntax ("https://api.example.com", "http://127.0.0.1:*"),
+  // checked when the app is built; empty = no outbound HTTP.
+  std::vector<std::string> allowed_outbound_hosts;
+  std::string allowed_outbound_hosts_location;
+  // wasi-http: one instance serves up to this many requests, one at a
+  // time (1 = a fresh instance per request, the default).
+  uint32_t instance_reuse = 1;
+  std::vector<DependencySpec> dependencies;  // in file order
 };
 
 struct FilterSpec {

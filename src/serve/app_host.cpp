@@ -2,6 +2,7 @@
 
 #include "serve/proxy_wasm/proxy_wasm.h"
 #include "serve/wagi.h"
+#include "serve/wasi_http.h"
 #include "weft/wasi.h"
 
 namespace weft::serve {
@@ -26,10 +27,26 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
     auto fail = [&](const Error& error) {
       return Error::usage(spec.location + ": service \"" + name + "\": " + error.message);
     };
-    auto module = compile_file(spec.source);
-    if (!module) return fail(module.error());
     std::unique_ptr<Handler> handler;
+    if (spec.executor == app::Executor::WasiHttp) {
+      auto component = compile_component_file(spec.source);
+      if (!component) return fail(component.error());
+      if (!spec.allowed_outbound_hosts.empty()) {
+        return fail(Error::usage("allowed_outbound_hosts: outbound HTTP is not available yet"));
+      }
+      if (!spec.dependencies.empty()) {
+        return fail(Error::usage("dependencies: not available yet"));
+      }
+      auto wasi_http =
+          WasiHttpHandler::create(spec, std::move(component).value(), nullptr, {});
+      if (!wasi_http) return fail(wasi_http.error());
+      handler = std::move(wasi_http).value();
+    }
+    auto module = handler ? Result<std::shared_ptr<const Module>>(nullptr) : compile_file(spec.source);
+    if (!module) return fail(module.error());
     switch (spec.executor) {
+      case app::Executor::WasiHttp:
+        break;
       case app::Executor::Wagi: {
         auto wagi = WagiHandler::create(spec, std::move(module).value(), linker);
         if (!wagi) return fail(wagi.error());

@@ -166,18 +166,51 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(431, "too many request headers");
     }
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    if (parser_->is_done()) return on_request();
+    keep_alive_ = message.keep_alive();
+    is_head_ = message.method() == http::verb::head;
+    method_ = std::string(message.method_string());
+    std::string_view target(message.target().data(), message.target().size());
+    if (target.empty() || target[0] != '/') {
+      path_ = sanitize_for_log(target);
+      return send_error(400, "request target must be an absolute path");
+    }
+    request_ = std::make_shared<Request>();
+    Request& request = *request_;
+    request.method = method_;
+    request.target = std::string(target);
+    size_t question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+    request.version = message.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    request.headers.reserve(8);
+    for (const auto& field : message) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.remote_addr = remote_addr_;
+    request.remote_port = remote_port_;
+    request.local_addr = local_addr_;
+    request.local_port = local_port_;
+    path_ = sanitize_for_log(request.path);
+    routed_ = server_.app.route(request);
+    const bool streaming = routed_ && routed_->handler->streams();
+
+    auto next = [self = shared_from_this(), streaming] {
+      if (streaming) return self->start_streaming();
+      self->read_body();
+    };
+    if (!streaming && parser_->is_done()) return on_request();
     auto expect = message[http::field::expect];
-    if (iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+    if (!parser_->is_done() &&
+        iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                        [self = shared_from_this(), cont, next](beast::error_code ec, size_t) {
                           if (ec) return self->do_close();
-                          self->read_body();
+                          next();
                         });
       return;
     }
-    read_body();
+    next();
   }
 
   void read_body() {
@@ -202,34 +235,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_request() {
     auto message = parser_->release();
     parser_.reset();
-    keep_alive_ = message.keep_alive();
-    is_head_ = message.method() == http::verb::head;
-    method_ = std::string(message.method_string());
-    std::string_view target(message.target().data(), message.target().size());
-    if (target.empty() || target[0] != '/') {
-      path_ = sanitize_for_log(target);
-      return send_error(400, "request target must be an absolute path");
-    }
-
-    auto request = std::make_shared<Request>();
-    request->method = method_;
-    request->target = std::string(target);
-    size_t question = target.find('?');
-    request->path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) request->query = std::string(target.substr(question + 1));
-    request->version = message.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
-    request->headers.reserve(8);
-    for (const auto& field : message) {
-      request->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
+    auto request = std::move(request_);
     request->body = std::move(message.body());
-    request->remote_addr = remote_addr_;
-    request->remote_port = remote_port_;
-    request->local_addr = local_addr_;
-    request->local_port = local_port_;
-    path_ = sanitize_for_log(request->path);
-
-    auto routed = server_.app.route(*request);
+    auto routed = std::move(routed_);
+    routed_.reset();
     if (!routed) {
       service_.clear();
       Outcome out;
@@ -262,6 +271,290 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // ---- streaming (a handler that streams(): wasi:http) ----------------------
+  //
+  // The request body goes from the socket into a ByteChannel as the guest
+  // takes it (a read is issued only when the channel has room); the
+  // response head is written when the guest sets it and the body as the
+  // guest writes it. The exchange ends when both the response is written
+  // and the worker has returned; a request body the guest left unread
+  // closes the connection then, as does a failed response body.
+
+  // Posts `fn` to the loop when the other side of a channel moves, once
+  // per arm(): a guest reading byte by byte must not flood the loop.
+  class LoopWaker : public Waker {
+   public:
+    LoopWaker(std::weak_ptr<Session> session, void (Session::*fn)())
+        : session_(std::move(session)), fn_(fn) {}
+    void arm() { armed_.store(true); }
+    void wake() override {
+      if (!armed_.exchange(false)) return;
+      if (auto s = session_.lock()) {
+        auto executor = s->executor();
+        net::post(executor, [s = std::move(s), fn = fn_] { ((*s).*fn)(); });
+      }
+    }
+
+   private:
+    std::weak_ptr<Session> session_;
+    void (Session::*fn_)();
+    std::atomic<bool> armed_{false};
+  };
+
+  class StreamSink : public ResponseStream {
+   public:
+    explicit StreamSink(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    void start(unsigned status, HeaderList headers, std::optional<uint64_t> content_length,
+               std::shared_ptr<ByteChannel> body) override {
+      auto executor = session_->executor();
+      net::post(executor, [s = session_, status, headers = std::move(headers), content_length,
+                           body = std::move(body)]() mutable {
+        s->start_stream_response(status, std::move(headers), content_length, std::move(body));
+      });
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
+
+  void start_streaming() {
+    auto request = std::move(request_);
+    auto routed = *routed_;
+    routed_.reset();
+    service_ = std::string(routed.service_name);
+    stream_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    // The body is the guest's to read at its pace: no size cap but the
+    // guest's own, and no read timeout while the guest is not reading.
+    stream_parser_->body_limit(boost::none);
+    request_channel_ = std::make_shared<ByteChannel>();
+    request_waker_ = std::make_shared<LoopWaker>(weak_from_this(), &Session::stream_read_body);
+    request_channel_->set_writer_waker(request_waker_);
+    reading_body_ = !stream_parser_->is_done();
+    if (!reading_body_) request_channel_->finish();
+    stream_started_ = false;
+    stream_written_ = false;
+    worker_done_ = false;
+
+    auto control = std::make_shared<RequestControl>();
+    auto timer = std::make_shared<net::steady_timer>(stream_.get_executor());
+    timer->expires_after(std::chrono::milliseconds(routed.timeout_ms));
+    timer->async_wait([control](beast::error_code ec) {
+      if (!ec) control->time_out();
+    });
+    stream_timer_ = timer;
+    net::post(*server_.workers, [self = shared_from_this(), request, handler = routed.handler,
+                                 control, body = request_channel_]() mutable {
+      Outcome out;
+      StreamSink sink(self);
+      try {
+        out = handler->handle_stream(*request, body, sink, *control);
+      } catch (const std::exception& e) {
+        out = Outcome{error_response(500, "internal error"), std::string("exception: ") + e.what(),
+                      {}, false};
+      }
+      auto executor = self->executor();
+      net::post(executor,
+                [self = std::move(self), out = std::move(out)]() mutable {
+                  self->on_stream_worker_done(std::move(out));
+                });
+    });
+    if (reading_body_) stream_read_body();
+  }
+
+  void stream_read_body() {
+    if (closed_ || !reading_body_ || read_in_flight_) return;
+    ByteChannel& ch = *request_channel_;
+    if (ch.consumer_gone()) {  // the guest will read no more
+      reading_body_ = false;
+      return;
+    }
+    size_t room = ch.writable();
+    if (room == 0) {
+      request_waker_->arm();
+      if (ch.writable() == 0 && !ch.consumer_gone()) return;  // the waker calls back
+      room = ch.writable();
+      if (room == 0) return stream_read_body();
+    }
+    read_buffer_.resize(std::min<size_t>(room, 64 * 1024));
+    auto& body = stream_parser_->get().body();
+    body.data = read_buffer_.data();
+    body.size = read_buffer_.size();
+    read_in_flight_ = true;
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    http::async_read_some(stream_, buffer_, *stream_parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            self->on_stream_read(ec);
+                          });
+  }
+
+  void on_stream_read(beast::error_code ec) {
+    read_in_flight_ = false;
+    if (ec == http::error::need_buffer) ec = {};
+    auto& body = stream_parser_->get().body();
+    const size_t got = read_buffer_.size() - body.size;
+    if (got > 0) request_channel_->write(std::string_view(read_buffer_.data(), got));
+    if (ec) {
+      reading_body_ = false;
+      request_channel_->fail("the client's request body ended early: " + ec.message());
+      close_after_ = true;
+      return maybe_finish_stream();
+    }
+    if (stream_parser_->is_done()) {
+      reading_body_ = false;
+      request_channel_->finish();
+      return maybe_finish_stream();
+    }
+    stream_read_body();
+  }
+
+  void start_stream_response(unsigned status, HeaderList headers,
+                             std::optional<uint64_t> content_length,
+                             std::shared_ptr<ByteChannel> body) {
+    if (closed_ || stream_started_) return;
+    stream_started_ = true;
+    stream_status_ = status;
+    response_channel_ = std::move(body);
+    response_waker_ = std::make_shared<LoopWaker>(weak_from_this(), &Session::stream_write_body);
+    response_channel_->set_reader_waker(response_waker_);
+    stream_response_.emplace();
+    auto& res = *stream_response_;
+    res.version(11);
+    res.result(status);
+    res.set(http::field::server, "weft");
+    for (auto& [name, value] : headers) {
+      // The server owns the framing; a guest's content-length is honoured
+      // through `content_length`.
+      if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
+      res.insert(name, value);
+    }
+    const bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+    if (content_length && !no_body) {
+      res.content_length(*content_length);
+    } else if (!no_body && !is_head_) {
+      res.chunked(true);
+    }
+    res.keep_alive(keep_alive_ && !close_after_ && !server_.stopping.load());
+    discard_body_ = is_head_ || no_body;
+    res.body().data = nullptr;
+    res.body().size = 0;
+    res.body().more = true;
+    stream_serializer_.emplace(res);
+    write_in_flight_ = true;
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    http::async_write_header(stream_, *stream_serializer_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->on_stream_write(ec);
+                             });
+  }
+
+  void stream_write_body() {
+    if (closed_ || write_in_flight_ || stream_written_ || !response_channel_) return;
+    ByteChannel& ch = *response_channel_;
+    for (;;) {
+      out_chunk_ = ch.read(64 * 1024);
+      if (out_chunk_.empty() || !discard_body_) break;
+    }
+    auto& body = stream_response_->body();
+    if (!out_chunk_.empty()) {
+      body.data = out_chunk_.data();
+      body.size = out_chunk_.size();
+      body.more = true;
+    } else if (ch.failed()) {
+      stream_failure_ = ch.failure();
+      stream_written_ = true;
+      close_after_ = true;
+      do_close();  // no last chunk: the client sees the body cut off
+      return maybe_finish_stream();
+    } else if (ch.at_end()) {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    } else {
+      response_waker_->arm();
+      if (ch.readable()) return stream_write_body();
+      return;  // the waker calls back
+    }
+    write_in_flight_ = true;
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    http::async_write(stream_, *stream_serializer_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->on_stream_write(ec);
+                      });
+  }
+
+  void on_stream_write(beast::error_code ec) {
+    write_in_flight_ = false;
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {  // the client went away: the guest's writes now go nowhere
+      response_channel_->close_consumer();
+      stream_written_ = true;
+      stream_failure_ = "client: " + ec.message();
+      close_after_ = true;
+      do_close();
+      return maybe_finish_stream();
+    }
+    if (stream_serializer_->is_done()) {
+      stream_written_ = true;
+      return maybe_finish_stream();
+    }
+    stream_write_body();
+  }
+
+  void on_stream_worker_done(Outcome out) {
+    worker_done_ = true;
+    if (stream_timer_) stream_timer_->cancel();
+    stream_timer_.reset();
+    stream_outcome_ = std::move(out);
+    if (!stream_started_ && !closed_) {
+      // The guest never sent a head: the outcome's response is the answer.
+      // A body still arriving cannot be read past it: close after.
+      if (reading_body_ || read_in_flight_ || !stream_parser_->is_done()) close_after_ = true;
+      stream_parser_.reset();
+      streaming_fallback_ = true;
+      request_channel_->close_consumer();
+      return send(std::move(stream_outcome_));
+    }
+    maybe_finish_stream();
+  }
+
+  void maybe_finish_stream() {
+    if (!worker_done_ || !(stream_written_ || closed_) || streaming_fallback_) return;
+    if (finished_stream_) return;
+    finished_stream_ = true;
+    Outcome& out = stream_outcome_;
+    std::string note = out.note;
+    if (!stream_failure_.empty() && note.empty()) note = stream_failure_;
+    log_access(stream_status_, note, out.detail);
+    request_channel_->close_consumer();
+    const bool body_unread = reading_body_ || read_in_flight_ || !stream_parser_ ||
+                             !stream_parser_->is_done();
+    const bool keep = !closed_ && keep_alive_ && !close_after_ && !body_unread &&
+                      !server_.stopping.load();
+    response_channel_.reset();
+    stream_serializer_.reset();
+    stream_response_.reset();
+    if (!keep) return do_close();
+    stream_parser_.reset();
+    reset_request_state();
+    do_read();
+  }
+
+  void log_access(unsigned status, const std::string& note, const std::string& detail) {
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    std::string line = remote_addr_ + " " + (method_.empty() ? "-" : sanitize_for_log(method_, 16)) +
+                       " " + (path_.empty() ? "-" : path_) + " " + std::to_string(status) + " " +
+                       std::to_string(micros) + "us " + (service_.empty() ? "-" : service_);
+    if (!note.empty()) line += " \"" + sanitize_for_log(note) + "\"";
+    line += "\n";
+    server_.log_line(line);
+    if (!detail.empty()) {
+      server_.log_error("[" + (service_.empty() ? std::string("-") : service_) + "] " + method_ +
+                        " " + path_ + ": " + detail);
+    }
+  }
+
   void send_error(unsigned status, const std::string& message) {
     close_after_ = true;
     if (started_ == Clock::time_point()) started_ = Clock::now();
@@ -288,18 +581,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.prepare_payload();
     }
 
-    auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-    std::string line = remote_addr_ + " " + (method_.empty() ? "-" : sanitize_for_log(method_, 16)) +
-                       " " + (path_.empty() ? "-" : path_) + " " + std::to_string(status) + " " +
-                       std::to_string(micros) + "us " + (service_.empty() ? "-" : service_);
-    if (!out.note.empty()) line += " \"" + sanitize_for_log(out.note) + "\"";
-    line += "\n";
-    server_.log_line(line);
-    if (!out.detail.empty()) {
-      server_.log_error("[" + (service_.empty() ? std::string("-") : service_) + "] " + method_ +
-                        " " + path_ + ": " + out.detail);
-    }
+    log_access(status, out.note, out.detail);
 
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
     http::async_write(stream_, response_,
@@ -315,6 +597,15 @@ class Session : public std::enable_shared_from_this<Session> {
     path_.clear();
     service_.clear();
     started_ = {};
+    request_.reset();
+    routed_.reset();
+    stream_parser_.reset();
+    request_channel_.reset();
+    response_channel_.reset();
+    stream_failure_.clear();
+    stream_started_ = stream_written_ = worker_done_ = false;
+    streaming_fallback_ = finished_stream_ = false;
+    reading_body_ = read_in_flight_ = write_in_flight_ = false;
   }
 
   void do_close() {
@@ -339,6 +630,24 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   std::string method_, path_, service_;
   Clock::time_point started_{};
+
+  std::shared_ptr<Request> request_;
+  std::optional<RoutedService> routed_;
+  // Streaming state.
+  std::optional<http::request_parser<http::buffer_body>> stream_parser_;
+  std::shared_ptr<ByteChannel> request_channel_, response_channel_;
+  std::shared_ptr<LoopWaker> request_waker_, response_waker_;
+  std::optional<http::response<http::buffer_body>> stream_response_;
+  std::optional<http::response_serializer<http::buffer_body>> stream_serializer_;
+  std::shared_ptr<net::steady_timer> stream_timer_;
+  std::vector<char> read_buffer_;
+  std::string out_chunk_;
+  Outcome stream_outcome_;
+  std::string stream_failure_;
+  unsigned stream_status_ = 0;
+  bool stream_started_ = false, stream_written_ = false, worker_done_ = false;
+  bool streaming_fallback_ = false, finished_stream_ = false, discard_body_ = false;
+  bool reading_body_ = false, read_in_flight_ = false, write_in_flight_ = false;
 };
 
 void Server::Impl::do_accept() {

@@ -55,6 +55,8 @@ bool pollable_ready(const Pollable& p, uint64_t now) {
       return now >= p.deadline_ns;
     case Pollable::Kind::FdReadable:
       return fd_readable_now(p.fd);
+    case Pollable::Kind::Custom:
+      return !p.ready || p.ready();
   }
   return true;
 }
@@ -67,9 +69,16 @@ Result<std::vector<uint32_t>> wait_any(HostState& host, const std::vector<const 
     std::vector<uint32_t> ready;
     uint64_t next_deadline = UINT64_MAX;
     std::vector<struct pollfd> fds;
+    bool custom_pending = false;
+    // Drained before the checks: a wake that comes after them leaves the
+    // counter set, so ppoll returns at once and nothing is missed.
+    if (host.waker) host.waker->drain();
     for (size_t i = 0; i < ps.size(); ++i) {
       const Pollable& p = *ps[i];
-      if (p.kind == Pollable::Kind::FdReadable) {
+      if (p.kind == Pollable::Kind::Custom) {
+        if (pollable_ready(p, now)) ready.push_back(static_cast<uint32_t>(i));
+        else custom_pending = true;
+      } else if (p.kind == Pollable::Kind::FdReadable) {
         fds.push_back({p.fd, POLLIN, 0});
         if (fd_readable_now(p.fd)) ready.push_back(static_cast<uint32_t>(i));
       } else if (pollable_ready(p, now)) {
@@ -79,6 +88,7 @@ Result<std::vector<uint32_t>> wait_any(HostState& host, const std::vector<const 
       }
     }
     if (!ready.empty()) return ready;
+    if (custom_pending) fds.push_back({host.guest_waker()->fd(), POLLIN, 0});
     const uint64_t left = next_deadline - now;  // next_deadline > now here
     const struct timespec ts = to_timespec(std::min(left, kWaitSliceNs));
     ppoll(fds.data(), fds.size(), &ts, nullptr);
@@ -91,6 +101,8 @@ struct Outcome {
   bool ok = true;
   std::string message;
   std::optional<ErrorCode> code;
+  bool closed = false;  // not an error: the other side is gone
+  std::any detail = {};  // for ErrorObj::detail
 };
 
 Outcome failure(int e) { return {false, std::strerror(e), code_of_errno(e)}; }
@@ -116,9 +128,32 @@ Outcome write_fd(HostState& host, int fd, const uint8_t* data, size_t len) {
   return {};
 }
 
+// Into a body channel, waiting for room (a write within check-write's
+// permit never waits: only this stream adds to the channel).
+Outcome write_channel(HostState& host, OutputStream& s, const uint8_t* data, size_t len) {
+  ByteChannel& ch = *s.channel;
+  if (len > s.limit - std::min(s.limit, ch.total_written())) {
+    Outcome out{false, "body longer than its content-length of " + std::to_string(s.limit), {}};
+    out.detail = s.limit_error;
+    ch.fail(out.message);
+    return out;
+  }
+  std::string_view rest(reinterpret_cast<const char*>(data), len);
+  while (!rest.empty()) {
+    rest.remove_prefix(ch.write(rest));
+    if (rest.empty()) break;
+    if (ch.consumer_gone() || ch.producer_done()) return Outcome{true, {}, {}, true, {}};
+    ch.wait_writable(ByteChannel::Clock::time_point::max(), [&] { return host.interrupted(); });
+    if (host.interrupted()) return failure(EINTR);
+  }
+  return {};
+}
+
 Outcome write_stream(HostState& host, OutputStream& s, const uint8_t* data, size_t len) {
   if (len == 0) return {};
   switch (s.kind) {
+    case OutputStream::Kind::Channel:
+      return write_channel(host, s, data, len);
     case OutputStream::Kind::Stdout:
     case OutputStream::Kind::Stderr: {
       const int stream = s.kind == OutputStream::Kind::Stdout ? 1 : 2;
@@ -172,11 +207,15 @@ Outcome write_stream(HostState& host, OutputStream& s, const uint8_t* data, size
 // Writes and turns the outcome into result<_, stream-error>.
 HostResult finish_write(HostState& host, OutputStream& s, const uint8_t* data, size_t len) {
   Outcome out = write_stream(host, s, data, len);
+  if (out.closed) {
+    s.closed = true;
+    return Val::err(stream_closed());
+  }
   if (out.ok) return unit_ok();
   s.closed = true;
-  auto failed = stream_failed(host, std::move(out.message), out.code);
+  auto failed = push_own(host, ErrorObj{std::move(out.message), out.code, std::move(out.detail)});
   if (!failed) return std::move(failed).error();
-  return Val::err(std::move(failed).value());
+  return Val::err(Val::variant("last-operation-failed", std::move(failed).value(), 0));
 }
 
 // ---- input ----------------------------------------------------------------------
@@ -187,10 +226,29 @@ struct ReadOutcome {
   Outcome error;  // ok unless the read failed
 };
 
+Result<ReadOutcome> read_channel(HostState& host, InputStream& s, size_t want, bool blocking) {
+  ByteChannel& ch = *s.channel;
+  ReadOutcome out;
+  if (blocking && !ch.readable()) {
+    ch.wait_readable(ByteChannel::Clock::time_point::max(), [&] { return host.interrupted(); });
+    if (host.interrupted()) return interrupted_trap();
+  }
+  out.data = ch.read(want);
+  if (!out.data.empty()) return out;
+  if (ch.failed()) {
+    out.error = Outcome{false, ch.failure(), {}};
+    out.error.detail = std::string("channel-failed");
+  } else if (ch.at_end()) {
+    out.closed = true;
+  }
+  return out;
+}
+
 Result<ReadOutcome> read_stream(HostState& host, InputStream& s, uint64_t len, bool blocking) {
   ReadOutcome out;
   const size_t want = static_cast<size_t>(std::min<uint64_t>(len, kMaxReadBytes));
   if (want == 0) return out;
+  if (s.kind == InputStream::Kind::Channel) return read_channel(host, s, want, blocking);
   if (s.kind == InputStream::Kind::File) {
     out.data.resize(want);
     ssize_t n;
@@ -247,9 +305,10 @@ Result<std::optional<Val>> stream_error_result(HostState& host, InputStream& s,
                                                const ReadOutcome& r) {
   if (!r.error.ok) {
     s.closed = true;
-    auto failed = stream_failed(host, r.error.message, r.error.code);
+    auto failed = push_own(host, ErrorObj{r.error.message, r.error.code, r.error.detail});
     if (!failed) return std::move(failed).error();
-    return std::optional<Val>(Val::err(std::move(failed).value()));
+    return std::optional<Val>(
+        Val::err(Val::variant("last-operation-failed", std::move(failed).value(), 0)));
   }
   if (r.closed) {
     s.closed = true;
@@ -418,7 +477,10 @@ void define_io(Definitions& defs) {
               auto s = lookup<InputStream>(host, args[0], "input-stream");
               if (!s) return std::move(s).error();
               Pollable p;
-              if ((*s)->kind == InputStream::Kind::Stdin &&
+              if ((*s)->kind == InputStream::Kind::Channel) {
+                p.kind = Pollable::Kind::Custom;
+                p.ready = [ch = (*s)->channel] { return ch->readable(); };
+              } else if ((*s)->kind == InputStream::Kind::Stdin &&
                   host.ctx->config().stdin_mode == Config::Stdio::Inherit) {
                 p.kind = Pollable::Kind::FdReadable;
                 p.fd = 0;
@@ -435,6 +497,15 @@ void define_io(Definitions& defs) {
               auto s = lookup<OutputStream>(host, args[0], "output-stream");
               if (!s) return std::move(s).error();
               if ((*s)->closed) return Val::err(stream_closed());
+              if ((*s)->kind == OutputStream::Kind::Channel) {
+                ByteChannel& ch = *(*s)->channel;
+                if (ch.consumer_gone()) {
+                  (*s)->closed = true;
+                  return Val::err(stream_closed());
+                }
+                (*s)->permit = std::min<uint64_t>(ch.writable(), kWritePermit);
+                return Val::ok(Val::u64((*s)->permit));
+              }
               (*s)->permit = kWritePermit;
               return Val::ok(Val::u64(kWritePermit));
             });
@@ -456,6 +527,14 @@ void define_io(Definitions& defs) {
             [](HostState& host, std::vector<Val>& args) -> HostResult {
               auto s = lookup<OutputStream>(host, args[0], "output-stream");
               if (!s) return std::move(s).error();
+              if ((*s)->kind == OutputStream::Kind::Channel) {
+                Pollable p;
+                p.kind = Pollable::Kind::Custom;
+                p.ready = [ch = (*s)->channel] { return ch->has_space(); };
+                auto rep = push_own(host, std::move(p));
+                if (!rep) return std::move(rep).error();
+                return std::move(rep).value();
+              }
               return subscribe_ready(host);
             });
   defs.func(

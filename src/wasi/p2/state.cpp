@@ -2,6 +2,9 @@
 // 0.2 interfaces.
 #include "wasi/p2/state.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -234,6 +237,25 @@ std::string versioned(const std::string& interface_name) {
   return interface_name + "@" + kWasiP2Version;
 }
 
+Result<void> check_args(const component::HostCall& call, const std::vector<Val>& args,
+                        const std::vector<ValKind>& params) {
+  auto where = [&] {
+    return std::string(call.interface_name) + " " + std::string(call.function_name);
+  };
+  if (args.size() != params.size()) {
+    return trap(where() + ": called with " + std::to_string(args.size()) +
+                " arguments, expected " + std::to_string(params.size()));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (args[i].kind != params[i]) {
+      return trap(where() + ": argument " + std::to_string(i) + " is " +
+                  component::to_string(args[i].kind) + ", expected " +
+                  component::to_string(params[i]));
+    }
+  }
+  return {};
+}
+
 void Definitions::func(const std::string& interface_name, std::string name,
                        std::vector<ValKind> params, Impl impl) {
   std::shared_ptr<P2State> s = state;
@@ -241,23 +263,13 @@ void Definitions::func(const std::string& interface_name, std::string name,
   funcs.push_back({versioned(interface_name), name,
                    [s, find, params = std::move(params), impl = std::move(impl)](
                        component::HostCall& call, std::vector<Val>& args) -> HostResult::Base {
-                     auto where = [&] {
-                       return std::string(call.interface_name) + " " +
-                              std::string(call.function_name);
-                     };
-                     if (args.size() != params.size()) {
-                       return trap(where() + ": called with " + std::to_string(args.size()) +
-                                   " arguments, expected " + std::to_string(params.size()));
-                     }
-                     for (size_t i = 0; i < params.size(); ++i) {
-                       if (args[i].kind != params[i]) {
-                         return trap(where() + ": argument " + std::to_string(i) + " is " +
-                                     component::to_string(args[i].kind) + ", expected " +
-                                     component::to_string(params[i]));
-                       }
-                     }
+                     if (auto ok = check_args(call, args, params); !ok) return std::move(ok).error();
                      P2State* st = s ? s.get() : find(call.store);
-                     if (!st) return trap(where() + ": the store has no WASI state");
+                     if (!st) {
+                       return trap(std::string(call.interface_name) + " " +
+                                   std::string(call.function_name) +
+                                   ": the store has no WASI state");
+                     }
                      HostResult r = impl(st->host(), args);
                      return static_cast<HostResult::Base&&>(r);
                    }});
@@ -363,6 +375,47 @@ Result<Val> stream_failed(HostState& host, std::string message, std::optional<Er
   auto error = push_own(host, ErrorObj{std::move(message), code});
   if (!error) return std::move(error).error();
   return Val::variant("last-operation-failed", std::move(error).value(), 0);
+}
+
+EventFdWaker::EventFdWaker() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+void EventFdWaker::wake() {
+  uint64_t one = 1;
+  ssize_t n = ::write(fd_.get(), &one, sizeof one);
+  (void)n;  // EAGAIN: the counter is already non-zero, which is all a wake needs
+}
+
+void EventFdWaker::drain() {
+  uint64_t count;
+  ssize_t n = ::read(fd_.get(), &count, sizeof count);
+  (void)n;
+}
+
+const std::shared_ptr<EventFdWaker>& HostState::guest_waker() {
+  if (!waker) waker = std::make_shared<EventFdWaker>();
+  return waker;
+}
+
+Result<Val> push_channel_input(HostState& host, std::shared_ptr<ByteChannel> channel,
+                               std::shared_ptr<void> guard) {
+  channel->set_reader_waker(host.guest_waker());
+  InputStream s;
+  s.kind = InputStream::Kind::Channel;
+  s.channel = std::move(channel);
+  s.guard = std::move(guard);
+  return push_own(host, std::move(s));
+}
+
+Result<Val> push_channel_output(HostState& host, std::shared_ptr<ByteChannel> channel,
+                                uint64_t limit, std::any limit_error, std::shared_ptr<void> guard) {
+  channel->set_writer_waker(host.guest_waker());
+  OutputStream s;
+  s.kind = OutputStream::Kind::Channel;
+  s.channel = std::move(channel);
+  s.limit = limit;
+  s.limit_error = std::move(limit_error);
+  s.guard = std::move(guard);
+  return push_own(host, std::move(s));
 }
 
 Val stream_closed() { return Val::variant("closed", std::nullopt, 1); }

@@ -7,6 +7,7 @@
 // names an object of another: an unknown or wrong-typed rep traps.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "wasi/sandbox.h"
+#include "weft/byte_channel.h"
 #include "weft/component.h"
 #include "weft/wasi.h"
 #include "weft/wasi_p2.h"
@@ -97,30 +99,44 @@ struct HostFile {
 struct ErrorObj {
   std::string message;
   std::optional<ErrorCode> fs_code;  // what filesystem-error-code reports
+  std::any detail = {};  // what another interface reports (wasi:http's error-code)
 };
 
 struct Pollable {
-  enum class Kind : uint8_t { Ready, Timer, FdReadable };
+  // Custom: readiness another interface decides (a body channel, a pending
+  // HTTP response); whoever makes it ready wakes the state's guest waker.
+  enum class Kind : uint8_t { Ready, Timer, FdReadable, Custom };
   Kind kind = Kind::Ready;
   uint64_t deadline_ns = 0;  // Timer: CLOCK_MONOTONIC
   int fd = -1;               // FdReadable: not owned (the host's fd 0)
+  std::function<bool()> ready;  // Custom
 };
 
+// A stream over a ByteChannel (an HTTP body) is a child of another
+// resource; `guard` is what that resource wants to happen when the stream
+// goes (its destructor runs when the stream is dropped).
 struct InputStream {
-  enum class Kind : uint8_t { Stdin, File };
+  enum class Kind : uint8_t { Stdin, File, Channel };
   Kind kind = Kind::Stdin;
   std::shared_ptr<HostFile> file;
   uint64_t position = 0;
   bool closed = false;
+  std::shared_ptr<ByteChannel> channel;  // Channel: the guest reads
+  std::shared_ptr<void> guard;
 };
 
 struct OutputStream {
-  enum class Kind : uint8_t { Stdout, Stderr, File, Append };
+  enum class Kind : uint8_t { Stdout, Stderr, File, Append, Channel };
   Kind kind = Kind::Stdout;
   std::shared_ptr<HostFile> file;
   uint64_t position = 0;
   uint64_t permit = 0;  // what the last check-write allowed and write has not used
   bool closed = false;
+  std::shared_ptr<ByteChannel> channel;  // Channel: the guest writes
+  uint64_t limit = UINT64_MAX;           // Channel: a declared content-length
+  // Channel: what a write past `limit` reports through ErrorObj::detail.
+  std::any limit_error;
+  std::shared_ptr<void> guard;
 };
 
 // descriptor-type, in WIT order.
@@ -165,8 +181,16 @@ struct Network {};
 struct TerminalInput {};
 struct TerminalOutput {};
 
+// An object of an interface outside wasi/p2 (wasi:http's fields, requests,
+// bodies), kept in the same table so that reps stay unique across every
+// resource type. `tag` tells the types apart (one static per type).
+struct Extension {
+  std::shared_ptr<void> object;
+  const void* tag = nullptr;
+};
+
 using Object = std::variant<ErrorObj, Pollable, InputStream, OutputStream, Descriptor, DirStream,
-                            Network, TerminalInput, TerminalOutput>;
+                            Network, TerminalInput, TerminalOutput, Extension>;
 
 class ResourceTable {
  public:
@@ -198,12 +222,64 @@ class ResourceTable {
   uint32_t next_ = 1;
 };
 
+// Wakes a guest blocked in poll: an eventfd the poll waits on beside its
+// fds. Shared with the channels whose guest side this state holds, so a
+// wake after the state is gone writes to a live fd.
+class EventFdWaker : public Waker {
+ public:
+  EventFdWaker();
+  void wake() override;
+  void drain();
+  int fd() const { return fd_.get(); }
+
+ private:
+  sandbox::UniqueFd fd_;
+};
+
 struct HostState {
   std::unique_ptr<Context> ctx;
   ResourceTable table;
   uint64_t insecure_state = 0;  // splitmix64 state for wasi:random/insecure
   uint64_t seed_lo = 0, seed_hi = 0;
+  std::shared_ptr<EventFdWaker> waker;  // made on first use
+
+  const std::shared_ptr<EventFdWaker>& guest_waker();
+  bool interrupted() const { return ctx->interrupted(); }
 };
+
+Result<Val> push_own(HostState& host, Object object);
+
+// Streams over body channels, for the interfaces that own the bodies:
+// the guest side's waker is set to the state's.
+Result<Val> push_channel_input(HostState& host, std::shared_ptr<ByteChannel> channel,
+                               std::shared_ptr<void> guard);
+Result<Val> push_channel_output(HostState& host, std::shared_ptr<ByteChannel> channel,
+                                uint64_t limit, std::any limit_error, std::shared_ptr<void> guard);
+
+// Typed access to Extension objects.
+template <class T>
+const void* extension_tag() {
+  static const char tag = 0;
+  return &tag;
+}
+template <class T>
+Result<Val> push_extension(HostState& host, std::shared_ptr<T> object) {
+  return push_own(host, Extension{std::move(object), extension_tag<T>()});
+}
+template <class T>
+T* get_extension(HostState& host, uint32_t rep) {
+  Extension* e = host.table.get<Extension>(rep);
+  if (!e || e->tag != extension_tag<T>()) return nullptr;
+  return static_cast<T*>(e->object.get());
+}
+template <class T>
+std::shared_ptr<T> take_extension(HostState& host, uint32_t rep) {
+  Extension* e = host.table.get<Extension>(rep);
+  if (!e || e->tag != extension_tag<T>()) return nullptr;
+  auto object = std::static_pointer_cast<T>(e->object);
+  host.table.remove<Extension>(rep);
+  return object;
+}
 
 // ---- definitions ----------------------------------------------------------
 
@@ -234,6 +310,11 @@ struct Definitions {
   // A resource whose drop removes a T from the table.
   template <class T>
   void resource(const std::string& interface_name, std::string name);
+  // A resource whose objects are Extensions holding a T (an interface
+  // outside wasi/p2); the drop removes only an Extension of that T.
+  // `interface_name` is taken as given (with its version).
+  template <class T>
+  void extension_resource(std::string interface_name, std::string name);
 
   // Whose host state a call uses: `state` when set (one state, one
   // instance), else `lookup(store)` of the calling store (a linker shared by
@@ -245,6 +326,10 @@ struct Definitions {
 };
 
 std::string versioned(const std::string& interface_name);  // + "@" kWasiP2Version
+// The argument count and kinds a host function expects, or a trap naming
+// the function (host functions are untyped).
+Result<void> check_args(const component::HostCall& call, const std::vector<Val>& args,
+                        const std::vector<ValKind>& params);
 
 template <class T>
 void Definitions::resource(const std::string& interface_name, std::string name) {
@@ -259,6 +344,23 @@ void Definitions::resource(const std::string& interface_name, std::string name) 
                          } else if (find) {
                            if (P2State* st = find(store)) st->host().table.remove<T>(rep);
                          }
+                       }});
+}
+
+template <class T>
+void Definitions::extension_resource(std::string interface_name, std::string name) {
+  std::weak_ptr<P2State> weak = state;
+  auto find = lookup;
+  resources.push_back({std::move(interface_name), std::move(name),
+                       [weak, find](Store& store, uint32_t rep) {
+                         P2State* st = nullptr;
+                         auto locked = weak.lock();
+                         if (locked) st = locked.get();
+                         else if (find) st = find(store);
+                         if (!st) return;
+                         // Moved out first: the object's destructor may touch the table.
+                         std::shared_ptr<T> object = take_extension<T>(st->host(), rep);
+                         object.reset();
                        }});
 }
 

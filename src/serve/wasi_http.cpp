@@ -1,0 +1,316 @@
+#include "serve/wasi_http.h"
+
+#include <fstream>
+
+#include "serve/wagi.h"
+#include "weft/wasi_p2.h"
+
+namespace weft::serve {
+
+namespace {
+
+constexpr uint64_t kMaxComponentBytes = 256ull << 20;
+constexpr size_t kMaxGuestOutput = 1u << 20;  // a guest's stdout/stderr, per request, logged
+constexpr size_t kMaxLogged = 4096;
+
+// What a store's user data points at: the host state of each component
+// instantiated in it. The handler and each dependency have a linker of
+// their own, whose lookup picks its entry, so each sees only its grants.
+struct StoreContext {
+  wasi::http::HttpState* handler = nullptr;
+  std::vector<wasi::http::HttpState*> dependencies;
+};
+
+StoreContext* context_of(Store& store) { return static_cast<StoreContext*>(store.user_data()); }
+
+std::shared_ptr<component::ComponentLinker> make_linker(wasi::http::HttpStateLookup lookup) {
+  auto linker = std::make_shared<component::ComponentLinker>();
+  wasi::http::add_wasi_http(*linker, std::move(lookup));
+  return linker;
+}
+
+Result<std::shared_ptr<wasi::P2State>> make_p2(
+    const std::string& program, const std::vector<std::pair<std::string, std::string>>& env,
+    const std::vector<app::FileGrant>& files) {
+  wasi::Config config;
+  config.args = {program};
+  config.env = env;
+  for (const app::FileGrant& grant : files) {
+    config.preopens.push_back({grant.host_path, grant.guest_path, /*read_only=*/true});
+  }
+  config.stdin_mode = wasi::Config::Stdio::Null;
+  config.stdout_mode = wasi::Config::Stdio::Buffer;
+  config.stderr_mode = wasi::Config::Stdio::Buffer;
+  config.max_output_bytes = kMaxGuestOutput;
+  return wasi::P2State::create(std::move(config));
+}
+
+std::string clip(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.size() > kMaxLogged) {
+    text.resize(kMaxLogged);
+    text += "...(truncated)";
+  }
+  return text;
+}
+
+// Passes the guest's head on to the server's stream.
+class StreamAdapter : public wasi::http::ResponseSink {
+ public:
+  explicit StreamAdapter(ResponseStream& out) : out_(out) {}
+  void start(uint16_t status, wasi::http::FieldList headers, std::optional<uint64_t> content_length,
+             std::shared_ptr<ByteChannel> body) override {
+    out_.start(status, std::move(headers), content_length, std::move(body));
+  }
+
+ private:
+  ResponseStream& out_;
+};
+
+// Collects a whole response (for filters, which see whole bodies). The
+// waker runs on the guest's thread as it writes, and drains the channel
+// there, so the guest never waits on a reader that is not running.
+class CollectingSink : public wasi::http::ResponseSink, public Waker {
+ public:
+  void start(uint16_t status, wasi::http::FieldList headers, std::optional<uint64_t>,
+             std::shared_ptr<ByteChannel> body) override {
+    started_ = true;
+    status_ = status;
+    headers_ = std::move(headers);
+    body_ = std::move(body);
+    body_->set_reader_waker(std::shared_ptr<Waker>(std::shared_ptr<Waker>(), this));
+  }
+  void wake() override {
+    std::lock_guard lock(mutex_);
+    if (!body_) return;
+    for (;;) {
+      std::string chunk = body_->read(256 * 1024);
+      if (chunk.empty()) break;
+      if (data_.size() + chunk.size() > WasiHttpHandler::kMaxBufferedResponse) {
+        too_large_ = true;
+        body_->close_consumer();
+        break;
+      }
+      data_ += chunk;
+    }
+  }
+  ~CollectingSink() override {
+    if (body_) body_->set_reader_waker(nullptr);
+  }
+
+  bool started_ = false;
+  unsigned status_ = 0;
+  wasi::http::FieldList headers_;
+  std::shared_ptr<ByteChannel> body_;
+  std::mutex mutex_;
+  std::string data_;
+  bool too_large_ = false;
+};
+
+}  // namespace
+
+struct WasiHttpHandler::Live {
+  std::unique_ptr<Store> store;
+  StoreContext context;
+  std::shared_ptr<wasi::http::HttpState> http;
+  std::vector<std::shared_ptr<wasi::http::HttpState>> dependency_states;
+  std::vector<component::ComponentInstance> dependency_instances;
+  component::ComponentInstance instance;
+  uint32_t served = 0;
+};
+
+Result<std::shared_ptr<const component::Component>> compile_component_file(
+    const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::io(path.string() + ": cannot open");
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  if (size < 0) return Error::io(path.string() + ": cannot read");
+  if (static_cast<uint64_t>(size) > kMaxComponentBytes) {
+    return Error::io(path.string() + ": larger than 256 MiB");
+  }
+  in.seekg(0, std::ios::beg);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    return Error::io(path.string() + ": cannot read");
+  }
+  if (!component::is_component(bytes)) {
+    return Error::usage(path.string() +
+                        ": not a component (executor \"wasi-http\" serves wasi:http components; "
+                        "a core module is served by \"wagi\" or \"proxy-wasm\")");
+  }
+  auto compiled = component::Component::compile(bytes);
+  if (!compiled) return Error::usage(path.string() + ": " + compiled.error().to_string());
+  return std::move(compiled).value();
+}
+
+Result<std::unique_ptr<WasiHttpHandler>> WasiHttpHandler::create(
+    const app::ServiceSpec& spec, std::shared_ptr<const component::Component> component,
+    std::shared_ptr<wasi::http::OutboundTransport> transport,
+    std::vector<PreparedDependency> dependencies) {
+  std::unique_ptr<WasiHttpHandler> h(new WasiHttpHandler());
+  h->spec_ = spec;
+  h->component_ = std::move(component);
+  h->transport_ = std::move(transport);
+  h->dependencies_ = std::move(dependencies);
+  auto name = wasi::http::incoming_handler_export(*h->component_);
+  if (!name) return Error::usage(spec.source.string() + ": " + name.error().message);
+  h->export_name_ = std::move(name).value();
+  h->linker_ = make_linker([](Store& store) -> wasi::http::HttpState* {
+    StoreContext* ctx = context_of(store);
+    return ctx ? ctx->handler : nullptr;
+  });
+  // A trial instantiation finds every unresolved import and type mismatch
+  // now, with the import named, rather than on the first request.
+  auto live = h->instantiate();
+  if (!live) return Error::usage(spec.source.string() + ": " + live.error().message);
+  if (!(*live)->instance.func_type(h->export_name_, "handle")) {
+    return Error::usage(spec.source.string() + ": " + h->export_name_ + " has no function handle");
+  }
+  if (h->spec_.instance_reuse > 1) h->pool_.push_back(std::move(live).value());
+  return h;
+}
+
+WasiHttpHandler::~WasiHttpHandler() = default;
+
+Result<std::unique_ptr<WasiHttpHandler::Live>> WasiHttpHandler::instantiate() const {
+  auto live = std::make_unique<Live>();
+  StoreLimits limits;
+  limits.max_memory_bytes = spec_.memory_limit;
+  live->store = std::make_unique<Store>(limits);
+  auto p2 = make_p2(spec_.name, spec_.env, spec_.files);
+  if (!p2) return std::move(p2).error();
+  live->http = std::make_shared<wasi::http::HttpState>(std::move(p2).value(), transport_);
+  live->context.handler = live->http.get();
+  live->store->set_user_data(&live->context);
+  auto instance = linker_->instantiate(*live->store, component_);
+  if (!instance) return std::move(instance).error();
+  live->instance = std::move(instance).value();
+  return live;
+}
+
+Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body,
+                             wasi::http::ResponseSink& sink, RequestControl& control) const {
+  std::unique_ptr<Live> live;
+  if (spec_.instance_reuse > 1) {
+    std::lock_guard lock(pool_mutex_);
+    if (!pool_.empty()) {
+      live = std::move(pool_.back());
+      pool_.pop_back();
+    }
+  }
+  if (!live) {
+    auto made = instantiate();
+    if (!made) {
+      Outcome out = guest_failure(spec_, made.error(), control);
+      if (out.response.status == 500 && out.note.rfind("trap", 0) != 0) {
+        out.note = "instantiation failed: " + made.error().to_string();
+      }
+      return out;
+    }
+    live = std::move(made).value();
+  }
+  wasi::http::HttpState& http = *live->http;
+  control.attach(live->store->interrupt_handle(), [p2 = http.p2_ptr()] { p2->interrupt(); });
+
+  wasi::http::IncomingRequest in;
+  in.method = request.method;
+  in.authority = std::string(request.header("Host"));
+  in.path_with_query = request.target;
+  in.headers = request.headers;
+  in.body = std::move(body);
+  Result<std::optional<component::Val>> called = Error::usage("not called");
+  {
+    auto handles = http.begin_incoming(std::move(in), sink);
+    if (!handles) {
+      called = std::move(handles).error();
+    } else {
+      std::vector<component::Val> args;
+      args.push_back(std::move(handles->first));
+      args.push_back(std::move(handles->second));
+      called = live->instance.call(export_name_, "handle", std::move(args));
+    }
+  }
+  control.detach();
+  const auto outcome = http.outcome();
+  http.end_incoming();
+  ++live->served;
+
+  Outcome out;
+  std::string guest_output = clip(http.p2().take_stderr());
+  if (std::string stdout_text = clip(http.p2().take_stdout()); !stdout_text.empty()) {
+    guest_output += (guest_output.empty() ? "" : "\n") + stdout_text;
+  }
+  bool healthy = true;
+  if (!called) {
+    healthy = false;
+    out = guest_failure(spec_, called.error(), control);
+    if (outcome.responded) {  // the head is out: the status cannot change now
+      out.streamed = true;
+      out.note += outcome.body_finished ? " (after the response)" : " (mid-body: connection closed)";
+    }
+  } else if (!outcome.responded) {
+    if (outcome.error) {
+      out.response = error_response(500, "service " + spec_.name + " answered with error-code " +
+                                             outcome.error->describe());
+      out.note = "error-code: " + outcome.error->describe();
+    } else {
+      out.response = error_response(500, "service " + spec_.name +
+                                             " returned without setting the response-outparam");
+      out.note = "returned without setting the response-outparam";
+    }
+    healthy = false;
+  } else {
+    out.streamed = true;
+    if (!outcome.body_finished) {
+      out.note = "the response body was not finished (connection closed)";
+      healthy = false;
+    }
+  }
+  if (!guest_output.empty()) out.detail += (out.detail.empty() ? "" : "\n") + guest_output;
+
+  if (healthy && spec_.instance_reuse > 1 && live->served < spec_.instance_reuse) {
+    std::lock_guard lock(pool_mutex_);
+    pool_.push_back(std::move(live));
+  }
+  return out;
+}
+
+Outcome WasiHttpHandler::handle_stream(Request& request, std::shared_ptr<ByteChannel> body,
+                                       ResponseStream& response, RequestControl& control) const {
+  StreamAdapter sink(response);
+  return run(request, std::move(body), sink, control);
+}
+
+Outcome WasiHttpHandler::handle(Request& request, RequestControl& control) const {
+  auto body = std::make_shared<ByteChannel>(std::max<size_t>(request.body.size(), 1));
+  body->write(request.body);
+  body->finish();
+  CollectingSink sink;
+  Outcome out = run(request, body, sink, control);
+  if (!out.streamed) return out;
+  out.streamed = false;
+  sink.wake();  // whatever the last write left
+  if (sink.too_large_) {
+    out.response = error_response(500, "service " + spec_.name + " answered with more than " +
+                                           std::to_string(kMaxBufferedResponse >> 20) +
+                                           " MiB, the most a filtered response may hold");
+    out.note = "response too large for filters";
+    return out;
+  }
+  if (sink.body_ && sink.body_->failed()) {
+    out.response = error_response(500, "service " + spec_.name + " failed mid-body");
+    if (out.note.empty()) out.note = "body failed: " + sink.body_->failure();
+    return out;
+  }
+  out.response.status = sink.status_;
+  for (auto& [name, value] : sink.headers_) {
+    // The server frames the collected body itself.
+    if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
+    out.response.headers.emplace_back(std::move(name), std::move(value));
+  }
+  out.response.body = std::move(sink.data_);
+  return out;
+}
+
+}  // namespace weft::serve
