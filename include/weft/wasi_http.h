@@ -152,10 +152,10 @@ class OutboundTransport {
 // ---- incoming ----------------------------------------------------------------
 
 struct IncomingRequest {
-  std::string method;            // as sent: "GET", "PURGE"
-  std::string scheme = "http";   // "http" or "https"
-  std::string authority;         // the Host header
-  std::string path_with_query;   // the request target, "/a?b"
+  std::string method;           // as sent: "GET", "PURGE"
+  std::string scheme = "http";  // "http" or "https"
+  std::string authority;        // the Host header
+  std::string path_with_query;  // the request target, "/a?b"
   FieldList headers;
   // The server fills it; nullptr or finished at once means no body.
   std::shared_ptr<ByteChannel> body;
@@ -199,9 +199,9 @@ class HttpState {
   // the error-code it set instead of a response, and whether its body
   // ended properly (finish called) or was abandoned.
   struct Outcome {
-    bool responded = false;               // outparam set with a response
-    std::optional<HttpError> error;       // outparam set with an error-code
-    bool body_finished = false;           // outgoing-body.finish was called
+    bool responded = false;          // outparam set with a response
+    std::optional<HttpError> error;  // outparam set with an error-code
+    bool body_finished = false;      // outgoing-body.finish was called
   };
   Outcome outcome() const;
   // Ends the call: a body not finished is failed (the server closes the

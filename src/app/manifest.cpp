@@ -27,7 +27,7 @@ const char* to_string(Executor executor) {
 
 namespace {
 
-constexpr uint32_t kMaxTimeoutMs = 3'600'000;  // one hour: anything longer is a typo
+constexpr uint32_t kMaxTimeoutMs = 3'600'000;     // one hour: anything longer is a typo
 constexpr uint64_t kMaxMemoryLimit = 4ull << 30;  // wasm32's address space
 
 // Builds "file:line: message" for a node (or the file alone when the node
@@ -164,10 +164,10 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
   if (!valid_name(name)) {
     return rep.error(&table, "service." + name, "names use letters, digits, '-', '_' and '.'");
   }
-  if (auto r = check_keys(rep, table, prefix,
-                          {"source", "executor", "filters", "env", "files", "timeout_ms",
-                           "memory_limit", "allowed_outbound_hosts", "instance_reuse",
-                           "dependencies"});
+  if (auto r =
+          check_keys(rep, table, prefix,
+                     {"source", "executor", "filters", "env", "files", "timeout_ms", "memory_limit",
+                      "allowed_outbound_hosts", "instance_reuse", "dependencies"});
       !r) {
     return std::move(r).error();
   }
@@ -230,7 +230,8 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
         if (path->get().empty()) return rep.error(&value, dprefix, "is empty");
         dep.source = resolve(base, path->get());
       } else if (const auto* dt = value.as_table()) {
-        if (auto r = check_keys(rep, *dt, dprefix + ".", {"source", "allowed_outbound_hosts", "env"});
+        if (auto r =
+                check_keys(rep, *dt, dprefix + ".", {"source", "allowed_outbound_hosts", "env"});
             !r) {
           return std::move(r).error();
         }
@@ -392,8 +393,8 @@ Result<void> precheck_table_headers(std::string_view text, const std::string& fi
           if (!triple) break;  // unterminated: toml++ reports it
           ++line;
         }
-        if (text[j] == c && (!triple || (j + 2 < text.size() && text[j + 1] == c &&
-                                         text[j + 2] == c))) {
+        if (text[j] == c &&
+            (!triple || (j + 2 < text.size() && text[j + 1] == c && text[j + 2] == c))) {
           j += triple ? 3 : 1;
           closed = true;
           break;
@@ -428,9 +429,17 @@ Result<uint64_t> parse_byte_size(std::string_view text) {
     uint64_t scale;
   };
   static constexpr Unit kUnits[] = {
-      {"", 1},          {"B", 1},           {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-      {"GiB", 1ull << 30}, {"KB", 1000},     {"MB", 1000'000},    {"GB", 1000'000'000},
-      {"K", 1ull << 10}, {"M", 1ull << 20}, {"G", 1ull << 30},
+      {"", 1},
+      {"B", 1},
+      {"KiB", 1ull << 10},
+      {"MiB", 1ull << 20},
+      {"GiB", 1ull << 30},
+      {"KB", 1000},
+      {"MB", 1000'000},
+      {"GB", 1000'000'000},
+      {"K", 1ull << 10},
+      {"M", 1ull << 20},
+      {"G", 1ull << 30},
   };
   for (const Unit& u : kUnits) {
     if (u.name == unit) scale = u.scale;

@@ -31,7 +31,7 @@ struct FileGrant {
 // ([service.NAME.dependencies]). Its own imports get host interfaces with
 // its own grants only: by default none (no outbound hosts, no env).
 struct DependencySpec {
-  std::string interface_name;   // "example:auth/verify" or "example:db/store@0.1.0"
+  std::string interface_name;    // "example:auth/verify" or "example:db/store@0.1.0"
   std::filesystem::path source;  // absolute
   std::vector<std::string> allowed_outbound_hosts;
   std::vector<std::pair<std::string, std::string>> env;
@@ -42,9 +42,9 @@ struct ServiceSpec {
   std::string name;
   std::filesystem::path source;  // absolute path of the .wasm
   Executor executor = Executor::Wagi;
-  std::vector<std::string> filters;                       // names in [filter.*], in order
-  std::vector<std::pair<std::string, std::string>> env;   // the only environment the guest sees
-  std::vector<FileGrant> files;                           // read-only preopens
+  std::vector<std::string> filters;                      // names in [filter.*], in order
+  std::vector<std::pair<std::string, std::string>> env;  // the only environment the guest sees
+  std::vector<FileGrant> files;                          // read-only preopens
   uint32_t timeout_ms = 30'000;
   uint64_t memory_limit = 128ull << 20;
   std::string location;  // "weft.toml:12" of the [service.NAME] table, for messages

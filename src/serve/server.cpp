@@ -45,7 +45,8 @@ std::string sanitize_for_log(std::string_view text, size_t max = 256) {
 class Session;
 
 struct Server::Impl {
-  Impl(const Dispatcher& dispatcher, ServerOptions opts) : app(dispatcher), options(std::move(opts)) {
+  Impl(const Dispatcher& dispatcher, ServerOptions opts)
+      : app(dispatcher), options(std::move(opts)) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     if (options.loops == 0) options.loops = cores;
     if (options.workers == 0) options.workers = std::max(8u, 4 * cores);
@@ -149,10 +150,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.body_limit_bytes);
     idle_ = true;
     stream_.expires_after(std::chrono::milliseconds(server_.options.idle_timeout_ms));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -180,7 +180,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request.target = std::string(target);
     size_t question = target.find('?');
     request.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+    if (question != std::string_view::npos)
+      request.query = std::string(target.substr(question + 1));
     request.version = message.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
     request.headers.reserve(8);
     for (const auto& field : message) {
@@ -259,15 +260,15 @@ class Session : public std::enable_shared_from_this<Session> {
       try {
         out = handler->handle(*request, *control);
       } catch (const std::exception& e) {  // bad_alloc and the like: answer, don't die
-        out = Outcome{error_response(500, "internal error"), std::string("exception: ") + e.what(),
-                      {}};
+        out = Outcome{
+            error_response(500, "internal error"), std::string("exception: ") + e.what(), {}};
       }
       auto executor = self->executor();
-      net::post(executor, [self = std::move(self), timer = std::move(timer),
-                           out = std::move(out)]() mutable {
-        timer->cancel();
-        self->send(std::move(out));
-      });
+      net::post(executor,
+                [self = std::move(self), timer = std::move(timer), out = std::move(out)]() mutable {
+                  timer->cancel();
+                  self->send(std::move(out));
+                });
     });
   }
 
@@ -350,14 +351,15 @@ class Session : public std::enable_shared_from_this<Session> {
       try {
         out = handler->handle_stream(*request, body, sink, *control);
       } catch (const std::exception& e) {
-        out = Outcome{error_response(500, "internal error"), std::string("exception: ") + e.what(),
-                      {}, false};
+        out = Outcome{error_response(500, "internal error"),
+                      std::string("exception: ") + e.what(),
+                      {},
+                      false};
       }
       auto executor = self->executor();
-      net::post(executor,
-                [self = std::move(self), out = std::move(out)]() mutable {
-                  self->on_stream_worker_done(std::move(out));
-                });
+      net::post(executor, [self = std::move(self), out = std::move(out)]() mutable {
+        self->on_stream_worker_done(std::move(out));
+      });
     });
     if (reading_body_) stream_read_body();
   }
@@ -382,10 +384,9 @@ class Session : public std::enable_shared_from_this<Session> {
     body.size = read_buffer_.size();
     read_in_flight_ = true;
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    http::async_read_some(stream_, buffer_, *stream_parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            self->on_stream_read(ec);
-                          });
+    http::async_read_some(
+        stream_, buffer_, *stream_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_stream_read(ec); });
   }
 
   void on_stream_read(beast::error_code ec) {
@@ -442,10 +443,9 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_serializer_.emplace(res);
     write_in_flight_ = true;
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    http::async_write_header(stream_, *stream_serializer_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->on_stream_write(ec);
-                             });
+    http::async_write_header(
+        stream_, *stream_serializer_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_stream_write(ec); });
   }
 
   void stream_write_body() {
@@ -477,10 +477,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     write_in_flight_ = true;
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    http::async_write(stream_, *stream_serializer_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->on_stream_write(ec);
-                      });
+    http::async_write(
+        stream_, *stream_serializer_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_stream_write(ec); });
   }
 
   void on_stream_write(beast::error_code ec) {
@@ -527,10 +526,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!stream_failure_.empty() && note.empty()) note = stream_failure_;
     log_access(stream_status_, note, out.detail);
     request_channel_->close_consumer();
-    const bool body_unread = reading_body_ || read_in_flight_ || !stream_parser_ ||
-                             !stream_parser_->is_done();
-    const bool keep = !closed_ && keep_alive_ && !close_after_ && !body_unread &&
-                      !server_.stopping.load();
+    const bool body_unread =
+        reading_body_ || read_in_flight_ || !stream_parser_ || !stream_parser_->is_done();
+    const bool keep =
+        !closed_ && keep_alive_ && !close_after_ && !body_unread && !server_.stopping.load();
     response_channel_.reset();
     stream_serializer_.reset();
     stream_response_.reset();
@@ -543,8 +542,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void log_access(unsigned status, const std::string& note, const std::string& detail) {
     auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-    std::string line = remote_addr_ + " " + (method_.empty() ? "-" : sanitize_for_log(method_, 16)) +
-                       " " + (path_.empty() ? "-" : path_) + " " + std::to_string(status) + " " +
+    std::string line = remote_addr_ + " " +
+                       (method_.empty() ? "-" : sanitize_for_log(method_, 16)) + " " +
+                       (path_.empty() ? "-" : path_) + " " + std::to_string(status) + " " +
                        std::to_string(micros) + "us " + (service_.empty() ? "-" : service_);
     if (!note.empty()) line += " \"" + sanitize_for_log(note) + "\"";
     line += "\n";

@@ -247,16 +247,17 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
     out = guest_failure(spec_, called.error(), control);
     if (outcome.responded) {  // the head is out: the status cannot change now
       out.streamed = true;
-      out.note += outcome.body_finished ? " (after the response)" : " (mid-body: connection closed)";
+      out.note +=
+          outcome.body_finished ? " (after the response)" : " (mid-body: connection closed)";
     }
   } else if (!outcome.responded) {
     if (outcome.error) {
-      out.response = error_response(500, "service " + spec_.name + " answered with error-code " +
-                                             outcome.error->describe());
+      out.response = error_response(
+          500, "service " + spec_.name + " answered with error-code " + outcome.error->describe());
       out.note = "error-code: " + outcome.error->describe();
     } else {
-      out.response = error_response(500, "service " + spec_.name +
-                                             " returned without setting the response-outparam");
+      out.response = error_response(
+          500, "service " + spec_.name + " returned without setting the response-outparam");
       out.note = "returned without setting the response-outparam";
     }
     healthy = false;

@@ -59,8 +59,8 @@ class WasiHttpHandler : public Handler {
 
  private:
   WasiHttpHandler() = default;
-  Outcome run(Request& request, std::shared_ptr<ByteChannel> body,
-              wasi::http::ResponseSink& sink, RequestControl& control) const;
+  Outcome run(Request& request, std::shared_ptr<ByteChannel> body, wasi::http::ResponseSink& sink,
+              RequestControl& control) const;
   Result<std::unique_ptr<Live>> instantiate() const;
 
   app::ServiceSpec spec_;

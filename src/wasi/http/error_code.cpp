@@ -129,7 +129,7 @@ bool PendingResponse::wait(ByteChannel::Clock::time_point deadline,
     auto now = ByteChannel::Clock::now();
     if (now >= deadline) return false;
     cv_.wait_for(lock, std::min<ByteChannel::Clock::duration>(deadline - now,
-                                                               std::chrono::milliseconds(50)));
+                                                              std::chrono::milliseconds(50)));
   }
   return true;
 }

@@ -71,8 +71,10 @@ std::string lower(std::string_view s) {
 // the host's HTTP layer owns.
 bool forbidden(std::string_view lower_name) {
   static constexpr std::string_view kForbidden[] = {
-      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-      "te",         "transfer-encoding", "upgrade",    "host",                "http2-settings"};
+      "connection",          "keep-alive",       "proxy-authenticate",
+      "proxy-authorization", "proxy-connection", "te",
+      "transfer-encoding",   "upgrade",          "host",
+      "http2-settings"};
   for (auto f : kForbidden)
     if (f == lower_name) return true;
   return false;
@@ -128,10 +130,11 @@ Val opt_string(const std::optional<std::string>& s) {
 }
 
 Val field_size_payload(const HttpError& e) {
-  return Val::record({{"field-name", opt_string(e.text)},
-                      {"field-size", e.size ? Val::some(Val::u32(static_cast<uint32_t>(
-                                                  std::min<uint64_t>(*e.size, UINT32_MAX))))
-                                            : Val::none()}});
+  return Val::record(
+      {{"field-name", opt_string(e.text)},
+       {"field-size",
+        e.size ? Val::some(Val::u32(static_cast<uint32_t>(std::min<uint64_t>(*e.size, UINT32_MAX))))
+               : Val::none()}});
 }
 
 Val opt_u32(const std::optional<uint64_t>& n) {
@@ -186,7 +189,8 @@ namespace {
 // status the server answers with). Unknown shapes become internal-error.
 HttpError error_from_val(const Val& v) {
   HttpError e;
-  if (v.kind != ValKind::Variant || v.discriminant > static_cast<uint32_t>(ErrorCode::InternalError))
+  if (v.kind != ValKind::Variant ||
+      v.discriminant > static_cast<uint32_t>(ErrorCode::InternalError))
     return e;
   e.code = static_cast<ErrorCode>(v.discriminant);
   if (!v.items.empty()) {
@@ -211,8 +215,8 @@ Val method_val(const std::string& method) {
 }
 
 Result<std::string> method_of(const Val& v) {
-  int i = p2::case_index(v, {"get", "head", "post", "put", "delete", "connect", "options", "trace",
-                             "patch", "other"});
+  int i = p2::case_index(
+      v, {"get", "head", "post", "put", "delete", "connect", "options", "trace", "patch", "other"});
   if (i < 0) return trap("method: not a method variant");
   if (i < 9) return std::string(kMethods[i]);
   if (v.items.empty() || v.items[0].kind != ValKind::String) return trap("method.other: no string");
@@ -269,19 +273,19 @@ struct Defs {
   void func(const std::string& iface, std::string name, std::vector<ValKind> params, Impl impl) {
     auto find = lookup;
     funcs.push_back({iface, std::move(name),
-                [find, params = std::move(params), impl = std::move(impl)](
-                    component::HostCall& call, std::vector<Val>& args) -> HostResult::Base {
-                  if (auto ok = p2::check_args(call, args, params); !ok)
-                    return std::move(ok).error();
-                  HttpState* http = find(call.store);
-                  if (!http) {
-                    return trap(std::string(call.interface_name) + " " +
-                                std::string(call.function_name) +
-                                ": the store has no wasi:http state");
-                  }
-                  HostResult r = impl(*http, http->p2().host(), args);
-                  return static_cast<HostResult::Base&&>(r);
-                }});
+                     [find, params = std::move(params), impl = std::move(impl)](
+                         component::HostCall& call, std::vector<Val>& args) -> HostResult::Base {
+                       if (auto ok = p2::check_args(call, args, params); !ok)
+                         return std::move(ok).error();
+                       HttpState* http = find(call.store);
+                       if (!http) {
+                         return trap(std::string(call.interface_name) + " " +
+                                     std::string(call.function_name) +
+                                     ": the store has no wasi:http state");
+                       }
+                       HostResult r = impl(*http, http->p2().host(), args);
+                       return static_cast<HostResult::Base&&>(r);
+                     }});
   }
 };
 
@@ -374,7 +378,8 @@ void define_fields(Defs& d) {
            auto f = get<FieldsObj>(host, args[0], "fields");
            if (!f) return std::move(f).error();
            if ((*f)->immutable) return header_error(kImmutable);
-           if (int e = check_name(args[1].str); e >= 0) return header_error(static_cast<uint32_t>(e));
+           if (int e = check_name(args[1].str); e >= 0)
+             return header_error(static_cast<uint32_t>(e));
            std::vector<std::string> values;
            for (size_t i = 0; i < args[2].list_size(); ++i) {
              auto v = p2::bytes_arg(args[2].list_item(i));
@@ -393,7 +398,8 @@ void define_fields(Defs& d) {
            auto f = get<FieldsObj>(host, args[0], "fields");
            if (!f) return std::move(f).error();
            if ((*f)->immutable) return header_error(kImmutable);
-           if (int e = check_name(args[1].str); e >= 0) return header_error(static_cast<uint32_t>(e));
+           if (int e = check_name(args[1].str); e >= 0)
+             return header_error(static_cast<uint32_t>(e));
            const std::string name = lower(args[1].str);
            std::erase_if(*(*f)->list, [&](const auto& entry) { return entry.first == name; });
            return p2::unit_ok();
@@ -403,7 +409,8 @@ void define_fields(Defs& d) {
            auto f = get<FieldsObj>(host, args[0], "fields");
            if (!f) return std::move(f).error();
            if ((*f)->immutable) return header_error(kImmutable);
-           if (int e = check_name(args[1].str); e >= 0) return header_error(static_cast<uint32_t>(e));
+           if (int e = check_name(args[1].str); e >= 0)
+             return header_error(static_cast<uint32_t>(e));
            auto v = p2::bytes_arg(args[2]);
            if (!v) return std::move(v).error();
            if (!valid_value(*v)) return header_error(kInvalidSyntax);
@@ -526,8 +533,8 @@ void define_incoming(Defs& d) {
            if ((*t)->taken) return Val::some(Val::err(std::nullopt));
            (*t)->taken = true;
            if (ch.failed()) {
-             return Val::some(Val::ok(Val::err(error_code_val(
-                 {ErrorCode::ConnectionTerminated, std::nullopt, std::nullopt}))));
+             return Val::some(Val::ok(Val::err(
+                 error_code_val({ErrorCode::ConnectionTerminated, std::nullopt, std::nullopt}))));
            }
            auto trailers = ch.take_trailers();
            if (!trailers || trailers->empty()) return Val::some(Val::ok(Val::ok(Val::none())));
@@ -545,9 +552,9 @@ HostResult body_write(HostState& host, std::vector<Val>& args) {
   if (!b) return std::move(b).error();
   if ((*b)->stream_taken) return Val::err(std::nullopt);
   (*b)->stream_taken = true;
-  HttpError too_long{(*b)->is_request ? ErrorCode::HttpRequestBodySize
-                                      : ErrorCode::HttpResponseBodySize,
-                     std::nullopt, (*b)->content_length};
+  HttpError too_long{
+      (*b)->is_request ? ErrorCode::HttpRequestBodySize : ErrorCode::HttpResponseBodySize,
+      std::nullopt, (*b)->content_length};
   auto s = p2::push_channel_output(host, (*b)->channel, (*b)->content_length.value_or(UINT64_MAX),
                                    std::any(too_long), nullptr);
   if (!s) return std::move(s).error();
@@ -638,12 +645,12 @@ void define_outgoing_response(Defs& d) {
            if (!b) return std::move(b).error();
            return Val::ok(std::move(b).value());
          });
-  d.func(kTypes, "[method]outgoing-body.write", {K::Borrow},
-         [](HttpState&, HostState& host, std::vector<Val>& args) { return body_write(host, args); });
-  d.func(kTypes, "[static]outgoing-body.finish", {K::Own, K::Option},
-         [](HttpState&, HostState& host, std::vector<Val>& args) {
-           return body_finish(host, args);
-         });
+  d.func(
+      kTypes, "[method]outgoing-body.write", {K::Borrow},
+      [](HttpState&, HostState& host, std::vector<Val>& args) { return body_write(host, args); });
+  d.func(
+      kTypes, "[static]outgoing-body.finish", {K::Own, K::Option},
+      [](HttpState&, HostState& host, std::vector<Val>& args) { return body_finish(host, args); });
 
   d.func(kTypes, "[static]response-outparam.set", {K::Own, K::Result},
          [](HttpState& http, HostState& host, std::vector<Val>& args) -> HostResult {
@@ -652,7 +659,8 @@ void define_outgoing_response(Defs& d) {
            HttpState::Impl& st = http.impl();
            const Val& result = args[1];
            if (result.discriminant == 1) {
-             st.outcome.error = result.items.empty() ? HttpError{} : error_from_val(result.items[0]);
+             st.outcome.error =
+                 result.items.empty() ? HttpError{} : error_from_val(result.items[0]);
              return std::optional<Val>();
            }
            if (result.items.empty()) return trap("response-outparam.set: ok without a response");

@@ -153,14 +153,14 @@ namespace {
 // nothing of this channel).
 template <class Ready>
 bool wait_for(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-              ByteChannel::Clock::time_point deadline,
-              const std::function<bool()>& interrupted, Ready ready) {
+              ByteChannel::Clock::time_point deadline, const std::function<bool()>& interrupted,
+              Ready ready) {
   while (!ready()) {
     if (interrupted && interrupted()) return false;
     auto now = ByteChannel::Clock::now();
     if (now >= deadline) return false;
-    auto slice = std::min<ByteChannel::Clock::duration>(deadline - now,
-                                                        std::chrono::milliseconds(50));
+    auto slice =
+        std::min<ByteChannel::Clock::duration>(deadline - now, std::chrono::milliseconds(50));
     cv.wait_for(lock, slice);
   }
   return true;

@@ -76,8 +76,10 @@ Result<std::vector<uint32_t>> wait_any(HostState& host, const std::vector<const 
     for (size_t i = 0; i < ps.size(); ++i) {
       const Pollable& p = *ps[i];
       if (p.kind == Pollable::Kind::Custom) {
-        if (pollable_ready(p, now)) ready.push_back(static_cast<uint32_t>(i));
-        else custom_pending = true;
+        if (pollable_ready(p, now))
+          ready.push_back(static_cast<uint32_t>(i));
+        else
+          custom_pending = true;
       } else if (p.kind == Pollable::Kind::FdReadable) {
         fds.push_back({p.fd, POLLIN, 0});
         if (fd_readable_now(p.fd)) ready.push_back(static_cast<uint32_t>(i));
@@ -101,7 +103,7 @@ struct Outcome {
   bool ok = true;
   std::string message;
   std::optional<ErrorCode> code;
-  bool closed = false;  // not an error: the other side is gone
+  bool closed = false;   // not an error: the other side is gone
   std::any detail = {};  // for ErrorObj::detail
 };
 
@@ -481,7 +483,7 @@ void define_io(Definitions& defs) {
                 p.kind = Pollable::Kind::Custom;
                 p.ready = [ch = (*s)->channel] { return ch->readable(); };
               } else if ((*s)->kind == InputStream::Kind::Stdin &&
-                  host.ctx->config().stdin_mode == Config::Stdio::Inherit) {
+                         host.ctx->config().stdin_mode == Config::Stdio::Inherit) {
                 p.kind = Pollable::Kind::FdReadable;
                 p.fd = 0;
               }

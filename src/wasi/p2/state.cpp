@@ -243,8 +243,8 @@ Result<void> check_args(const component::HostCall& call, const std::vector<Val>&
     return std::string(call.interface_name) + " " + std::string(call.function_name);
   };
   if (args.size() != params.size()) {
-    return trap(where() + ": called with " + std::to_string(args.size()) +
-                " arguments, expected " + std::to_string(params.size()));
+    return trap(where() + ": called with " + std::to_string(args.size()) + " arguments, expected " +
+                std::to_string(params.size()));
   }
   for (size_t i = 0; i < params.size(); ++i) {
     if (args[i].kind != params[i]) {
@@ -263,7 +263,8 @@ void Definitions::func(const std::string& interface_name, std::string name,
   funcs.push_back({versioned(interface_name), name,
                    [s, find, params = std::move(params), impl = std::move(impl)](
                        component::HostCall& call, std::vector<Val>& args) -> HostResult::Base {
-                     if (auto ok = check_args(call, args, params); !ok) return std::move(ok).error();
+                     if (auto ok = check_args(call, args, params); !ok)
+                       return std::move(ok).error();
                      P2State* st = s ? s.get() : find(call.store);
                      if (!st) {
                        return trap(std::string(call.interface_name) + " " +

@@ -99,7 +99,7 @@ struct HostFile {
 struct ErrorObj {
   std::string message;
   std::optional<ErrorCode> fs_code;  // what filesystem-error-code reports
-  std::any detail = {};  // what another interface reports (wasi:http's error-code)
+  std::any detail = {};              // what another interface reports (wasi:http's error-code)
 };
 
 struct Pollable {
@@ -107,8 +107,8 @@ struct Pollable {
   // HTTP response); whoever makes it ready wakes the state's guest waker.
   enum class Kind : uint8_t { Ready, Timer, FdReadable, Custom };
   Kind kind = Kind::Ready;
-  uint64_t deadline_ns = 0;  // Timer: CLOCK_MONOTONIC
-  int fd = -1;               // FdReadable: not owned (the host's fd 0)
+  uint64_t deadline_ns = 0;     // Timer: CLOCK_MONOTONIC
+  int fd = -1;                  // FdReadable: not owned (the host's fd 0)
   std::function<bool()> ready;  // Custom
 };
 
@@ -335,33 +335,35 @@ template <class T>
 void Definitions::resource(const std::string& interface_name, std::string name) {
   std::weak_ptr<P2State> weak = state;
   auto find = lookup;
-  resources.push_back({versioned(interface_name), std::move(name),
-                       [weak, find](Store& store, uint32_t rep) {
-                         // A drop after the state is gone, or of a rep that is
-                         // not a T, has nothing to release.
-                         if (auto s = weak.lock()) {
-                           s->host().table.remove<T>(rep);
-                         } else if (find) {
-                           if (P2State* st = find(store)) st->host().table.remove<T>(rep);
-                         }
-                       }});
+  resources.push_back(
+      {versioned(interface_name), std::move(name), [weak, find](Store& store, uint32_t rep) {
+         // A drop after the state is gone, or of a rep that is
+         // not a T, has nothing to release.
+         if (auto s = weak.lock()) {
+           s->host().table.remove<T>(rep);
+         } else if (find) {
+           if (P2State* st = find(store)) st->host().table.remove<T>(rep);
+         }
+       }});
 }
 
 template <class T>
 void Definitions::extension_resource(std::string interface_name, std::string name) {
   std::weak_ptr<P2State> weak = state;
   auto find = lookup;
-  resources.push_back({std::move(interface_name), std::move(name),
-                       [weak, find](Store& store, uint32_t rep) {
-                         P2State* st = nullptr;
-                         auto locked = weak.lock();
-                         if (locked) st = locked.get();
-                         else if (find) st = find(store);
-                         if (!st) return;
-                         // Moved out first: the object's destructor may touch the table.
-                         std::shared_ptr<T> object = take_extension<T>(st->host(), rep);
-                         object.reset();
-                       }});
+  resources.push_back(
+      {std::move(interface_name), std::move(name), [weak, find](Store& store, uint32_t rep) {
+         P2State* st = nullptr;
+         auto locked = weak.lock();
+         if (locked)
+           st = locked.get();
+         else if (find)
+           st = find(store);
+         if (!st) return;
+         // Moved out first: the object's destructor may touch the table.
+         std::shared_ptr<T> object = take_extension<T>(st->host(), rep);
+         object.reset();
+       }});
 }
 
 void define_cli(Definitions& defs);
