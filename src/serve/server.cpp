@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -147,7 +148,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_.stopping.load()) return do_close();
     parser_.emplace();
     parser_->header_limit(server_.options.header_limit_bytes);
-    parser_->body_limit(server_.options.body_limit_bytes);
+    // The body limit is set once the request is routed: a streaming
+    // handler takes bodies of any size (Beast would refuse a large
+    // Content-Length while parsing the header). Not boost::none: Beast
+    // 1.74 compares the length with the optional, and any length is
+    // greater than none.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     idle_ = true;
     stream_.expires_after(std::chrono::milliseconds(server_.options.idle_timeout_ms));
     http::async_read_header(
@@ -195,6 +201,13 @@ class Session : public std::enable_shared_from_this<Session> {
     routed_ = server_.app.route(request);
     const bool streaming = routed_ && routed_->handler->streams();
 
+    if (!streaming) {
+      const uint64_t limit = server_.options.body_limit_bytes;
+      if (auto length = parser_->content_length(); length && *length > limit) {
+        return send_error(413, "request body too large");
+      }
+      parser_->body_limit(limit);
+    }
     auto next = [self = shared_from_this(), streaming] {
       if (streaming) return self->start_streaming();
       self->read_body();
@@ -327,7 +340,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
     // The body is the guest's to read at its pace: no size cap but the
     // guest's own, and no read timeout while the guest is not reading.
-    stream_parser_->body_limit(boost::none);
+    stream_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     request_channel_ = std::make_shared<ByteChannel>();
     request_waker_ = std::make_shared<LoopWaker>(weak_from_this(), &Session::stream_read_body);
     request_channel_->set_writer_waker(request_waker_);
