@@ -443,22 +443,39 @@ class Session : public std::enable_shared_from_this<Session> {
       res.insert(name, value);
     }
     const bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+    discard_body_ = is_head_ || no_body;
+    // A guest that wrote (or finished) its body before this ran: the head
+    // goes out with the first bytes in one write, and a body already whole
+    // gets a Content-Length instead of chunks. One send instead of three
+    // for the common small response.
+    bool whole = false;
+    out_chunk_.clear();
+    if (!discard_body_ && response_channel_->readable()) {
+      out_chunk_ = response_channel_->read(64 * 1024);
+      whole = response_channel_->at_end() && !response_channel_->failed();
+    }
     if (content_length && !no_body) {
       res.content_length(*content_length);
+    } else if (whole) {
+      res.content_length(out_chunk_.size());
     } else if (!no_body && !is_head_) {
       res.chunked(true);
     }
     res.keep_alive(keep_alive_ && !close_after_ && !server_.stopping.load());
-    discard_body_ = is_head_ || no_body;
-    res.body().data = nullptr;
-    res.body().size = 0;
-    res.body().more = true;
+    res.body().data = out_chunk_.empty() ? nullptr : out_chunk_.data();
+    res.body().size = out_chunk_.size();
+    res.body().more = !whole;
     stream_serializer_.emplace(res);
     write_in_flight_ = true;
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    http::async_write_header(
-        stream_, *stream_serializer_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_stream_write(ec); });
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_stream_write(ec);
+    };
+    if (out_chunk_.empty() && !whole) {
+      http::async_write_header(stream_, *stream_serializer_, std::move(done));
+    } else {
+      http::async_write(stream_, *stream_serializer_, std::move(done));
+    }
   }
 
   void stream_write_body() {
