@@ -75,7 +75,7 @@ TEST(Compose, MergesImportsAndRuns) {
   EXPECT_NE(host.type.find("answer"), std::string::npos) << host.type;
   EXPECT_NE(host.type.find("read"), std::string::npos) << host.type;
   ComponentLinker linker;
-  linker.resource("t:x/host", "stream", nullptr);
+  linker.resource("t:x/host", "stream", ComponentLinker::ResourceDrop{});
   linker.func("t:x/host", "answer", [](HostCall&, std::vector<Val>&) -> Result<std::optional<Val>> {
     return std::optional<Val>(Val::u32(35));
   });
