@@ -16,6 +16,15 @@
 // kind Own/Borrow, `bits`) is the rep the host chose when it returned the
 // resource, and `drop` runs when the guest drops its last owning handle.
 //
+// Composition: an import may instead be satisfied by another component
+// instance's exported interface (InstanceArgument). The provider's lifted
+// functions are lowered into the consumer directly, as a parent component
+// links one child's export into another child's import: values never pass
+// through the host, and the provider's resources keep their identity (its
+// destructor runs when the consumer drops the last owning handle).
+// check_satisfies() checks the types once, at start-up, without
+// instantiating anything.
+//
 // Threading: like a core Store, a ComponentInstance belongs to one thread
 // at a time. A Component is immutable and may be shared.
 #pragma once
@@ -40,7 +49,7 @@ struct ValidatedComponent;
 namespace detail {
 struct InstanceState;
 struct LinkCache;
-}
+}  // namespace detail
 
 // An import or export of a component, described for tools (`weft inspect`).
 struct ExternDescription {
@@ -99,6 +108,15 @@ class ComponentLinker {
   // missing), instantiates the core instances and runs start functions.
   Result<class ComponentInstance> instantiate(
       Store& store, const std::shared_ptr<const Component>& component) const;
+  // The same, with the imports named in `provided` taken from other
+  // component instances instead of host definitions. Each argument must
+  // name an import of `component` and an export of its provider, which
+  // must live in `store`; their types are checked as check_satisfies()
+  // does (once per pair of components: the result is cached). The
+  // instance keeps its providers alive.
+  Result<class ComponentInstance> instantiate(
+      Store& store, const std::shared_ptr<const Component>& component,
+      std::span<const struct InstanceArgument> provided) const;
 
   struct FuncDef {
     std::string interface_name;
@@ -159,6 +177,32 @@ class ComponentInstance {
 
 // Whether `bytes` start with a component's preamble (not a core module's).
 bool is_component(std::span<const uint8_t> bytes);
+
+// An import satisfied by an export of another component instance.
+struct InstanceArgument {
+  // The consumer's import: an interface ("example:auth/verify@0.1.0") or a
+  // top-level function, matched semver-compatibly (an exact match first);
+  // an unversioned interface name ("example:auth/verify") matches any
+  // version of it.
+  std::string import_name;
+  // An instance in the same Store as the consumer.
+  ComponentInstance provider;
+  // The provider's export; "" takes the export whose name is compatible
+  // with import_name.
+  std::string export_name;
+};
+
+// Whether `provider` exports what `consumer` imports as `import_name`
+// (matched semver-compatibly; `export_name` "" takes the provider's export
+// compatible with it): every function and type the import declares must be
+// exported, with a type that can stand for the one imported (the Component
+// Model's subtyping; resources bind by position, so a provider may export
+// more). Nothing is instantiated. The error, a usage error, is worded to
+// follow the provider's name: `exports no interface "example:auth/verify"`,
+// `exports no function "check"`, `function "check": expected func(token:
+// string) -> bool, found func(token: string) -> string`.
+Result<void> check_satisfies(const Component& consumer, std::string_view import_name,
+                             const Component& provider, std::string_view export_name = {});
 
 // "wasi:cli/environment@0.2.3" and "wasi:cli/environment@0.2.12" are
 // semver-compatible; so are equal names without versions.

@@ -38,6 +38,7 @@ Subcommand add_validate_command(CLI::App& parent);
 Subcommand add_inspect_command(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_wast_command(CLI::App& parent);
+Subcommand add_compose_command(CLI::App& parent);
 
 // Whole-file reads; the error message names the file.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);

@@ -16,11 +16,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "weft 0.1.0");
 
   std::vector<weft::cli::Subcommand> subcommands = {
-      weft::cli::add_run_command(app),
-      weft::cli::add_validate_command(app),
-      weft::cli::add_inspect_command(app),
-      weft::cli::add_wast_command(app),
-      weft::cli::add_up_command(app),
+      weft::cli::add_run_command(app),     weft::cli::add_validate_command(app),
+      weft::cli::add_inspect_command(app), weft::cli::add_wast_command(app),
+      weft::cli::add_compose_command(app), weft::cli::add_up_command(app),
   };
 
   std::vector<std::string> args(argv + 1, argv + argc);

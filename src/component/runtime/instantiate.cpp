@@ -60,10 +60,17 @@ class Instantiator {
       : state_(state), linker_(linker) {}
 
   // The host definitions of `info`'s imports (the root component's), one
-  // per import in order. Independent of any store, so the linker caches it.
-  Result<std::vector<RtExtern>> resolve_root_imports(const ComponentInfo& info);
+  // per import in order, except those `provided` marks (left empty).
+  // Independent of any store, so the linker caches it.
+  Result<std::vector<RtExtern>> resolve_root_imports(const ComponentInfo& info,
+                                                     const std::vector<bool>& provided);
   void use_root_imports(std::shared_ptr<const std::vector<RtExtern>> imports) {
     root_imports_ = std::move(imports);
+  }
+  // Root imports taken from other instances: per import, null or the
+  // provider's export (which the InstanceState keeps alive).
+  void use_provided_imports(std::vector<const RtExtern*> provided) {
+    provided_ = std::move(provided);
   }
 
   // Instantiates `info` with `args` (nested) or the linker (root, args null).
@@ -88,6 +95,7 @@ class Instantiator {
   InstanceState& state_;
   const ComponentLinker& linker_;
   std::shared_ptr<const std::vector<RtExtern>> root_imports_;
+  std::vector<const RtExtern*> provided_;
   // Shared by every instance this instantiation makes: a call may cross
   // from one to another and back.
   std::shared_ptr<ThreadContexts> threads_ = std::make_shared<ThreadContexts>();
@@ -343,12 +351,18 @@ Result<RtExtern> Instantiator::root_import(const std::string& name, const Extern
                     std::string(to_string(type.kind)));
 }
 
-Result<std::vector<RtExtern>> Instantiator::resolve_root_imports(const ComponentInfo& info) {
+Result<std::vector<RtExtern>> Instantiator::resolve_root_imports(
+    const ComponentInfo& info, const std::vector<bool>& provided) {
   const ast::Component& c = *info.ast;
   std::vector<RtExtern> out;
   out.reserve(c.imports.size());
   BoundResources bound;
-  for (const ast::ImportDecl& imp : c.imports) {
+  for (size_t i = 0; i < c.imports.size(); ++i) {
+    const ast::ImportDecl& imp = c.imports[i];
+    if (i < provided.size() && provided[i]) {
+      out.emplace_back();
+      continue;
+    }
     const Extern* type = nullptr;
     for (const auto& x : info.type->imports)
       if (x.name == imp.name.name) type = &x.type;
@@ -669,9 +683,13 @@ Result<detail::RtInstancePtr> Instantiator::run(
           const ast::ImportDecl& imp = c.imports[i];
           RtExtern e;
           if (!args) {
-            if (!root_imports_ || i >= root_imports_->size())
-              return Error::usage("component instantiation: root imports not resolved");
-            e = (*root_imports_)[i];
+            if (i < provided_.size() && provided_[i]) {
+              e = *provided_[i];
+            } else {
+              if (!root_imports_ || i >= root_imports_->size())
+                return Error::usage("component instantiation: root imports not resolved");
+              e = (*root_imports_)[i];
+            }
           } else {
             const RtExtern* found = nullptr;
             for (const auto& [n, x] : *args)
@@ -772,33 +790,115 @@ Result<void> resolve_labels(Val& v, const ValType& t, uint32_t depth = 0) {
 
 Result<ComponentInstance> ComponentLinker::instantiate(
     Store& store, const std::shared_ptr<const Component>& component) const {
+  return instantiate(store, component, {});
+}
+
+Result<ComponentInstance> ComponentLinker::instantiate(
+    Store& store, const std::shared_ptr<const Component>& component,
+    std::span<const InstanceArgument> provided) const {
   if (!component) return Error::usage("instantiate of a null component");
   auto state = std::make_shared<detail::InstanceState>();
   state->store = &store;
   state->component = component;
   Instantiator inst(*state, *this);
   const ComponentInfo& root = *component->validated().root;
+  const ast::Component& ast = *root.ast;
+
+  // Which imports the arguments provide, and the providers' exports.
+  std::vector<bool> mask;
+  std::vector<const RtExtern*> provided_imports;
+  std::vector<std::pair<size_t, const InstanceArgument*>> to_check;
+  if (!provided.empty()) {
+    mask.assign(ast.imports.size(), false);
+    provided_imports.assign(ast.imports.size(), nullptr);
+    state->providers.reserve(provided.size());
+  }
+  for (const InstanceArgument& arg : provided) {
+    auto where = [&] { return "instance argument `" + arg.import_name + "`: "; };
+    std::optional<size_t> index = detail::find_name(
+        ast.imports.size(), [&](size_t i) -> std::string_view { return ast.imports[i].name.name; },
+        arg.import_name);
+    if (!index) return link_error(where() + "the component has no such import");
+    if (mask[*index]) return link_error(where() + "the import is provided twice");
+    const std::shared_ptr<detail::InstanceState>& ps = arg.provider.state();
+    if (!ps || !ps->exports) return link_error(where() + "the provider is an empty instance");
+    if (ps->store != &store) return link_error(where() + "the provider lives in another Store");
+    const std::string& import_name = ast.imports[*index].name.name;
+    const RtExtern* found = nullptr;
+    if (!arg.export_name.empty()) {
+      found = ps->exports->find(arg.export_name);
+    } else {
+      const auto& list = ps->exports->exports;
+      if (auto k = detail::find_name(
+              list.size(), [&](size_t i) { return list[i].first; }, import_name))
+        found = &list[*k].second;
+    }
+    if (!found)
+      return link_error(where() + "the provider exports no `" +
+                        (arg.export_name.empty() ? import_name : arg.export_name) + "`");
+    mask[*index] = true;
+    provided_imports[*index] = found;
+    to_check.emplace_back(*index, &arg);
+    state->providers.push_back(ps);
+  }
+
+  // The types, checked once per (consumer, import, provider component, export).
+  for (const auto& [index, arg] : to_check) {
+    const auto& provider_component = arg->provider.state()->component;
+    const std::string& import_name = ast.imports[index].name.name;
+    bool known = false;
+    if (link_cache_) {
+      std::lock_guard<std::mutex> lock(link_cache_->mutex);
+      for (const auto& c : link_cache_->checked)
+        if (c.import_name == import_name && c.export_name == arg->export_name &&
+            c.consumer.lock() == component && c.provider.lock() == provider_component)
+          known = true;
+    }
+    if (known) continue;
+    auto checked = check_satisfies(*component, import_name, *provider_component, arg->export_name);
+    if (!checked.ok())
+      return link_error("instance argument `" + arg->import_name + "`: the provider " +
+                        checked.error().message);
+    if (link_cache_) {
+      std::lock_guard<std::mutex> lock(link_cache_->mutex);
+      std::erase_if(link_cache_->checked, [](const detail::LinkCache::Checked& c) {
+        return c.consumer.expired() || c.provider.expired();
+      });
+      link_cache_->checked.push_back(
+          {component, provider_component, import_name, arg->export_name});
+    }
+  }
+
   std::shared_ptr<const std::vector<RtExtern>> imports;
   if (link_cache_) {  // null only in a moved-from linker
     std::lock_guard<std::mutex> lock(link_cache_->mutex);
     auto it = link_cache_->entries.find(component.get());
-    if (it != link_cache_->entries.end() && it->second.definitions_id == definitions_id_ &&
-        it->second.component.lock() == component)
-      imports = it->second.imports;
+    if (it != link_cache_->entries.end())
+      for (const auto& entry : it->second)
+        if (entry.definitions_id == definitions_id_ && entry.provided == mask &&
+            entry.component.lock() == component)
+          imports = entry.imports;
   }
   if (!imports) {
-    WEFT_TRY(auto resolved, inst.resolve_root_imports(root));
+    WEFT_TRY(auto resolved, inst.resolve_root_imports(root, mask));
     imports = std::make_shared<const std::vector<RtExtern>>(std::move(resolved));
     if (link_cache_) {
       std::lock_guard<std::mutex> lock(link_cache_->mutex);
       // Entries of components that died go first, so the cache stays as
-      // large as the set of live components.
-      std::erase_if(link_cache_->entries,
-                    [](const auto& entry) { return entry.second.component.expired(); });
-      link_cache_->entries[component.get()] = {component, definitions_id_, imports};
+      // large as the set of live components; so do this component's
+      // entries made under older definitions.
+      std::erase_if(link_cache_->entries, [](const auto& entry) {
+        return entry.second.empty() || entry.second.front().component.expired();
+      });
+      auto& list = link_cache_->entries[component.get()];
+      std::erase_if(list, [&](const detail::LinkCache::Entry& e) {
+        return e.definitions_id != definitions_id_ || e.component.lock() != component;
+      });
+      list.push_back({component, definitions_id_, mask, imports});
     }
   }
   inst.use_root_imports(std::move(imports));
+  inst.use_provided_imports(std::move(provided_imports));
   WEFT_TRY(state->exports, inst.run(root, nullptr, nullptr, nullptr, 0));
   return ComponentInstance(std::move(state));
 }

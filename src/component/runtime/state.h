@@ -107,12 +107,46 @@ struct LinkCache {
   struct Entry {
     std::weak_ptr<const Component> component;  // the key's owner: a dead one never matches
     uint64_t definitions_id = 0;
+    // Which root imports other instances provide (instantiate with
+    // InstanceArguments): those are never resolved from host definitions,
+    // and their slots in `imports` are empty. Empty: none are.
+    std::vector<bool> provided;
     // One per root import, in the order of the component's imports.
     std::shared_ptr<const std::vector<RtExtern>> imports;
   };
+  // A (consumer import, provider export) pair whose types check_satisfies
+  // accepted, so that instantiating again checks nothing.
+  struct Checked {
+    std::weak_ptr<const Component> consumer, provider;
+    std::string import_name, export_name;
+  };
   std::mutex mutex;
-  std::unordered_map<const Component*, Entry> entries;
+  // Per component, one entry per set of provided imports it was
+  // instantiated with (usually one).
+  std::unordered_map<const Component*, std::vector<Entry>> entries;
+  std::vector<Checked> checked;
 };
+
+// How well the import or export name `have` answers to `wanted`: 0 equal,
+// 1 semver-compatible, 2 `wanted` is an unversioned interface name
+// ("ns:pkg/iface") and `have` a version of it; -1 not at all.
+int name_match(std::string_view have, std::string_view wanted);
+
+// The index of the best match for `wanted` among `count` names (the first
+// of equal rank), by name_match.
+template <class NameAt>
+std::optional<size_t> find_name(size_t count, const NameAt& name_at, std::string_view wanted) {
+  std::optional<size_t> best;
+  int best_rank = 3;
+  for (size_t i = 0; i < count; ++i) {
+    const int rank = name_match(name_at(i), wanted);
+    if (rank >= 0 && rank < best_rank) best = i, best_rank = rank;
+  }
+  return best;
+}
+
+// find_name over a list of typed names.
+std::optional<size_t> find_compatible(const std::vector<NamedExtern>& list, std::string_view name);
 
 struct InstanceState {
   Store* store = nullptr;
@@ -122,6 +156,9 @@ struct InstanceState {
   std::vector<std::unique_ptr<abi::ComponentInstance>> abi_instances;
   std::vector<RuntimeResourcePtr> resources;
   std::vector<std::unique_ptr<Scope>> scopes;
+  // The instances that provide imports (InstanceArgument): this one calls
+  // their functions and holds their resources.
+  std::vector<std::shared_ptr<InstanceState>> providers;
   RtInstancePtr exports;
 };
 
