@@ -7,6 +7,59 @@
 
 namespace weft::serve {
 
+namespace {
+
+// The handler's import that a dependency's key names: the same interface,
+// exactly or semver-compatibly, or any version when the key has none.
+std::optional<std::string> import_named(const component::Component& handler,
+                                        const std::string& interface_name) {
+  for (const auto& import : handler.imports()) {
+    if (import.kind != "instance") continue;
+    if (import.name == interface_name) return import.name;
+  }
+  const bool unversioned = interface_name.find('@') == std::string::npos;
+  for (const auto& import : handler.imports()) {
+    if (import.kind != "instance") continue;
+    if (component::interface_versions_compatible(import.name, interface_name)) return import.name;
+    if (unversioned && import.name.rfind(interface_name + "@", 0) == 0) return import.name;
+  }
+  return std::nullopt;
+}
+
+// Compiles each [service.X.dependencies] component and checks, before any
+// request, that it exports what the handler imports under that name.
+Result<std::vector<PreparedDependency>> prepare_dependencies(const app::ServiceSpec& spec,
+                                                             const component::Component& handler) {
+  std::vector<PreparedDependency> out;
+  for (const app::DependencySpec& dep : spec.dependencies) {
+    auto where = [&](const std::string& message) {
+      return Error::usage(dep.location + ": service \"" + spec.name + "\": dependency \"" +
+                          dep.interface_name + "\": " + message);
+    };
+    if (!dep.allowed_outbound_hosts.empty()) {
+      return where("allowed_outbound_hosts: outbound HTTP is not available yet");
+    }
+    auto import_name = import_named(handler, dep.interface_name);
+    if (!import_name) {
+      return where(spec.source.filename().string() + " imports no interface \"" +
+                   dep.interface_name + "\"");
+    }
+    auto component = compile_component_file(dep.source);
+    if (!component) return where(component.error().message);
+    if (auto ok = component::check_satisfies(handler, *import_name, **component); !ok) {
+      return where(dep.source.filename().string() + " " + ok.error().message);
+    }
+    PreparedDependency prepared;
+    prepared.spec = &dep;
+    prepared.component = std::move(component).value();
+    prepared.import_name = *import_name;
+    out.push_back(std::move(prepared));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
   std::unique_ptr<AppHost> host(new AppHost());
   host->manifest_ = std::move(manifest);
@@ -34,15 +87,15 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
       if (!spec.allowed_outbound_hosts.empty()) {
         return fail(Error::usage("allowed_outbound_hosts: outbound HTTP is not available yet"));
       }
-      if (!spec.dependencies.empty()) {
-        return fail(Error::usage("dependencies: not available yet"));
-      }
-      auto wasi_http =
-          WasiHttpHandler::create(spec, std::move(component).value(), nullptr, {});
+      auto deps = prepare_dependencies(spec, **component);
+      if (!deps) return std::move(deps).error();
+      auto wasi_http = WasiHttpHandler::create(spec, std::move(component).value(), nullptr,
+                                               std::move(deps).value());
       if (!wasi_http) return fail(wasi_http.error());
       handler = std::move(wasi_http).value();
     }
-    auto module = handler ? Result<std::shared_ptr<const Module>>(nullptr) : compile_file(spec.source);
+    auto module =
+        handler ? Result<std::shared_ptr<const Module>>(nullptr) : compile_file(spec.source);
     if (!module) return fail(module.error());
     switch (spec.executor) {
       case app::Executor::WasiHttp:
@@ -63,8 +116,8 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
     if (!spec.filters.empty()) {
       std::vector<std::shared_ptr<const proxy_wasm::ProxyWasmPlugin>> chain;
       for (const std::string& filter : spec.filters) chain.push_back(filters.at(filter));
-      handler = std::make_unique<proxy_wasm::FilterChainHandler>(std::move(chain),
-                                                                 std::move(handler));
+      handler =
+          std::make_unique<proxy_wasm::FilterChainHandler>(std::move(chain), std::move(handler));
     }
     host->handlers_.emplace(name, std::move(handler));
   }

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <limits>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>

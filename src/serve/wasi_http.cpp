@@ -160,6 +160,13 @@ Result<std::unique_ptr<WasiHttpHandler>> WasiHttpHandler::create(
     StoreContext* ctx = context_of(store);
     return ctx ? ctx->handler : nullptr;
   });
+  for (size_t i = 0; i < h->dependencies_.size(); ++i) {
+    PreparedDependency& dep = h->dependencies_[i];
+    dep.linker = make_linker([i](Store& store) -> wasi::http::HttpState* {
+      StoreContext* ctx = context_of(store);
+      return ctx && i < ctx->dependencies.size() ? ctx->dependencies[i] : nullptr;
+    });
+  }
   // A trial instantiation finds every unresolved import and type mismatch
   // now, with the import named, rather than on the first request.
   auto live = h->instantiate();
@@ -183,7 +190,27 @@ Result<std::unique_ptr<WasiHttpHandler::Live>> WasiHttpHandler::instantiate() co
   live->http = std::make_shared<wasi::http::HttpState>(std::move(p2).value(), transport_);
   live->context.handler = live->http.get();
   live->store->set_user_data(&live->context);
-  auto instance = linker_->instantiate(*live->store, component_);
+  // Dependencies first, in the same store, each with its own host state
+  // (its own grants); then the handler, its imports of their interfaces
+  // linked to their instances.
+  std::vector<component::InstanceArgument> provided;
+  for (const PreparedDependency& dep : dependencies_) {
+    auto dep_p2 = make_p2(spec_.name + ":" + dep.spec->interface_name, dep.spec->env, {});
+    if (!dep_p2) return std::move(dep_p2).error();
+    auto state = std::make_shared<wasi::http::HttpState>(std::move(dep_p2).value(), dep.transport);
+    live->context.dependencies.push_back(state.get());
+    live->dependency_states.push_back(std::move(state));
+    auto dep_instance = dep.linker->instantiate(*live->store, dep.component);
+    if (!dep_instance) {
+      return Error::usage("dependency \"" + dep.spec->interface_name +
+                          "\": " + dep.spec->source.filename().string() + ": " +
+                          dep_instance.error().to_string());
+    }
+    provided.push_back({dep.import_name, *dep_instance, dep.export_name});
+    live->dependency_instances.push_back(std::move(dep_instance).value());
+  }
+  auto instance = provided.empty() ? linker_->instantiate(*live->store, component_)
+                                   : linker_->instantiate(*live->store, component_, provided);
   if (!instance) return std::move(instance).error();
   live->instance = std::move(instance).value();
   return live;
@@ -240,6 +267,15 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
   std::string guest_output = clip(http.p2().take_stderr());
   if (std::string stdout_text = clip(http.p2().take_stdout()); !stdout_text.empty()) {
     guest_output += (guest_output.empty() ? "" : "\n") + stdout_text;
+  }
+  for (size_t i = 0; i < live->dependency_states.size(); ++i) {
+    auto& dep = *live->dependency_states[i];
+    for (std::string text : {clip(dep.p2().take_stderr()), clip(dep.p2().take_stdout())}) {
+      if (text.empty()) continue;
+      guest_output += (guest_output.empty() ? "" : "\n") + std::string("[") +
+                      dependencies_[i].spec->interface_name + "] " + text;
+    }
+    dep.end_incoming();
   }
   bool healthy = true;
   if (!called) {
