@@ -1,5 +1,6 @@
 #include "serve/wasi_http.h"
 
+#include <cstdio>
 #include <fstream>
 
 #include "serve/wagi.h"
@@ -107,7 +108,27 @@ class CollectingSink : public wasi::http::ResponseSink, public Waker {
   bool too_large_ = false;
 };
 
+class DenyingTransport : public wasi::http::OutboundTransport {
+ public:
+  explicit DenyingTransport(std::string who) : who_(std::move(who)) {}
+  std::shared_ptr<wasi::http::PendingResponse> send(wasi::http::OutgoingRequest request) override {
+    std::string line = "[" + who_ + "] outbound request to " + request.scheme + "://" +
+                       request.authority + " denied: not in allowed_outbound_hosts\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    auto pending = std::make_shared<wasi::http::PendingResponse>();
+    pending->fail({wasi::http::ErrorCode::HttpRequestDenied, std::nullopt, std::nullopt});
+    return pending;
+  }
+
+ private:
+  std::string who_;
+};
+
 }  // namespace
+
+std::shared_ptr<wasi::http::OutboundTransport> denying_transport(std::string who) {
+  return std::make_shared<DenyingTransport>(std::move(who));
+}
 
 struct WasiHttpHandler::Live {
   std::unique_ptr<Store> store;

@@ -74,6 +74,10 @@ class WasiHttpHandler : public Handler {
   mutable std::vector<std::unique_ptr<Live>> pool_;
 };
 
+// For a service granted no outbound hosts: every request is
+// HTTP-request-denied, with a log line naming the service and the origin.
+std::shared_ptr<wasi::http::OutboundTransport> denying_transport(std::string who);
+
 // Reads, decodes and validates a component; errors name the file.
 Result<std::shared_ptr<const component::Component>> compile_component_file(
     const std::filesystem::path& path);
