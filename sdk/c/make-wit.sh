@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# make-wit.sh VERSION OUT_DIR WIT_FILE... : writes a WIT directory for a C
-# component built on sdk/c: OUT_DIR/ holds the given world files and
-# OUT_DIR/deps/ the WASI 0.2 packages (http, io, clocks, cli, random,
-# filesystem, sockets) at VERSION.
+# make-wit.sh VERSION OUT_DIR WIT_FILE... [--dep FILE...] : writes a WIT
+# directory for a C component built on sdk/c: OUT_DIR/ holds the given world
+# files (one package), OUT_DIR/deps/ the WASI 0.2 packages (http, io, clocks,
+# cli, random, filesystem, sockets) at VERSION, and each --dep FILE (another
+# package, e.g. an interface two components share) as deps/NAME/FILE.
+#
+# Keep one world in OUT_DIR: jco 1.35's `embed --world-name` does not reach
+# wasm-tools (its CLI passes opts.worldName, the embed function reads
+# opts.world), so a package with several worlds fails to embed.
 #
 # Why derived, not checked in: the WASI WIT is not this project's; jco 1.35
 # (tools/jco, installed by scripts/setup.sh) ships it at 0.2.12, and other
@@ -27,9 +32,17 @@ builtin="$root/tools/jco/node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.
 subst() { sed "s/@0\.2\.12\([^0-9]\)/@$version\1/g; s/@0\.2\.12\$/@$version/"; }
 rm -rf "$out"
 mkdir -p "$out/deps"
+dep=0
 for f in "$@"; do
+  if [ "$f" = --dep ]; then dep=1; continue; fi
   [ -f "$f" ] || { echo "make-wit.sh: no such WIT file: $f" >&2; exit 2; }
-  subst < "$f" > "$out/$(basename "$f")"
+  if [ "$dep" = 1 ]; then
+    name=$(basename "$f" .wit)
+    mkdir -p "$out/deps/$name"
+    subst < "$f" > "$out/deps/$name/$(basename "$f")"
+  else
+    subst < "$f" > "$out/$(basename "$f")"
+  fi
 done
 for pkg in "$builtin"/*/; do
   name=$(basename "$pkg")

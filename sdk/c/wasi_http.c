@@ -339,6 +339,12 @@ __attribute__((export_name("cabi_realloc"))) void* cabi_realloc(void* ptr, size_
   return p;
 }
 
+uint8_t wasi_abi_disc(const uint8_t* p, uint8_t cases) { return disc(p, cases); }
+char* wasi_abi_take_string(uint32_t ptr, uint32_t len, size_t* out_len) {
+  return take_string(ptr, len, out_len);
+}
+uint32_t wasi_abi_load_u32(const uint8_t* p) { return ld32(p); }
+
 /* ---------------- names ---------------- */
 
 const char* wasi_http_error_code_name(uint8_t code) {

@@ -382,6 +382,16 @@ void wasi_io_error_drop(wasi_io_error e);
 /* wasi:clocks/wall-clock.now: seconds since the Unix epoch. */
 uint64_t wasi_clocks_wall_clock_now(uint32_t* nanoseconds);
 
+/* ---------------- for your own imports ---------------- */
+
+/* Helpers for hand-lowering a component's other imports the way this file
+ * does (see examples/compose/handler.c): each traps on a host that broke the
+ * ABI. A discriminant below CASES; a string the host allocated, returned as
+ * an owned NUL-terminated block (the same block, grown by one byte). */
+uint8_t wasi_abi_disc(const uint8_t* p, uint8_t cases);
+char* wasi_abi_take_string(uint32_t ptr, uint32_t len, size_t* out_len);
+uint32_t wasi_abi_load_u32(const uint8_t* p);
+
 /* ---------------- the tiny API ---------------- */
 
 typedef struct wh_request wh_request;
