@@ -278,6 +278,33 @@ int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
   std::string name = options.invoke;
   std::vector<component::Val> args;
   std::optional<component::FuncType> type;
+  // A function inside an exported interface: `iface#func` names it, as in
+  // the canonical ABI's export names; a bare `func` that no top-level export
+  // has is looked up in the exported instances and taken when exactly one
+  // has it (`check` for example:auth/verify#check).
+  std::string instance_name;
+  auto resolve = [&](std::string_view n) -> std::optional<component::FuncType> {
+    const size_t hash = n.rfind('#');
+    if (hash != std::string_view::npos) {
+      instance_name = std::string(n.substr(0, hash));
+      return instance->func_type(instance_name, n.substr(hash + 1));
+    }
+    instance_name.clear();
+    if (auto t = instance->func_type(n)) return t;
+    std::optional<component::FuncType> found;
+    int matches = 0;
+    for (const std::string& inst : instance->instance_exports("")) {
+      if (auto t = instance->func_type(inst, n)) {
+        if (++matches == 1) {
+          found = std::move(t);
+          instance_name = inst;
+        }
+      }
+    }
+    if (matches == 1) return found;
+    instance_name.clear();
+    return std::nullopt;
+  };
   if (name.find('(') != std::string::npos) {
     if (!options.guest_args.empty()) {
       std::fprintf(stderr, "%s: --invoke '%s' already gives the arguments\n", options.file.c_str(),
@@ -285,7 +312,7 @@ int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
       return kExitUsage;
     }
     auto call = component::parse_wave_call(name, [&](std::string_view n) {
-      type = instance->func_type(n);
+      type = resolve(n);
       return type ? &*type : nullptr;
     });
     if (!call) {
@@ -296,7 +323,7 @@ int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
     name = call->name;
     args = std::move(call->args);
   } else {
-    type = instance->func_type(name);
+    type = resolve(name);
     if (!type) {
       std::fprintf(stderr, "%s: no exported function '%s'\n", options.file.c_str(), name.c_str());
       return kExitUsage;
@@ -321,7 +348,10 @@ int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
       args.push_back(std::move(*v));
     }
   }
-  auto result = instance->call(name, std::move(args));
+  // The bare function name of an `iface#func`.
+  if (const size_t hash = name.rfind('#'); hash != std::string::npos) name = name.substr(hash + 1);
+  auto result = instance_name.empty() ? instance->call(name, std::move(args))
+                                      : instance->call(instance_name, name, std::move(args));
   if (!result) return report_failure(options, result.error());
   if (*result && type->result)
     std::printf("%s\n", component::to_wave(**result, *type->result).c_str());
