@@ -51,6 +51,7 @@ Result<std::vector<PreparedDependency>> prepare_dependencies(const app::ServiceS
     }
     PreparedDependency prepared;
     prepared.spec = &dep;
+    prepared.transport = denying_transport(spec.name + ":" + dep.interface_name);
     prepared.component = std::move(component).value();
     prepared.import_name = *import_name;
     out.push_back(std::move(prepared));
@@ -89,8 +90,8 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
       }
       auto deps = prepare_dependencies(spec, **component);
       if (!deps) return std::move(deps).error();
-      auto wasi_http = WasiHttpHandler::create(spec, std::move(component).value(), nullptr,
-                                               std::move(deps).value());
+      auto wasi_http = WasiHttpHandler::create(spec, std::move(component).value(),
+                                               denying_transport(name), std::move(deps).value());
       if (!wasi_http) return fail(wasi_http.error());
       handler = std::move(wasi_http).value();
     }

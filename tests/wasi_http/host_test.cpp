@@ -268,6 +268,21 @@ TEST_F(HttpHost, ShortBodyFailsFinishAndADroppedBodyFailsTheChannel) {
   EXPECT_TRUE(sink2.body->failed());
 }
 
+TEST_F(HttpHost, FinishWhileTheStreamLivesTraps) {
+  RecordingSink sink;
+  auto handles = state->begin_incoming({}, sink);
+  ASSERT_TRUE(handles);
+  Val resp = value("[constructor]outgoing-response", {fields({})});
+  Val body = ok("[method]outgoing-response.body", {borrow(resp)});
+  set_outparam(handles->second, Val::ok(resp));
+  Val out = ok("[method]outgoing-body.write", {borrow(body)});
+  EXPECT_FALSE(call("wasi:http/types", "[static]outgoing-body.finish", {body, Val::none()}));
+  state->end_incoming();
+  sink.body->read(100);
+  EXPECT_TRUE(sink.body->failed());  // cut off, never taken for whole
+  (void)out;
+}
+
 TEST_F(HttpHost, OutparamNotSetOrSetToAnError) {
   RecordingSink sink;
   auto handles = state->begin_incoming({}, sink);

@@ -321,10 +321,15 @@ std::shared_ptr<ByteChannel> finished_channel() {
   return ch;
 }
 
-std::shared_ptr<void> consumer_guard(std::shared_ptr<ByteChannel> channel) {
-  return std::shared_ptr<void>(new char(0), [channel](void* p) {
+// What a body's stream leaves behind when the guest drops it: the body
+// learns its child is gone (finish traps while it lives, as the WIT says),
+// and for a body the guest reads, the producer learns no one will.
+std::shared_ptr<void> stream_guard(std::shared_ptr<bool> alive,
+                                   std::shared_ptr<ByteChannel> consumer_of) {
+  return std::shared_ptr<void>(new char(0), [alive, consumer_of](void* p) {
     delete static_cast<char*>(p);
-    channel->close_consumer();
+    *alive = false;
+    if (consumer_of) consumer_of->close_consumer();
   });
 }
 
@@ -496,7 +501,9 @@ void define_incoming(Defs& d) {
            if (!b) return std::move(b).error();
            if ((*b)->stream_taken) return Val::err(std::nullopt);
            (*b)->stream_taken = true;
-           auto s = p2::push_channel_input(host, (*b)->channel, consumer_guard((*b)->channel));
+           (*b)->stream_alive = std::make_shared<bool>(true);
+           auto s = p2::push_channel_input(host, (*b)->channel,
+                                           stream_guard((*b)->stream_alive, (*b)->channel));
            if (!s) return std::move(s).error();
            return Val::ok(std::move(s).value());
          });
@@ -504,6 +511,9 @@ void define_incoming(Defs& d) {
          [](HttpState&, HostState& host, std::vector<Val>& args) -> HostResult {
            auto b = take<IncomingBodyObj>(host, args[0], "incoming-body");
            if (!b) return std::move(b).error();
+           if ((*b)->stream_alive && *(*b)->stream_alive) {
+             return trap("incoming-body.finish: its input-stream is still alive (drop it first)");
+           }
            auto t = std::make_shared<FutureTrailersObj>();
            t->channel = (*b)->channel;
            t->channel->set_reader_waker(host.guest_waker());
@@ -552,11 +562,12 @@ HostResult body_write(HostState& host, std::vector<Val>& args) {
   if (!b) return std::move(b).error();
   if ((*b)->stream_taken) return Val::err(std::nullopt);
   (*b)->stream_taken = true;
+  (*b)->stream_alive = std::make_shared<bool>(true);
   HttpError too_long{
       (*b)->is_request ? ErrorCode::HttpRequestBodySize : ErrorCode::HttpResponseBodySize,
       std::nullopt, (*b)->content_length};
   auto s = p2::push_channel_output(host, (*b)->channel, (*b)->content_length.value_or(UINT64_MAX),
-                                   std::any(too_long), nullptr);
+                                   std::any(too_long), stream_guard((*b)->stream_alive, nullptr));
   if (!s) return std::move(s).error();
   return Val::ok(std::move(s).value());
 }
@@ -565,6 +576,10 @@ HostResult body_finish(HostState& host, std::vector<Val>& args) {
   auto b = take<OutgoingBodyObj>(host, args[0], "outgoing-body");
   if (!b) return std::move(b).error();
   OutgoingBodyObj& body = **b;
+  if (body.stream_alive && *body.stream_alive) {
+    // The body goes with the trap: its destructor fails the channel.
+    return trap("outgoing-body.finish: its output-stream is still alive (drop it first)");
+  }
   ByteChannel::Trailers trailers;
   if (const Val* t = some_of(args[1])) {
     auto f = take_fields(host, *t);

@@ -35,6 +35,7 @@ struct IncomingRequestObj {
 struct IncomingBodyObj {
   std::shared_ptr<ByteChannel> channel;
   bool stream_taken = false;
+  std::shared_ptr<bool> stream_alive;  // the child input-stream, until dropped
 };
 
 struct FutureTrailersObj {
@@ -53,6 +54,7 @@ struct OutgoingBodyObj {
   std::optional<uint64_t> content_length;
   bool is_request = false;  // which error-code a wrong length gets
   bool stream_taken = false;
+  std::shared_ptr<bool> stream_alive;  // the child output-stream, until dropped
   ~OutgoingBodyObj() {
     // Dropped without finish: the body is corrupt, so the reader must not
     // take what it got for the whole (the server closes the connection).
