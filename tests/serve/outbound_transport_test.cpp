@@ -8,13 +8,18 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -535,6 +540,37 @@ TEST(CurlTransport, RequestBodyFailureFailsTheRequest) {
   EXPECT_EQ(await_error(pending), ErrorCode::HttpRequestBodySize);
 }
 
+// The host's outgoing-body.finish fails a body shorter or longer than its
+// content-length with a reason of its own: with a length, that is
+// HTTP-request-body-size; without, internal-error naming the reason.
+TEST(CurlTransport, RequestBodyFailureWithALength) {
+  Upstream up([&](Conn& c) {
+    c.read_request();
+    c.wait_closed();
+  });
+  CurlTransport transport(local_options());
+  for (bool with_length : {true, false}) {
+    OutgoingRequest req = get(up.port());
+    req.method = "PUT";
+    if (with_length) req.headers = {{"content-length", "10"}};
+    auto body = std::make_shared<ByteChannel>();
+    req.body = body;
+    auto pending = transport.send(std::move(req));
+    body->write("seven b");
+    std::this_thread::sleep_for(50ms);
+    body->fail("body of 7 bytes, content-length 10");
+    Outcome o = await(pending);
+    ASSERT_TRUE(o.error);
+    if (with_length) {
+      EXPECT_EQ(o.error->code, ErrorCode::HttpRequestBodySize) << o.error->describe();
+      EXPECT_EQ(o.error->size, 7u);
+    } else {
+      EXPECT_EQ(o.error->code, ErrorCode::InternalError);
+      EXPECT_NE(o.error->describe().find("content-length 10"), std::string::npos);
+    }
+  }
+}
+
 TEST(CurlTransport, DeniedOriginIsLoggedAndRefusedAtOnce) {
   auto logs = std::make_shared<Logs>();
   CurlTransportOptions options = local_options(logs);
@@ -725,6 +761,41 @@ TEST(CurlTransport, DroppedBodyAbortsTheTransfer) {
   EXPECT_TRUE(eventually([&] { return peer_closed.load(); }));
 }
 
+TEST(CurlTransport, ForgottenResponseBodyAbortsTheTransfer) {
+  Upstream up([&](Conn& c) {
+    if (!c.read_request()) return;
+    c.write("HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n");
+    std::string block(1 << 16, 'x');
+    while (c.write(block)) {
+    }
+  });
+  CurlTransport transport(local_options());
+  {
+    Outcome o = await(transport.send(get(up.port())));
+    ASSERT_TRUE(o.response);
+    ASSERT_TRUE(o.response->body->wait_readable(Clock::now() + 10s, {}));
+  }  // dropped without close_consumer(): nobody can read it now
+  EXPECT_TRUE(eventually([&] { return transport.in_flight() == 0; }));
+}
+
+TEST(CurlTransport, ForgottenRequestBodyFailsTheRequest) {
+  Upstream up([&](Conn& c) {
+    c.read_request();
+    c.wait_closed();
+  });
+  CurlTransport transport(local_options());
+  OutgoingRequest put = get(up.port());
+  put.method = "PUT";
+  auto body = std::make_shared<ByteChannel>();
+  put.body = body;
+  auto pending = transport.send(std::move(put));
+  body->write("some");
+  body.reset();  // neither finished nor failed, and gone
+  Outcome o = await(pending);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, ErrorCode::InternalError) << o.error->describe();
+}
+
 TEST(CurlTransport, DestructionFailsTransfersInFlight) {
   Upstream silent([&](Conn& c) {
     c.read_request();
@@ -911,6 +982,116 @@ TEST(CurlTransport, GarbageAfterTheHeadIsHandled) {
   read_body(*o.response->body, &failure);
   EXPECT_TRUE(o.response->body->failed());
   EXPECT_FALSE(failure.empty());
+}
+
+// ---- TLS ---------------------------------------------------------------------
+
+// `openssl s_server -www` on 127.0.0.1 with a fresh self-signed certificate
+// for "localhost" (DNS name only, so 127.0.0.1 does not match it).
+class TlsUpstream {
+ public:
+  TlsUpstream() {
+    char tmpl[] = "/tmp/weft-outbound-tls-XXXXXX";
+    if (!mkdtemp(tmpl)) return;
+    dir_ = tmpl;
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost "
+        "-addext subjectAltName=DNS:localhost -days 2 -keyout " +
+        dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return;
+    port_ = closed_port();
+    std::string accept = "127.0.0.1:" + std::to_string(port_);
+    std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+    pid_ = fork();
+    if (pid_ == 0) {
+      freopen("/dev/null", "w", stdout);
+      freopen("/dev/null", "w", stderr);
+      execlp("openssl", "openssl", "s_server", "-accept", accept.c_str(), "-cert", cert.c_str(),
+             "-key", key.c_str(), "-www", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline) {
+      net::io_context io;
+      tcp::socket s(io);
+      boost::system::error_code ec;
+      s.connect(tcp::endpoint(net::ip::address_v4::loopback(), port_), ec);
+      if (!ec) {
+        ready_ = true;
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  ~TlsUpstream() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  bool ready() const { return ready_; }
+  uint16_t port() const { return port_; }
+  std::string cert() const { return dir_ + "/cert.pem"; }
+
+ private:
+  std::string dir_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+OutgoingRequest https_get(const std::string& host, uint16_t port) {
+  OutgoingRequest r = get(port);
+  r.scheme = "https";
+  r.authority = host + ":" + std::to_string(port);
+  return r;
+}
+
+CurlTransportOptions tls_options(std::string ca_file = {}) {
+  CurlTransportOptions o;
+  o.allowed = AllowedHosts::parse({"https://localhost:*", "https://127.0.0.1:*"}).value();
+  o.ca_file = std::move(ca_file);
+  return o;
+}
+
+TEST(CurlTransport, HttpsWithTrustedCa) {
+  TlsUpstream up;
+  if (!up.ready()) GTEST_SKIP() << "openssl s_server did not start";
+  CurlTransport transport(tls_options(up.cert()));
+  Outcome o = await(transport.send(https_get("localhost", up.port())));
+  ASSERT_TRUE(o.response) << (o.error ? o.error->describe() : "");
+  EXPECT_EQ(o.response->status, 200);
+  EXPECT_NE(read_body(*o.response->body).find("s_server"), std::string::npos);
+}
+
+TEST(CurlTransport, HttpsUntrustedCertificate) {
+  TlsUpstream up;
+  if (!up.ready()) GTEST_SKIP() << "openssl s_server did not start";
+  CurlTransport transport(tls_options());  // the system CAs: self-signed is untrusted
+  Outcome o = await(transport.send(https_get("localhost", up.port())));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, ErrorCode::TlsCertificateError) << o.error->describe();
+}
+
+TEST(CurlTransport, HttpsNameMismatch) {
+  TlsUpstream up;
+  if (!up.ready()) GTEST_SKIP() << "openssl s_server did not start";
+  CurlTransport transport(tls_options(up.cert()));
+  Outcome o = await(transport.send(https_get("127.0.0.1", up.port())));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, ErrorCode::TlsCertificateError) << o.error->describe();
+}
+
+TEST(CurlTransport, HttpsToPlainHttpIsTlsProtocolError) {
+  Upstream up([&](Conn& c) {
+    c.read_exact(5);  // the start of a ClientHello; answer in clear text
+    c.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  });
+  CurlTransport transport(tls_options());
+  Outcome o = await(transport.send(https_get("127.0.0.1", up.port())));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, ErrorCode::TlsProtocolError) << o.error->describe();
 }
 
 }  // namespace

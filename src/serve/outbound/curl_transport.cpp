@@ -68,6 +68,18 @@ HttpError error_from_reason(const std::string& reason) {
   return make_error(ErrorCode::InternalError, "request body failed: " + reason);
 }
 
+// The request body channel failed: with a content-length, that is a body of
+// the wrong size (what the host's outgoing-body.finish checks); else the
+// reason's own label, if it starts with one.
+HttpError request_body_error(const ByteChannel& body, bool has_length) {
+  std::string reason = body.failure();
+  HttpError e = error_from_reason(reason);
+  if (e.code == ErrorCode::InternalError && has_length) {
+    return make_error(ErrorCode::HttpRequestBodySize, std::nullopt, body.total_written());
+  }
+  return e;
+}
+
 struct Authority {
   std::string host;  // brackets kept for IPv6, as in a URL
   uint16_t port = 0;
@@ -177,6 +189,7 @@ struct Transfer {
   std::shared_ptr<PendingResponse> pending;
   std::shared_ptr<ByteChannel> request_body;   // may be null
   std::shared_ptr<ByteChannel> response_body;  // once the head is in
+  bool has_length = false;                     // the guest gave a content-length
   std::shared_ptr<Poke> poke = std::make_shared<Poke>();
   std::shared_ptr<Waker> waker;
   const CurlTransportOptions* options = nullptr;
@@ -358,7 +371,7 @@ size_t on_read(char* buffer, size_t size, size_t n, void* user) {
     return bytes.size();
   }
   if (t.request_body->failed()) {
-    t.fail(error_from_reason(t.request_body->failure()));
+    t.fail(request_body_error(*t.request_body, t.has_length));
     return CURL_READFUNC_ABORT;
   }
   if (t.request_body->at_end()) return 0;
@@ -503,6 +516,7 @@ std::shared_ptr<PendingResponse> CurlTransport::send(OutgoingRequest request) {
   curl_easy_setopt(e, CURLOPT_HTTP09_ALLOWED, 0L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, raw->error_buffer);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(ms_of(connect_ns)));
+  if (!opt.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opt.ca_file.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, raw->header_list);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, raw);
@@ -517,6 +531,7 @@ std::shared_ptr<PendingResponse> CurlTransport::send(OutgoingRequest request) {
   } else {
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  t->has_length = content_length.has_value();
   if (t->request_body) {
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
@@ -634,7 +649,7 @@ HttpError CurlTransport::Impl::map_error(Transfer& t, CURLcode code) {
 
 bool CurlTransport::Impl::drain_spill(Transfer& t) {
   if (t.spill.empty()) return true;
-  if (t.response_body->consumer_gone()) {
+  if (t.response_body->consumer_gone() || t.response_body.use_count() == 1) {
     t.spill.clear();
     return true;
   }
@@ -717,6 +732,17 @@ void CurlTransport::Impl::service(Transfer& t) {
 
 void CurlTransport::Impl::check_timers(Transfer& t, Clock::time_point now) {
   if (!t.easy || t.error || t.quiet) return;
+  // A channel only we still hold has no other side, and never will (we
+  // never copy it out again): a guest that dropped a body without closing
+  // it must not leave a transfer paused for ever.
+  if (t.request_body && t.request_body.use_count() == 1 && !t.request_body->producer_done()) {
+    t.fail(make_error(ErrorCode::InternalError, "request body dropped before it was finished"));
+    return;
+  }
+  if (t.head_done && t.response_body.use_count() == 1) {
+    t.quiet = true;
+    return;
+  }
   if (!t.head_done) {
     if (t.pending->cancelled()) {
       t.quiet = true;
@@ -812,7 +838,10 @@ void CurlTransport::Impl::run() {
     now = Clock::now();
     auto wait = std::chrono::milliseconds(60'000);
     for (auto& t : active) {
-      if (!t->easy) continue;
+      if (!t->easy) {  // draining: the writer waker, or the orphan check
+        wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(1));
+        continue;
+      }
       std::chrono::nanoseconds left{};
       if (!t->head_done) {
         left = std::chrono::milliseconds(100);  // PendingResponse::cancel has no waker
@@ -823,7 +852,7 @@ void CurlTransport::Impl::run() {
       } else if (!t->recv_paused && t->spill.empty()) {
         left = t->last_progress + std::chrono::nanoseconds(t->between_bytes_ns) - now;
       } else {
-        continue;
+        left = std::chrono::seconds(1);  // paused by us: only the orphan checks above
       }
       if (t->error || t->quiet) left = {};
       wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(

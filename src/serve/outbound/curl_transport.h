@@ -51,6 +51,9 @@ struct CurlTransportOptions {
   // HTTP-response-header-section-size.
   size_t max_response_header_bytes = 64 * 1024;
   size_t response_body_capacity = ByteChannel::kDefaultCapacity;
+  // A PEM file of CAs to trust instead of the system's (empty: the
+  // system's, /etc/ssl/certs through OpenSSL).
+  std::string ca_file;
   // One line per event worth an operator's attention (a denied origin).
   // Called from send()'s thread or the transport's; may be empty.
   std::function<void(std::string_view)> log;
