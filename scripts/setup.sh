@@ -15,6 +15,7 @@ packages=(
   binaryen nodejs                                 # fuzz/diff: wasm-opt -ttf modules, V8 as the reference
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libboost-dev libfmt-dev libspdlog-dev
+  libcurl4-openssl-dev                            # outbound HTTP (src/serve/outbound)
   wrk nginx hyperfine                             # bench/http
 )
 missing=()
