@@ -941,6 +941,24 @@ TEST(CurlTransport, OneHugeHeaderLineIsRefused) {
   EXPECT_EQ(o.error->code, ErrorCode::HttpResponseHeaderSectionSize) << o.error->describe();
 }
 
+TEST(CurlTransport, TricklingHeadEndsAtFirstByteTimeout) {
+  Upstream up([&](Conn& c) {
+    if (!c.read_request()) return;
+    std::string head = "HTTP/1.1 200 OK\r\n";
+    for (int i = 0; i < 1000; ++i) head += "X-Slow-" + std::to_string(i) + ": 1\r\n";
+    for (char ch : head) {  // a byte every 20 ms: always progress, never a head
+      if (!c.write(std::string_view(&ch, 1))) return;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  CurlTransport transport(local_options());
+  OutgoingRequest r = get(up.port());
+  r.timeouts.first_byte_ns = 300'000'000;
+  auto start = Clock::now();
+  EXPECT_EQ(await_error(transport.send(std::move(r))), ErrorCode::HttpResponseTimeout);
+  EXPECT_LT(Clock::now() - start, 10s);
+}
+
 TEST(CurlTransport, BogusStatusLineIsProtocolError) {
   for (std::string reply :
        {"FOO BAR\r\n\r\n", "HTTP/1.1 abc Nope\r\n\r\n", "HTTP/1.1 2000 Long\r\n\r\n", "\r\n\r\n"}) {
