@@ -157,8 +157,10 @@ static char* call(const remote* r, wasi_http_method_tag method, const char* key,
             wasi_http_outgoing_request_set_authority(req, r->authority, strlen(r->authority)) &&
             wasi_http_outgoing_request_set_path_with_query(req, path, strlen(path));
   free(path);
-  wasi_http_outgoing_body out;
-  if (!ok || !wasi_http_outgoing_request_body(req, &out)) {
+  /* Only a PUT has a body: a GET given an (empty) body stream would go out
+   * chunked, which simple servers take for a second request. */
+  wasi_http_outgoing_body out = {0};
+  if (!ok || (body && !wasi_http_outgoing_request_body(req, &out))) {
     wasi_http_outgoing_request_drop(req);
     return dup("the host refused the request's method, scheme, authority or path");
   }
@@ -168,20 +170,20 @@ static char* call(const remote* r, wasi_http_method_tag method, const char* key,
   wasi_http_future_incoming_response future;
   wasi_http_error_code err;
   if (!wasi_http_outgoing_handler_handle(req, &future, &err)) {
-    wasi_http_outgoing_body_drop(out);
+    if (body) wasi_http_outgoing_body_drop(out);
     char* msg = error_text("outbound request refused", &err);
     wasi_http_error_code_free(&err);
     return msg;
   }
   wasi_io_output_stream stream;
   char* failure = NULL;
-  if (wasi_http_outgoing_body_write(out, &stream)) {
-    if (body && wasi_io_output_stream_write_all(stream, body, body_len, NULL) != WASI_IO_STREAM_OK)
+  if (body && wasi_http_outgoing_body_write(out, &stream)) {
+    if (wasi_io_output_stream_write_all(stream, body, body_len, NULL) != WASI_IO_STREAM_OK)
       failure = dup("writing the request body failed");
     wasi_io_output_stream_drop(stream);
   }
   wasi_http_fields none = {0};
-  if (!wasi_http_outgoing_body_finish(out, false, none, &err)) {
+  if (body && !wasi_http_outgoing_body_finish(out, false, none, &err)) {
     if (!failure) failure = error_text("finishing the request body", &err);
     wasi_http_error_code_free(&err);
   }

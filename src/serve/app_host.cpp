@@ -1,5 +1,8 @@
 #include "serve/app_host.h"
 
+#include <cstdio>
+
+#include "serve/outbound/curl_transport.h"
 #include "serve/proxy_wasm/proxy_wasm.h"
 #include "serve/wagi.h"
 #include "serve/wasi_http.h"
@@ -8,6 +11,23 @@
 namespace weft::serve {
 
 namespace {
+
+// A service's (or dependency's) outbound grant: libcurl behind its
+// allow-list, or, with no hosts granted, a transport that denies and logs.
+Result<std::shared_ptr<wasi::http::OutboundTransport>> make_transport(
+    const std::vector<std::string>& hosts, const std::string& who) {
+  if (hosts.empty()) return denying_transport(who);
+  auto allowed = outbound::AllowedHosts::parse(hosts);
+  if (!allowed) return Error::usage("allowed_outbound_hosts: " + allowed.error().message);
+  outbound::CurlTransportOptions options;
+  options.allowed = std::move(allowed).value();
+  options.log = [who](std::string_view line) {
+    std::string text = "[" + who + "] " + std::string(line) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  };
+  return std::shared_ptr<wasi::http::OutboundTransport>(
+      std::make_shared<outbound::CurlTransport>(std::move(options)));
+}
 
 // The handler's import that a dependency's key names: the same interface,
 // exactly or semver-compatibly, or any version when the key has none.
@@ -36,9 +56,9 @@ Result<std::vector<PreparedDependency>> prepare_dependencies(const app::ServiceS
       return Error::usage(dep.location + ": service \"" + spec.name + "\": dependency \"" +
                           dep.interface_name + "\": " + message);
     };
-    if (!dep.allowed_outbound_hosts.empty()) {
-      return where("allowed_outbound_hosts: outbound HTTP is not available yet");
-    }
+    auto transport =
+        make_transport(dep.allowed_outbound_hosts, spec.name + ":" + dep.interface_name);
+    if (!transport) return where(transport.error().message);
     auto import_name = import_named(handler, dep.interface_name);
     if (!import_name) {
       return where(spec.source.filename().string() + " imports no interface \"" +
@@ -51,7 +71,7 @@ Result<std::vector<PreparedDependency>> prepare_dependencies(const app::ServiceS
     }
     PreparedDependency prepared;
     prepared.spec = &dep;
-    prepared.transport = denying_transport(spec.name + ":" + dep.interface_name);
+    prepared.transport = std::move(transport).value();
     prepared.component = std::move(component).value();
     prepared.import_name = *import_name;
     out.push_back(std::move(prepared));
@@ -85,13 +105,16 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
     if (spec.executor == app::Executor::WasiHttp) {
       auto component = compile_component_file(spec.source);
       if (!component) return fail(component.error());
-      if (!spec.allowed_outbound_hosts.empty()) {
-        return fail(Error::usage("allowed_outbound_hosts: outbound HTTP is not available yet"));
+      auto transport = make_transport(spec.allowed_outbound_hosts, name);
+      if (!transport) {
+        return Error::usage(spec.allowed_outbound_hosts_location + ": service \"" + name +
+                            "\": " + transport.error().message);
       }
       auto deps = prepare_dependencies(spec, **component);
       if (!deps) return std::move(deps).error();
-      auto wasi_http = WasiHttpHandler::create(spec, std::move(component).value(),
-                                               denying_transport(name), std::move(deps).value());
+      auto wasi_http =
+          WasiHttpHandler::create(spec, std::move(component).value(), std::move(transport).value(),
+                                  std::move(deps).value());
       if (!wasi_http) return fail(wasi_http.error());
       handler = std::move(wasi_http).value();
     }

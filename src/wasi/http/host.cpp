@@ -950,11 +950,7 @@ void define_outgoing_request(Defs& d) {
            out.authority = *r.authority;
            out.path_with_query = r.path_with_query.value_or("/");
            out.headers = *r.headers;
-           if (r.body) {
-             out.body = r.body;
-           } else {
-             out.body = finished_channel();
-           }
+           out.body = r.body;  // null when the guest never asked for one: no body at all
            out.timeouts.connect_ns = timeouts.connect_ns.value_or(st.limits.default_connect_ns);
            out.timeouts.first_byte_ns =
                timeouts.first_byte_ns.value_or(st.limits.default_first_byte_ns);
