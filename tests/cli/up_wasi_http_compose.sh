@@ -155,5 +155,22 @@ if [[ "$WH_REFERENCE" != jco ]]; then
   expect_eq "store server down" "$STATUS" "502"
   expect_contains "store server down body" "$BODY" "connection-refused"
   wh_stop
+
+  # instance_reuse = 2: one instance (handler and dependencies) serves two
+  # requests, so the in-memory store keeps a PUT for the next GET; the
+  # third request gets a fresh instance and finds nothing.
+  app3="$work/app3"
+  mkdir -p "$app3"
+  for f in handler auth store; do ln -s "$app/$f.wasm" "$app3/$f.wasm"; done
+  sed -e 's|^executor = "wasi-http".*|executor = "wasi-http"\ninstance_reuse = 2|' "$app/weft.toml" >"$app3/weft.toml"
+  grep -q '^instance_reuse = 2' "$app3/weft.toml" || up_fail "could not rewrite weft.toml"
+  wh_start "$SRC" "$app3" "$app/handler.wasm" "$work/server4.log"
+  request -X PUT -H "Authorization: Bearer $valid" --data-binary 'kept' "$(up_url /kv/r)"
+  expect_eq "reuse: PUT" "$STATUS" "200"
+  request -H "Authorization: Bearer $valid" "$(up_url /kv/r)"
+  expect_eq "reuse: GET on the same instance" "$STATUS $BODY" "200 kept"
+  request -H "Authorization: Bearer $valid" "$(up_url /kv/r)"
+  expect_eq "reuse: GET on a fresh instance" "$STATUS" "404"
+  wh_stop
 fi
 echo "ok"

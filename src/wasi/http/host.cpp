@@ -912,7 +912,18 @@ void define_outgoing_request(Defs& d) {
            if (!e) return std::move(e).error();
            if (const auto* http = std::any_cast<HttpError>(&(*e)->detail))
              return Val::some(error_code_val(*http));
-           if (std::any_cast<std::string>(&(*e)->detail)) {  // a body channel failed
+           if (std::any_cast<std::string>(&(*e)->detail)) {
+             // A body channel failed; the transport names the code first
+             // ("connection-read-timeout: ...").
+             const std::string& message = (*e)->message;
+             const std::string_view head(message.data(), message.find(':') == std::string::npos
+                                                             ? message.size()
+                                                             : message.find(':'));
+             for (uint8_t i = 0; i <= static_cast<uint8_t>(ErrorCode::InternalError); ++i) {
+               if (head == label(static_cast<ErrorCode>(i))) {
+                 return Val::some(error_code_val({static_cast<ErrorCode>(i), std::nullopt, std::nullopt}));
+               }
+             }
              return Val::some(
                  error_code_val({ErrorCode::ConnectionTerminated, std::nullopt, std::nullopt}));
            }
