@@ -315,20 +315,62 @@ class Session : public std::enable_shared_from_this<Session> {
     std::atomic<bool> armed_{false};
   };
 
+  // The worker's side of a streamed response. The head is held until the
+  // guest first writes to the body, ends it, or returns, and then posted to
+  // the loop once: a head that waits for the first bytes goes out with them
+  // in one write, and a response costs one wake of the loop, not two.
   class StreamSink : public ResponseStream {
    public:
-    explicit StreamSink(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    explicit StreamSink(std::shared_ptr<Session> session) : state_(std::make_shared<State>()) {
+      state_->session = std::move(session);
+    }
+    struct Head {
+      unsigned status = 0;
+      HeaderList headers;
+      std::optional<uint64_t> content_length;
+      std::shared_ptr<ByteChannel> body;
+    };
     void start(unsigned status, HeaderList headers, std::optional<uint64_t> content_length,
                std::shared_ptr<ByteChannel> body) override {
-      auto executor = session_->executor();
-      net::post(executor, [s = session_, status, headers = std::move(headers), content_length,
-                           body = std::move(body)]() mutable {
-        s->start_stream_response(status, std::move(headers), content_length, std::move(body));
-      });
+      {
+        std::lock_guard lock(state_->mutex);
+        state_->head = Head{status, std::move(headers), content_length, body};
+      }
+      // Called on the guest's thread when it writes or ends the body (or at
+      // once, if it already has); the loop replaces it when the head is out.
+      // It shares the state, not the sink: it may outlive the call.
+      struct FirstWrite : Waker {
+        std::shared_ptr<State> state;
+        explicit FirstWrite(std::shared_ptr<State> s) : state(std::move(s)) {}
+        void wake() override { post_head(*state); }
+      };
+      body->set_reader_waker(std::make_shared<FirstWrite>(state_));
     }
+    // The head not posted yet, for the worker's last post.
+    std::optional<Head> take_head() { return take(*state_); }
 
    private:
-    std::shared_ptr<Session> session_;
+    struct State {
+      std::shared_ptr<Session> session;
+      std::mutex mutex;
+      std::optional<Head> head;
+    };
+    static std::optional<Head> take(State& st) {
+      std::lock_guard lock(st.mutex);
+      std::optional<Head> head = std::move(st.head);
+      st.head.reset();
+      return head;
+    }
+    static void post_head(State& st) {
+      std::optional<Head> head = take(st);
+      if (!head) return;
+      auto executor = st.session->executor();
+      net::post(executor, [s = st.session, head = std::move(*head)]() mutable {
+        s->start_stream_response(head.status, std::move(head.headers), head.content_length,
+                                 std::move(head.body));
+      });
+    }
+    std::shared_ptr<State> state_;
   };
 
   void start_streaming() {
@@ -369,10 +411,16 @@ class Session : public std::enable_shared_from_this<Session> {
                       {},
                       false};
       }
+      std::optional<StreamSink::Head> head = sink.take_head();
       auto executor = self->executor();
-      net::post(executor, [self = std::move(self), out = std::move(out)]() mutable {
-        self->on_stream_worker_done(std::move(out));
-      });
+      net::post(executor,
+                [self = std::move(self), out = std::move(out), head = std::move(head)]() mutable {
+                  if (head) {
+                    self->start_stream_response(head->status, std::move(head->headers),
+                                                head->content_length, std::move(head->body));
+                  }
+                  self->on_stream_worker_done(std::move(out));
+                });
     });
     if (reading_body_) stream_read_body();
   }
@@ -429,8 +477,6 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_started_ = true;
     stream_status_ = status;
     response_channel_ = std::move(body);
-    response_waker_ = std::make_shared<LoopWaker>(weak_from_this(), &Session::stream_write_body);
-    response_channel_->set_reader_waker(response_waker_);
     stream_response_.emplace();
     auto& res = *stream_response_;
     res.version(11);
@@ -444,6 +490,37 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     discard_body_ = is_head_ || no_body;
+    head_content_length_ = content_length;
+    head_no_body_ = no_body;
+    // The head waits (at most 1 ms) for the body's first bytes or its end:
+    // a guest sets the outparam and then writes, and a head sent alone costs
+    // a write and a packet of its own. A guest that computes before writing
+    // still gets its head out within the millisecond.
+    if (!discard_body_ && !response_channel_->readable()) {
+      auto waker = std::make_shared<LoopWaker>(weak_from_this(), &Session::send_stream_head);
+      waker->arm();
+      response_waker_ = waker;
+      head_timer_ = std::make_shared<net::steady_timer>(stream_.get_executor());
+      head_timer_->expires_after(std::chrono::milliseconds(1));
+      head_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->send_stream_head();
+      });
+      response_channel_->set_reader_waker(waker);
+      return;
+    }
+    send_stream_head();
+  }
+
+  void send_stream_head() {
+    if (closed_ || !stream_started_ || head_sent_) return;
+    head_sent_ = true;
+    if (head_timer_) head_timer_->cancel();
+    head_timer_.reset();
+    response_waker_ = std::make_shared<LoopWaker>(weak_from_this(), &Session::stream_write_body);
+    response_channel_->set_reader_waker(response_waker_);
+    auto& res = *stream_response_;
+    const bool no_body = head_no_body_;
+    const std::optional<uint64_t> content_length = head_content_length_;
     // A guest that wrote (or finished) its body before this ran: the head
     // goes out with the first bytes in one write, and a body already whole
     // gets a Content-Length instead of chunks. One send instead of three
@@ -479,7 +556,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void stream_write_body() {
-    if (closed_ || write_in_flight_ || stream_written_ || !response_channel_) return;
+    if (closed_ || !head_sent_ || write_in_flight_ || stream_written_ || !response_channel_) return;
     ByteChannel& ch = *response_channel_;
     for (;;) {
       out_chunk_ = ch.read(64 * 1024);
@@ -634,6 +711,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response_channel_.reset();
     stream_failure_.clear();
     stream_started_ = stream_written_ = worker_done_ = false;
+    head_sent_ = false;
+    head_timer_.reset();
     streaming_fallback_ = finished_stream_ = false;
     reading_body_ = read_in_flight_ = write_in_flight_ = false;
   }
@@ -678,6 +757,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stream_started_ = false, stream_written_ = false, worker_done_ = false;
   bool streaming_fallback_ = false, finished_stream_ = false, discard_body_ = false;
   bool reading_body_ = false, read_in_flight_ = false, write_in_flight_ = false;
+  bool head_sent_ = false, head_no_body_ = false;
+  std::optional<uint64_t> head_content_length_;
+  std::shared_ptr<net::steady_timer> head_timer_;
 };
 
 void Server::Impl::do_accept() {

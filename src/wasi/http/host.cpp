@@ -921,7 +921,8 @@ void define_outgoing_request(Defs& d) {
                                                              : message.find(':'));
              for (uint8_t i = 0; i <= static_cast<uint8_t>(ErrorCode::InternalError); ++i) {
                if (head == label(static_cast<ErrorCode>(i))) {
-                 return Val::some(error_code_val({static_cast<ErrorCode>(i), std::nullopt, std::nullopt}));
+                 return Val::some(
+                     error_code_val({static_cast<ErrorCode>(i), std::nullopt, std::nullopt}));
                }
              }
              return Val::some(
@@ -985,6 +986,8 @@ Result<std::pair<Val, Val>> HttpState::begin_incoming(IncomingRequest request, R
   HostState& host = p2_->host();
   impl_->sink = &sink;
   impl_->outcome = {};
+  impl_->response_body.reset();  // a reused instance's last response is no longer ours
+  impl_->response_progress.reset();
   auto req = std::make_shared<IncomingRequestObj>();
   req->method = std::move(request.method);
   req->scheme = std::move(request.scheme);
