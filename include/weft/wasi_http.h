@@ -170,6 +170,9 @@ class ResponseSink {
   virtual ~ResponseSink() = default;
   virtual void start(uint16_t status, FieldList headers, std::optional<uint64_t> content_length,
                      std::shared_ptr<ByteChannel> body) = 0;
+  // The guest is about to block: a sink holding the head back (to send it
+  // with the first bytes) must send it now.
+  virtual void flush() {}
 };
 
 struct HttpLimits {
@@ -205,7 +208,8 @@ class HttpState {
   };
   Outcome outcome() const;
   // Ends the call: a body not finished is failed (the server closes the
-  // connection), pending outbound requests are cancelled.
+  // connection), pending outbound requests are cancelled, and `sink` is
+  // forgotten (the guest's blocking waits flush it until then).
   void end_incoming();
 
   struct Impl;

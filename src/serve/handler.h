@@ -74,6 +74,9 @@ class ResponseStream {
   virtual ~ResponseStream() = default;
   virtual void start(unsigned status, HeaderList headers, std::optional<uint64_t> content_length,
                      std::shared_ptr<ByteChannel> body) = 0;
+  // The handler is about to wait (on its guest's I/O): a head held back
+  // must go out now.
+  virtual void flush() {}
 };
 
 class Handler {

@@ -346,6 +346,7 @@ class Session : public std::enable_shared_from_this<Session> {
       };
       body->set_reader_waker(std::make_shared<FirstWrite>(state_));
     }
+    void flush() override { post_head(*state_); }
     // The head not posted yet, for the worker's last post.
     std::optional<Head> take_head() { return take(*state_); }
 

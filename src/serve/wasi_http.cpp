@@ -63,6 +63,7 @@ class StreamAdapter : public wasi::http::ResponseSink {
              std::shared_ptr<ByteChannel> body) override {
     out_.start(status, std::move(headers), content_length, std::move(body));
   }
+  void flush() override { out_.flush(); }
 
  private:
   ResponseStream& out_;

@@ -986,6 +986,9 @@ Result<std::pair<Val, Val>> HttpState::begin_incoming(IncomingRequest request, R
   HostState& host = p2_->host();
   impl_->sink = &sink;
   impl_->outcome = {};
+  // A guest that blocks (on a read, a poll, an outbound response) after
+  // setting its response gets its head sent first.
+  host.before_block = [&sink] { sink.flush(); };
   impl_->response_body.reset();  // a reused instance's last response is no longer ours
   impl_->response_progress.reset();
   auto req = std::make_shared<IncomingRequestObj>();
@@ -1018,6 +1021,7 @@ void HttpState::end_incoming() {
     if (auto p = w.lock()) p->cancel();
   impl_->outbound.clear();
   impl_->sink = nullptr;
+  p2_->host().before_block = nullptr;
 }
 
 void add_wasi_http(component::ComponentLinker& linker, HttpStateLookup lookup) {

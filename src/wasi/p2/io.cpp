@@ -90,6 +90,7 @@ Result<std::vector<uint32_t>> wait_any(HostState& host, const std::vector<const 
       }
     }
     if (!ready.empty()) return ready;
+    if (host.before_block) host.before_block();
     if (custom_pending) fds.push_back({host.guest_waker()->fd(), POLLIN, 0});
     const uint64_t left = next_deadline - now;  // next_deadline > now here
     const struct timespec ts = to_timespec(std::min(left, kWaitSliceNs));
@@ -145,6 +146,7 @@ Outcome write_channel(HostState& host, OutputStream& s, const uint8_t* data, siz
     rest.remove_prefix(ch.write(rest));
     if (rest.empty()) break;
     if (ch.consumer_gone() || ch.producer_done()) return Outcome{true, {}, {}, true, {}};
+    if (host.before_block) host.before_block();
     ch.wait_writable(ByteChannel::Clock::time_point::max(), [&] { return host.interrupted(); });
     if (host.interrupted()) return failure(EINTR);
   }
@@ -232,6 +234,7 @@ Result<ReadOutcome> read_channel(HostState& host, InputStream& s, size_t want, b
   ByteChannel& ch = *s.channel;
   ReadOutcome out;
   if (blocking && !ch.readable()) {
+    if (host.before_block) host.before_block();
     ch.wait_readable(ByteChannel::Clock::time_point::max(), [&] { return host.interrupted(); });
     if (host.interrupted()) return interrupted_trap();
   }

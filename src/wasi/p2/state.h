@@ -242,6 +242,9 @@ struct HostState {
   uint64_t insecure_state = 0;  // splitmix64 state for wasi:random/insecure
   uint64_t seed_lo = 0, seed_hi = 0;
   std::shared_ptr<EventFdWaker> waker;  // made on first use
+  // Runs before the guest blocks (poll, a blocking read or write): whoever
+  // holds output back for batching (an HTTP response head) lets it go.
+  std::function<void()> before_block;
 
   const std::shared_ptr<EventFdWaker>& guest_waker();
   bool interrupted() const { return ctx->interrupted(); }
