@@ -11,6 +11,7 @@
 // against a type without the type at hand.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,6 +92,25 @@ struct ValType {
   std::shared_ptr<const ResourceType> resource;  // Own, Borrow
 
   static ValTypePtr prim(ValKind kind);  // shared instances of the primitive types
+
+  // The canonical ABI's alignment and size of this type, computed once on
+  // first use (every lift and lower asks, and a variant of 39 cases is not
+  // cheap to ask about). Atomic because types are shared across threads;
+  // every thread computes the same numbers. A copy starts empty: a copied
+  // type is usually about to be changed.
+  struct LayoutCache {
+    mutable std::atomic<uint32_t> alignment{0};  // 0: not computed
+    mutable std::atomic<uint64_t> size{0};
+    mutable std::atomic<bool> size_known{false};
+    LayoutCache() = default;
+    LayoutCache(const LayoutCache&) {}
+    LayoutCache& operator=(const LayoutCache&) {
+      alignment.store(0, std::memory_order_relaxed);
+      size_known.store(false, std::memory_order_relaxed);
+      return *this;
+    }
+  };
+  LayoutCache layout;
 };
 
 // Structural equality; resources by identity.

@@ -105,7 +105,33 @@ ValKind discriminant_type(size_t n) {
   return ValKind::U32;
 }
 
+namespace {
+uint32_t compute_alignment(const ValType& t);
+uint64_t compute_elem_size(const ValType& t);
+}  // namespace
+
 uint32_t alignment(const ValType& t) {
+  uint32_t a = t.layout.alignment.load(std::memory_order_relaxed);
+  if (a == 0) {
+    a = compute_alignment(t);
+    t.layout.alignment.store(a, std::memory_order_relaxed);
+  }
+  return a;
+}
+
+uint64_t elem_size(const ValType& t) {
+  if (t.layout.size_known.load(std::memory_order_acquire)) {
+    return t.layout.size.load(std::memory_order_relaxed);
+  }
+  uint64_t s = compute_elem_size(t);
+  t.layout.size.store(s, std::memory_order_relaxed);
+  t.layout.size_known.store(true, std::memory_order_release);
+  return s;
+}
+
+namespace {
+
+uint32_t compute_alignment(const ValType& t) {
   switch (t.kind) {
     case ValKind::Bool:
     case ValKind::S8:
@@ -138,7 +164,7 @@ uint32_t alignment(const ValType& t) {
   }
 }
 
-uint64_t elem_size(const ValType& t) {
+uint64_t compute_elem_size(const ValType& t) {
   switch (t.kind) {
     case ValKind::Bool:
     case ValKind::S8:
@@ -180,6 +206,8 @@ uint64_t elem_size(const ValType& t) {
       return 4;
   }
 }
+
+}  // namespace
 
 size_t flat_count(const ValType& t, size_t limit) {
   const size_t over = limit + 1;
