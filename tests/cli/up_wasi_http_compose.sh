@@ -156,6 +156,19 @@ if [[ "$WH_REFERENCE" != jco ]]; then
   expect_contains "store server down body" "$BODY" "connection-refused"
   wh_stop
 
+  # An origin outside allowed_outbound_hosts: HTTP-request-denied, logged.
+  app4="$work/app4"
+  mkdir -p "$app4"
+  for f in handler auth store; do ln -s "$app/$f.wasm" "$app4/$f.wasm"; done
+  sed -e "s|^\"example:store/kv@0.1.0\" = .*|\"example:store/kv@0.1.0\" = { source = \"store.wasm\", allowed_outbound_hosts = [\"http://127.0.0.1:9\"], env = { STORE_URL = \"http://127.0.0.1:$kv_port/kv\" } }|" \
+    "$app/weft.toml" >"$app4/weft.toml"
+  wh_start "$SRC" "$app4" "$app/handler.wasm" "$work/server5.log"
+  request -H "Authorization: Bearer $valid" "$(up_url /kv/x)"
+  expect_eq "denied origin" "$STATUS" "502"
+  expect_contains "denied origin body" "$BODY" "HTTP-request-denied"
+  grep -q "127.0.0.1:$kv_port" "$work/server5.log" || up_fail "no log line for the denied origin"
+  wh_stop
+
   # instance_reuse = 2: one instance (handler and dependencies) serves two
   # requests, so the in-memory store keeps a PUT for the next GET; the
   # third request gets a fresh instance and finds nothing.
