@@ -63,6 +63,10 @@ struct Outcome {
   // `response` is not sent; a body channel that failed closes the
   // connection instead of ending the body.
   bool streamed = false;
+  // What the handler wants destroyed only after the server has the
+  // outcome (a request's store and instances): teardown then overlaps the
+  // next request on the connection instead of delaying it.
+  std::shared_ptr<void> release_after = nullptr;
 };
 
 // Where a streaming handler sends its response head, from its worker

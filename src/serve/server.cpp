@@ -413,6 +413,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       false};
       }
       std::optional<StreamSink::Head> head = sink.take_head();
+      std::shared_ptr<void> release = std::move(out.release_after);
       auto executor = self->executor();
       net::post(executor,
                 [self = std::move(self), out = std::move(out), head = std::move(head)]() mutable {
@@ -422,6 +423,7 @@ class Session : public std::enable_shared_from_this<Session> {
                   }
                   self->on_stream_worker_done(std::move(out));
                 });
+      release.reset();  // here, on the worker, once the loop has the outcome
     });
     if (reading_body_) stream_read_body();
   }

@@ -331,6 +331,8 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
   if (healthy && spec_.instance_reuse > 1 && live->served < spec_.instance_reuse) {
     std::lock_guard lock(pool_mutex_);
     pool_.push_back(std::move(live));
+  } else {
+    out.release_after = std::shared_ptr<Live>(std::move(live));
   }
   return out;
 }
@@ -347,6 +349,7 @@ Outcome WasiHttpHandler::handle(Request& request, RequestControl& control) const
   body->finish();
   CollectingSink sink;
   Outcome out = run(request, body, sink, control);
+  out.release_after.reset();  // the buffered path's outcome travels to the loop: not the store
   if (!out.streamed) return out;
   out.streamed = false;
   sink.wake();  // whatever the last write left
