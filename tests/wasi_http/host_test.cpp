@@ -351,6 +351,41 @@ TEST_F(HttpHost, OutgoingThroughATransport) {
   EXPECT_EQ(second.items[0].discriminant, 1u);
 }
 
+// A transport that fails the response body mid-way, naming the code.
+struct FailingBodyTransport : OutboundTransport {
+  std::shared_ptr<PendingResponse> send(OutgoingRequest) override {
+    auto pending = std::make_shared<PendingResponse>();
+    IncomingResponse r;
+    r.status = 200;
+    r.body = std::make_shared<ByteChannel>();
+    r.body->write("part");
+    r.body->fail("connection-read-timeout: no bytes for 300 ms");
+    pending->complete(std::move(r));
+    return pending;
+  }
+};
+
+TEST_F(HttpHost, ABodyFailureReportsTheTransportsErrorCode) {
+  make(std::make_shared<FailingBodyTransport>());
+  Val req = value("[constructor]outgoing-request", {fields({})});
+  ok("[method]outgoing-request.set-authority", {borrow(req), Val::some(Val::string("u.test"))});
+  Val fut = ok("handle", {req, Val::none()}, "wasi:http/outgoing-handler");
+  Val resp =
+      value("[method]future-incoming-response.get", {borrow(fut)}).items[0].items[0].items[0];
+  Val body = ok("[method]incoming-response.consume", {borrow(resp)});
+  Val stream = ok("[method]incoming-body.stream", {borrow(body)});
+  EXPECT_EQ(
+      text(ok("[method]input-stream.read", {borrow(stream), Val::u64(100)}, "wasi:io/streams")),
+      "part");
+  Val failed =
+      value("[method]input-stream.read", {borrow(stream), Val::u64(100)}, "wasi:io/streams");
+  ASSERT_EQ(failed.discriminant, 1u);
+  ASSERT_EQ(label(failed.items[0]), "last-operation-failed");
+  Val code = value("http-error-code", {borrow(failed.items[0].items[0])});
+  ASSERT_EQ(code.discriminant, 1u);
+  EXPECT_EQ(label(code.items[0]), "connection-read-timeout");
+}
+
 TEST(ByteChannel, BackpressureEndAndFailure) {
   ByteChannel ch(4);
   EXPECT_EQ(ch.write("abcdef"), 4u);
