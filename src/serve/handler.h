@@ -47,12 +47,20 @@ class RequestControl {
     std::lock_guard lock(mutex_);
     return timed_out_;
   }
+  // The guest is about to wait (WASI 0.2's poll, a body stream with no
+  // data or no room): a guest running on an event loop's thread gives the
+  // loop to another thread first. Set and called on the guest's thread.
+  void set_before_block(std::function<void()> fn) { before_block_ = std::move(fn); }
+  void before_block() const {
+    if (before_block_) before_block_();
+  }
 
  private:
   mutable std::mutex mutex_;
   std::optional<InterruptHandle> handle_;
   std::function<void()> also_;
   bool timed_out_ = false;
+  std::function<void()> before_block_;
 };
 
 struct Outcome {

@@ -4,10 +4,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -45,6 +52,100 @@ std::string sanitize_for_log(std::string_view text, size_t max = 256) {
 
 class Session;
 
+// What the watchdog reads of a loop thread: its CPU clock, and its state
+// in /proc (running, or asleep in the kernel).
+struct LoopThreadInfo {
+  clockid_t cpu_clock{};
+  bool has_cpu_clock = false;
+  int stat_fd = -1;  // /proc/self/task/TID/stat, kept open
+  ~LoopThreadInfo() {
+    if (stat_fd >= 0) ::close(stat_fd);
+  }
+  void init() {
+    has_cpu_clock = pthread_getcpuclockid(pthread_self(), &cpu_clock) == 0;
+    std::string path = "/proc/self/task/" + std::to_string(::gettid()) + "/stat";
+    stat_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  int64_t cpu_ns() const {
+    struct timespec ts {};
+    if (!has_cpu_clock || clock_gettime(cpu_clock, &ts) != 0) return -1;
+    return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+  }
+  // Asleep (S) or in uninterruptible wait (D); false when unknown.
+  bool sleeping() const {
+    if (stat_fd < 0) return false;
+    char buf[512];
+    ssize_t n = ::pread(stat_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return false;
+    buf[n] = 0;
+    const char* close_paren = std::strrchr(buf, ')');  // the name may hold spaces and parens
+    if (!close_paren || close_paren[1] != ' ') return false;
+    return close_paren[2] == 'S' || close_paren[2] == 'D';
+  }
+};
+
+// An event loop and the threads that take turns driving it. A routed
+// request's guest runs on the thread driving the loop, so a quick request
+// costs no hand-off to another thread and back. While a guest runs there,
+// the loop waits; so when the guest is about to block (its GuestLease is
+// released by the handler) or has run longer than the inline budget
+// (released by the watchdog), a standby thread takes over the loop and the
+// guest's thread finishes the request as a worker would, then becomes a
+// standby itself. Exactly one thread drives a loop at a time: the io_context
+// is never run by two threads outside a released guest.
+struct Loop {
+  net::io_context ctx;  // default concurrency hint: threads hand it over
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool driver_free = false;  // a released guest gave the loop up; a standby takes it
+  bool finished = false;     // ctx ran out of work (or was stopped)
+  unsigned standbys = 0;     // threads waiting in cv for driver_free
+
+  // The guest running inline: (ticket << 1) | 1, or ticket << 1 when none
+  // (or released). Tickets tell a released guest from the next one.
+  std::atomic<uint64_t> guest{0};
+  std::atomic<LoopThreadInfo*> guest_thread{nullptr};
+  uint64_t next_ticket = 0;  // the driving thread's
+  // The watchdog's: the running guest it saw last, and that thread's CPU
+  // time then.
+  uint64_t watched_token = 0;
+  int64_t watched_cpu_ns = 0;
+};
+
+namespace {
+
+// Set on a guest's thread when its lease turned out released: the thread
+// stops driving once its current handler returns.
+thread_local bool t_loop_released = false;
+thread_local LoopThreadInfo* t_loop_thread = nullptr;
+
+}  // namespace
+
+// A guest running on its loop's driving thread.
+class GuestLease {
+ public:
+  GuestLease(Server::Impl& server, Loop& loop, uint64_t token)
+      : server_(server), loop_(loop), token_(token) {}
+  // Hands the loop to a standby if this guest still holds it (the guest
+  // is about to block). Any thread; idempotent.
+  void release();
+  // The guest has returned: true if this thread still drives the loop (the
+  // request's tail may run here), false if the loop was handed over.
+  bool end() {
+    uint64_t expected = token_;
+    if (loop_.guest.compare_exchange_strong(expected, token_ & ~uint64_t{1})) return true;
+    t_loop_released = true;
+    return false;
+  }
+
+ private:
+  Server::Impl& server_;
+  Loop& loop_;
+  uint64_t token_;
+};
+
 struct Server::Impl {
   Impl(const Dispatcher& dispatcher, ServerOptions opts)
       : app(dispatcher), options(std::move(opts)) {
@@ -52,17 +153,19 @@ struct Server::Impl {
     if (options.loops == 0) options.loops = cores;
     if (options.workers == 0) options.workers = std::max(8u, 4 * cores);
     for (unsigned i = 0; i < options.loops; ++i) {
-      loops.push_back(std::make_unique<net::io_context>(1));
-      guards.emplace_back(net::make_work_guard(*loops.back()));
+      loops.push_back(std::make_unique<Loop>());
+      loops.back()->guard.emplace(net::make_work_guard(loops.back()->ctx));
     }
+    // Two per loop (driver, standby) beside the guests released at once.
+    max_loop_threads = 2 * options.loops + options.workers;
     workers = std::make_unique<net::thread_pool>(options.workers);
-    acceptor = std::make_unique<tcp::acceptor>(*loops[0]);
-    signals = std::make_unique<net::signal_set>(*loops[0]);
+    acceptor = std::make_unique<tcp::acceptor>(loops[0]->ctx);
+    signals = std::make_unique<net::signal_set>(loops[0]->ctx);
   }
   // Sessions still queued in a loop unregister themselves on destruction,
   // so the loops go first, while the registry and its mutex are alive.
   ~Impl() {
-    guards.clear();
+    for (auto& loop : loops) loop->guard.reset();
     workers->join();
     workers.reset();
     signals.reset();
@@ -85,15 +188,48 @@ struct Server::Impl {
     std::fflush(stderr);
   }
 
+  // Runs `job(lease)` for a routed request: inline on this loop's driving
+  // thread (lease set) when a standby can take the loop over, else on the
+  // worker pool (lease null). Called on the loop's driving thread.
+  template <class Job>
+  void run_guest(Loop& loop, Job&& job) {
+    if (options.inline_budget_us == 0 || !reserve_standby(loop)) {
+      net::post(*workers, [job = std::forward<Job>(job)]() mutable { job(nullptr); });
+      return;
+    }
+    const uint64_t token = (++loop.next_ticket << 1) | 1;
+    loop.guest_thread.store(t_loop_thread, std::memory_order_relaxed);
+    loop.guest.store(token);  // seq_cst: ordered before the parked check
+    if (watchdog_parked.load()) wake_watchdog();
+    GuestLease lease(*this, loop, token);
+    job(&lease);
+  }
+  // A standby is waiting (or was just started) to take the loop over.
+  bool reserve_standby(Loop& loop);
+  void release_loop(Loop& loop, uint64_t token);
+  void spawn_loop_thread(Loop& loop, bool drive_first);
+  void loop_thread(Loop& loop, bool drive_first);
+  void watchdog();
+  void wake_watchdog();
+
   const Dispatcher& app;
   ServerOptions options;
-  std::vector<std::unique_ptr<net::io_context>> loops;
-  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  std::vector<std::unique_ptr<Loop>> loops;
   std::unique_ptr<net::thread_pool> workers;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::signal_set> signals;
   uint16_t bound_port = 0;
   size_t next_loop = 0;
+
+  std::mutex threads_mutex;
+  std::vector<std::thread> loop_threads;
+  std::deque<LoopThreadInfo> thread_infos;  // stable: the watchdog reads them
+  unsigned max_loop_threads = 0;
+
+  std::mutex watchdog_mutex;
+  std::condition_variable watchdog_cv;
+  std::atomic<bool> watchdog_parked{false};
+  bool watchdog_stop = false;
 
   std::atomic<bool> stopping{false};
   std::mutex state_mutex;
@@ -107,10 +243,148 @@ struct Server::Impl {
   std::mutex log_mutex;
 };
 
+void GuestLease::release() { server_.release_loop(loop_, token_); }
+
+bool Server::Impl::reserve_standby(Loop& loop) {
+  {
+    std::lock_guard lock(loop.mutex);
+    if (loop.standbys > 0) return true;
+  }
+  {
+    std::lock_guard lock(threads_mutex);
+    if (loop_threads.size() >= max_loop_threads) return false;
+  }
+  spawn_loop_thread(loop, /*drive_first=*/false);
+  return true;
+}
+
+void Server::Impl::spawn_loop_thread(Loop& loop, bool drive_first) {
+  if (!drive_first) {
+    std::lock_guard lock(loop.mutex);
+    ++loop.standbys;  // counted now, so a release before it waits finds it
+  }
+  std::lock_guard lock(threads_mutex);
+  LoopThreadInfo* info = &thread_infos.emplace_back();
+  loop_threads.emplace_back([this, &loop, drive_first, info] {
+    info->init();
+    t_loop_thread = info;
+    loop_thread(loop, drive_first);
+  });
+}
+
+void Server::Impl::release_loop(Loop& loop, uint64_t token) {
+  uint64_t expected = token;
+  if (!loop.guest.compare_exchange_strong(expected, token & ~uint64_t{1})) return;
+  {
+    std::lock_guard lock(loop.mutex);
+    loop.driver_free = true;
+  }
+  loop.cv.notify_one();
+}
+
+void Server::Impl::loop_thread(Loop& loop, bool drive_first) {
+  std::unique_lock lock(loop.mutex);
+  for (;;) {
+    if (!drive_first) {
+      loop.cv.wait(lock, [&] { return loop.driver_free || loop.finished; });
+      --loop.standbys;
+      if (loop.finished) return;
+      loop.driver_free = false;
+    }
+    drive_first = false;
+    lock.unlock();
+    t_loop_released = false;
+    bool out_of_work = false;
+    for (;;) {
+      if (loop.ctx.run_one() == 0) {
+        out_of_work = true;
+        break;
+      }
+      if (t_loop_released) break;  // another thread drives now
+    }
+    lock.lock();
+    if (out_of_work) {
+      const bool first = !loop.finished;
+      loop.finished = true;
+      lock.unlock();
+      loop.cv.notify_all();
+      if (first) {
+        {
+          std::lock_guard state_lock(state_mutex);
+          ++loops_finished;
+        }
+        state_cv.notify_all();
+      }
+      return;
+    }
+    ++loop.standbys;
+  }
+}
+
+// Releases guests that hold their loop: one that has used the inline
+// budget's CPU time (a long computation), or one asleep in the kernel (a
+// sleep, a wait the handler did not announce), so the loop's other
+// connections and timers, the guest's own deadline among them, keep
+// running. A guest merely preempted (more runnable threads than cores)
+// keeps the loop: handing it over would not make it run sooner. Ticks
+// every millisecond while guests run and parks after a while without any.
+void Server::Impl::watchdog() {
+  const int64_t budget_ns = int64_t{options.inline_budget_us} * 1000;
+  std::unique_lock lock(watchdog_mutex);
+  unsigned quiet_ticks = 0;
+  auto scan = [&] {
+    bool any = false;
+    for (auto& loop_ptr : loops) {
+      Loop& loop = *loop_ptr;
+      const uint64_t token = loop.guest.load();
+      if (!(token & 1)) continue;
+      any = true;
+      const LoopThreadInfo* thread = loop.guest_thread.load(std::memory_order_relaxed);
+      if (loop.guest.load() != token) continue;  // a new guest: its thread is not read yet
+      const int64_t cpu = thread ? thread->cpu_ns() : -1;
+      if (token != loop.watched_token) {  // first seen: measure from here
+        loop.watched_token = token;
+        loop.watched_cpu_ns = cpu;
+        continue;
+      }
+      const bool computed =
+          cpu >= 0 && loop.watched_cpu_ns >= 0 && cpu - loop.watched_cpu_ns >= budget_ns;
+      if (computed || !thread || thread->sleeping()) release_loop(loop, token);
+    }
+    return any;
+  };
+  while (!watchdog_stop) {
+    watchdog_cv.wait_for(lock, std::chrono::milliseconds(1));
+    if (watchdog_stop) break;
+    if (scan()) {
+      quiet_ticks = 0;
+      continue;
+    }
+    if (++quiet_ticks < 200) continue;
+    // Park. A guest that starts after this store sees it and wakes us; one
+    // that started before it is found by the scan after it.
+    watchdog_parked.store(true);
+    if (scan()) {
+      watchdog_parked.store(false);
+      continue;
+    }
+    watchdog_cv.wait(lock, [&] { return !watchdog_parked.load() || watchdog_stop; });
+    quiet_ticks = 0;
+  }
+}
+
+void Server::Impl::wake_watchdog() {
+  {
+    std::lock_guard lock(watchdog_mutex);
+    watchdog_parked.store(false);
+  }
+  watchdog_cv.notify_one();
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Server::Impl& server)
-      : server_(server), stream_(std::move(socket)) {
+  Session(tcp::socket&& socket, Server::Impl& server, Loop& loop)
+      : server_(server), loop_(loop), stream_(std::move(socket)) {
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -267,14 +541,20 @@ class Session : public std::enable_shared_from_this<Session> {
     timer->async_wait([control](beast::error_code ec) {
       if (!ec) control->time_out();
     });
-    net::post(*server_.workers, [self = shared_from_this(), request, handler = routed->handler,
-                                 control, timer]() mutable {
+    server_.run_guest(loop_, [self = shared_from_this(), request, handler = routed->handler,
+                              control, timer](GuestLease* lease) mutable {
+      if (lease) control->set_before_block([lease] { lease->release(); });
       Outcome out;
       try {
         out = handler->handle(*request, *control);
       } catch (const std::exception& e) {  // bad_alloc and the like: answer, don't die
         out = Outcome{
             error_response(500, "internal error"), std::string("exception: ") + e.what(), {}};
+      }
+      if (lease) control->set_before_block(nullptr);
+      if (lease && lease->end()) {  // still on the loop's driving thread
+        timer->cancel();
+        return self->send(std::move(out));
       }
       auto executor = self->executor();
       net::post(executor,
@@ -400,8 +680,12 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!ec) control->time_out();
     });
     stream_timer_ = timer;
-    net::post(*server_.workers, [self = shared_from_this(), request, handler = routed.handler,
-                                 control, body = request_channel_]() mutable {
+    // The body read starts first: a guest running inline that waits for
+    // its body releases the loop, which then reads it.
+    if (reading_body_) stream_read_body();
+    server_.run_guest(loop_, [self = shared_from_this(), request, handler = routed.handler, control,
+                              body = request_channel_](GuestLease* lease) mutable {
+      if (lease) control->set_before_block([lease] { lease->release(); });
       Outcome out;
       StreamSink sink(self);
       try {
@@ -412,20 +696,28 @@ class Session : public std::enable_shared_from_this<Session> {
                       {},
                       false};
       }
+      if (lease) control->set_before_block(nullptr);
       std::optional<StreamSink::Head> head = sink.take_head();
       std::shared_ptr<void> release = std::move(out.release_after);
       auto executor = self->executor();
-      net::post(executor,
-                [self = std::move(self), out = std::move(out), head = std::move(head)]() mutable {
-                  if (head) {
-                    self->start_stream_response(head->status, std::move(head->headers),
-                                                head->content_length, std::move(head->body));
-                  }
-                  self->on_stream_worker_done(std::move(out));
-                });
-      release.reset();  // here, on the worker, once the loop has the outcome
+      auto finish = [self = std::move(self), out = std::move(out),
+                     head = std::move(head)]() mutable {
+        if (head) {
+          self->start_stream_response(head->status, std::move(head->headers), head->content_length,
+                                      std::move(head->body));
+        }
+        self->on_stream_worker_done(std::move(out));
+      };
+      // Posted even when this thread still drives the loop: a head the
+      // sink posted while the guest ran must be taken first.
+      net::post(executor, std::move(finish));
+      if (lease && lease->end()) {
+        // Teardown after the response is on its way, not before.
+        net::post(executor, [release = std::move(release)]() mutable { release.reset(); });
+      } else {
+        release.reset();  // on this thread, once the loop has the outcome
+      }
     });
-    if (reading_body_) stream_read_body();
   }
 
   void stream_read_body() {
@@ -729,6 +1021,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Server::Impl& server_;
+  Loop& loop_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -766,9 +1059,9 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void Server::Impl::do_accept() {
-  net::io_context& target = *loops[next_loop];
+  Loop* target = loops[next_loop].get();
   next_loop = (next_loop + 1) % loops.size();
-  acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(target->ctx, [this, target](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || stopping.load()) return;
       // EMFILE and friends: keep accepting rather than going deaf.
@@ -780,7 +1073,7 @@ void Server::Impl::do_accept() {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      std::make_shared<Session>(std::move(socket), *this, *target)->start();
     }
     do_accept();
   });
@@ -788,7 +1081,7 @@ void Server::Impl::do_accept() {
 
 void Server::Impl::begin_stop() {
   if (stopping.exchange(true)) return;
-  net::post(*loops[0], [this] {
+  net::post(loops[0]->ctx, [this] {
     beast::error_code ec;
     acceptor->close(ec);
     signals->cancel(ec);
@@ -805,7 +1098,7 @@ void Server::Impl::begin_stop() {
     net::post(executor, [session] { session->close_if_idle(); });
   }
   live.clear();
-  for (auto& guard : guards) guard.reset();
+  for (auto& loop : loops) loop->guard.reset();
   {
     std::lock_guard lock(state_mutex);
     stop_requested = true;
@@ -848,17 +1141,9 @@ void Server::run() {
     });
   }
   s.do_accept();
-  std::vector<std::thread> threads;
-  for (auto& loop : s.loops) {
-    threads.emplace_back([&s, loop = loop.get()] {
-      loop->run();
-      {
-        std::lock_guard lock(s.state_mutex);
-        ++s.loops_finished;
-      }
-      s.state_cv.notify_all();
-    });
-  }
+  std::thread watchdog;
+  if (s.options.inline_budget_us > 0) watchdog = std::thread([&s] { s.watchdog(); });
+  for (auto& loop : s.loops) s.spawn_loop_thread(*loop, /*drive_first=*/true);
   {
     std::unique_lock lock(s.state_mutex);
     s.state_cv.wait(lock, [&] { return s.stop_requested; });
@@ -866,11 +1151,29 @@ void Server::run() {
                                        [&] { return s.loops_finished == s.loops.size(); });
     if (!drained) {
       s.log_error("shutdown: in-flight requests did not finish in time; closing them");
-      for (auto& loop : s.loops) loop->stop();
+      for (auto& loop : s.loops) loop->ctx.stop();
     }
   }
-  for (auto& thread : threads) thread.join();
+  // Threads may still be started while the last guests finish: join until
+  // none is left.
+  for (;;) {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(s.threads_mutex);
+      threads.swap(s.loop_threads);
+    }
+    if (threads.empty()) break;
+    for (auto& thread : threads) thread.join();
+  }
   s.workers->join();
+  if (watchdog.joinable()) {
+    {
+      std::lock_guard lock(s.watchdog_mutex);
+      s.watchdog_stop = true;
+    }
+    s.watchdog_cv.notify_all();
+    watchdog.join();
+  }
 }
 
 }  // namespace weft::serve

@@ -1,10 +1,12 @@
 // weft — the HTTP/1.1 server (Boost.Beast over Asio).
 //
 // Threads: one event loop (io_context) per core; an acceptor on the first
-// loop hands connections out round-robin. Guest code never runs on a loop:
-// each routed request goes to a worker pool, and a timer on the loop
-// interrupts the guest's store at the service's deadline. So a slow guest
-// holds one worker, never a loop.
+// loop hands connections out round-robin. A routed request's guest runs on
+// the thread driving its loop (no hand-off to a worker and back); when the
+// guest is about to block, or has run past ServerOptions::inline_budget_us,
+// a standby thread takes the loop over and the guest finishes on its own
+// thread. So a slow guest holds one thread, never a loop. A timer on the
+// loop interrupts the guest's store at the service's deadline.
 //
 // Shutdown (SIGTERM/SIGINT or stop()): stop accepting, close idle
 // connections, let in-flight requests finish and answer with
@@ -23,14 +25,18 @@ namespace weft::serve {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 3000;
-  unsigned loops = 0;    // 0 = one per core
-  unsigned workers = 0;  // 0 = 4 per core, at least 8
+  unsigned loops = 0;                       // 0 = one per core
+  unsigned workers = 0;                     // 0 = 4 per core, at least 8
   uint32_t header_limit_bytes = 16 * 1024;  // request line + headers → 431 beyond
   uint32_t max_header_count = 100;          // → 431 beyond
   uint64_t body_limit_bytes = 16u << 20;    // → 413 beyond
   uint32_t idle_timeout_ms = 60'000;        // keep-alive connection with no request
   uint32_t read_timeout_ms = 30'000;        // to receive one whole request
   uint32_t shutdown_grace_ms = 60'000;      // in-flight requests get this long
+  // A guest runs on the event loop's thread until it blocks or has run
+  // this long; then another thread takes the loop over (0: guests always
+  // run on the worker pool).
+  uint32_t inline_budget_us = 1000;
   bool access_log = true;
   bool handle_signals = true;
 };

@@ -58,15 +58,20 @@ std::string clip(std::string text) {
 // Passes the guest's head on to the server's stream.
 class StreamAdapter : public wasi::http::ResponseSink {
  public:
-  explicit StreamAdapter(ResponseStream& out) : out_(out) {}
+  StreamAdapter(ResponseStream& out, const RequestControl& control)
+      : out_(out), control_(control) {}
   void start(uint16_t status, wasi::http::FieldList headers, std::optional<uint64_t> content_length,
              std::shared_ptr<ByteChannel> body) override {
     out_.start(status, std::move(headers), content_length, std::move(body));
   }
-  void flush() override { out_.flush(); }
+  void flush() override {
+    out_.flush();
+    control_.before_block();
+  }
 
  private:
   ResponseStream& out_;
+  const RequestControl& control_;
 };
 
 // Collects a whole response (for filters, which see whole bodies). The
@@ -74,6 +79,8 @@ class StreamAdapter : public wasi::http::ResponseSink {
 // there, so the guest never waits on a reader that is not running.
 class CollectingSink : public wasi::http::ResponseSink, public Waker {
  public:
+  explicit CollectingSink(const RequestControl& control) : control_(control) {}
+  void flush() override { control_.before_block(); }
   void start(uint16_t status, wasi::http::FieldList headers, std::optional<uint64_t>,
              std::shared_ptr<ByteChannel> body) override {
     started_ = true;
@@ -100,6 +107,7 @@ class CollectingSink : public wasi::http::ResponseSink, public Waker {
     if (body_) body_->set_reader_waker(nullptr);
   }
 
+  const RequestControl& control_;
   bool started_ = false;
   unsigned status_ = 0;
   wasi::http::FieldList headers_;
@@ -339,7 +347,7 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
 
 Outcome WasiHttpHandler::handle_stream(Request& request, std::shared_ptr<ByteChannel> body,
                                        ResponseStream& response, RequestControl& control) const {
-  StreamAdapter sink(response);
+  StreamAdapter sink(response, control);
   return run(request, std::move(body), sink, control);
 }
 
@@ -347,7 +355,7 @@ Outcome WasiHttpHandler::handle(Request& request, RequestControl& control) const
   auto body = std::make_shared<ByteChannel>(std::max<size_t>(request.body.size(), 1));
   body->write(request.body);
   body->finish();
-  CollectingSink sink;
+  CollectingSink sink(control);
   Outcome out = run(request, body, sink, control);
   out.release_after.reset();  // the buffered path's outcome travels to the loop: not the store
   if (!out.streamed) return out;

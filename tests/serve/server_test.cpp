@@ -51,12 +51,54 @@ class SleepHandler : public Handler {
   int ms_;
 };
 
+// Burns CPU until the deadline or `ms`, as a guest in a loop would.
+class SpinHandler : public Handler {
+ public:
+  explicit SpinHandler(int ms) : ms_(ms) {}
+  Outcome handle(Request&, RequestControl& control) const override {
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms_);
+    volatile uint64_t x = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      if (control.timed_out()) return Outcome{error_response(504, "timed out"), "timeout", {}};
+      for (int i = 0; i < 1000; ++i) x = x + 1;
+    }
+    Outcome out;
+    out.response.body = "spun";
+    return out;
+  }
+
+ private:
+  int ms_;
+};
+
+// Sleeps in one piece, announcing it first (as WASI 0.2's poll does) or not
+// (as a preview1 sleep does).
+class NapHandler : public Handler {
+ public:
+  NapHandler(int ms, bool announce) : ms_(ms), announce_(announce) {}
+  Outcome handle(Request&, RequestControl& control) const override {
+    if (announce_) control.before_block();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms_));
+    Outcome out;
+    out.response.body = "napped";
+    return out;
+  }
+
+ private:
+  int ms_;
+  bool announce_;
+};
+
 class FakeApp : public Dispatcher {
  public:
   std::optional<RoutedService> route(Request& request) const override {
     if (request.path == "/echo") return RoutedService{"echo", 5000, &echo_};
     if (request.path == "/slow") return RoutedService{"slow", 100, &slow_};
     if (request.path == "/block") return RoutedService{"block", 5000, &block_};
+    if (request.path == "/spin") return RoutedService{"spin", 5000, &spin_};
+    if (request.path == "/spin-past-deadline") return RoutedService{"spin", 100, &spin_long_};
+    if (request.path == "/nap") return RoutedService{"nap", 5000, &nap_};
+    if (request.path == "/announced-nap") return RoutedService{"nap", 5000, &announced_nap_};
     return std::nullopt;
   }
 
@@ -64,15 +106,21 @@ class FakeApp : public Dispatcher {
   EchoHandler echo_;
   SleepHandler slow_{3000};
   SleepHandler block_{600};
+  SpinHandler spin_{500};
+  SpinHandler spin_long_{5000};
+  NapHandler nap_{500, false};
+  NapHandler announced_nap_{500, true};
 };
 
 class ServerTest : public ::testing::Test {
  protected:
+  virtual unsigned loops() const { return 2; }
+  virtual unsigned workers() const { return 4; }
   void SetUp() override {
     ServerOptions options;
     options.port = 0;
-    options.loops = 2;
-    options.workers = 4;
+    options.loops = loops();
+    options.workers = workers();
     options.body_limit_bytes = 1024;
     options.header_limit_bytes = 2048;
     options.handle_signals = false;
@@ -172,8 +220,8 @@ TEST_F(ServerTest, UnknownRouteIs404) {
 }
 
 TEST_F(ServerTest, OversizedHeadersAre431) {
-  auto r = request("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') +
-                   "\r\n\r\n");
+  auto r =
+      request("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
   EXPECT_EQ(r.result_int(), 431u);
   std::string many = "GET /echo HTTP/1.1\r\nHost: x\r\n";
   for (int i = 0; i < 150; ++i) many += "A" + std::to_string(i) + ": b\r\n";
@@ -186,15 +234,17 @@ TEST_F(ServerTest, OversizedBodyIs413) {
   auto r = request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
                    std::string(5000, 'a'));
   EXPECT_EQ(r.result_int(), 413u);
-  auto chunked = request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         "800\r\n" + std::string(2048, 'a') + "\r\n0\r\n\r\n");
+  auto chunked = request(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "800\r\n" +
+      std::string(2048, 'a') + "\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.result_int(), 413u);
 }
 
 TEST_F(ServerTest, MalformedIs400AndClosed) {
-  for (const char* raw : {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
-                          "GET /echo HTTP/1.1\r\nBad Header\r\n\r\n",
-                          "POST /echo HTTP/1.1\r\nContent-Length: zz\r\n\r\n"}) {
+  for (const char* raw :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /echo HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: zz\r\n\r\n"}) {
     auto socket = connect();
     beast::flat_buffer buffer;
     beast::error_code ec;
@@ -210,9 +260,8 @@ TEST_F(ServerTest, ThousandBadRequestsLeaveServerServing) {
   for (int i = 0; i < 1000; ++i) {
     auto socket = connect();
     beast::error_code ec;
-    net::write(socket, net::buffer(std::string("\x01\x02 garbage ") + std::to_string(i) +
-                                   "\r\n\r\n"),
-               ec);
+    net::write(socket,
+               net::buffer(std::string("\x01\x02 garbage ") + std::to_string(i) + "\r\n\r\n"), ec);
   }
   auto r = request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(r.result_int(), 200u);
@@ -240,9 +289,8 @@ TEST_F(ServerTest, SlowHandlerDoesNotStallOthers) {
 
 TEST_F(ServerTest, GracefulStopFinishesInFlight) {
   auto idle = connect();  // an idle keep-alive connection must not hold shutdown
-  auto inflight = std::async(std::launch::async, [this] {
-    return request("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
-  });
+  auto inflight = std::async(std::launch::async,
+                             [this] { return request("GET /block HTTP/1.1\r\nHost: x\r\n\r\n"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server_->stop();
   auto r = inflight.get();
@@ -255,6 +303,79 @@ TEST_F(ServerTest, GracefulStopFinishesInFlight) {
   tcp::socket late(io_);
   late.connect({net::ip::make_address("127.0.0.1"), server_->port()}, ec);
   EXPECT_TRUE(ec) << "still accepting after stop";
+}
+
+// One loop, so every connection shares the thread a guest runs on inline:
+// the loop must be handed over whenever a guest holds it.
+class OneLoopTest : public ServerTest {
+ protected:
+  unsigned loops() const override { return 1; }
+  unsigned workers() const override { return 2; }
+
+  // Five quick requests, each on a new connection, while `slow_path` runs.
+  void quick_requests_beside(const std::string& slow_path, const std::string& expected_body) {
+    auto slow = std::async(std::launch::async, [this, slow_path] {
+      return request("GET " + slow_path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").result_int(), 200u);
+    }
+    // The slow guest takes 500 ms; the quick ones must not wait for it.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300))
+        << "the loop stayed with " << slow_path;
+    auto r = slow.get();
+    EXPECT_EQ(r.result_int(), 200u);
+    EXPECT_EQ(r.body(), expected_body);
+  }
+};
+
+TEST_F(OneLoopTest, AGuestThatComputesGivesTheLoopUp) { quick_requests_beside("/spin", "spun"); }
+
+TEST_F(OneLoopTest, AGuestAsleepWithoutSayingSoGivesTheLoopUp) {
+  quick_requests_beside("/nap", "napped");
+}
+
+TEST_F(OneLoopTest, AGuestAboutToBlockGivesTheLoopUpAtOnce) {
+  quick_requests_beside("/announced-nap", "napped");
+}
+
+TEST_F(OneLoopTest, ASpinningGuestStillMeetsItsDeadline) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = request("GET /spin-past-deadline HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(r.result_int(), 504u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
+}
+
+TEST_F(OneLoopTest, MoreSlowGuestsThanThreadsAllFinish) {
+  // One loop and two workers allow four loop threads; ten guests asleep at
+  // once overflow to the worker pool and still all answer.
+  std::vector<std::future<unsigned>> naps;
+  for (int i = 0; i < 10; ++i) {
+    naps.push_back(std::async(std::launch::async, [this, i] {
+      return request(std::string("GET ") + (i % 2 ? "/nap" : "/announced-nap") +
+                     " HTTP/1.1\r\nHost: x\r\n\r\n")
+          .result_int();
+    }));
+  }
+  for (auto& nap : naps) EXPECT_EQ(nap.get(), 200u);
+  EXPECT_EQ(request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").result_int(), 200u);
+}
+
+TEST_F(OneLoopTest, KeepAliveRequestsInlineAndHandedOverInterleave) {
+  // One connection alternating quick and slow requests: whichever thread
+  // drives the loop, the answers come back in order and whole.
+  auto socket = connect();
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 6; ++i) {
+    beast::error_code ec;
+    const std::string path = i % 3 == 0 ? "/echo" : i % 3 == 1 ? "/announced-nap" : "/spin";
+    auto r = exchange(socket, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n", buffer, ec);
+    ASSERT_FALSE(ec) << path << ": " << ec.message();
+    EXPECT_EQ(r.result_int(), 200u) << path;
+    EXPECT_EQ(r.body(), i % 3 == 0 ? "GET /echo " : i % 3 == 1 ? "napped" : "spun");
+  }
 }
 
 }  // namespace
