@@ -17,20 +17,32 @@ namespace weft::wasi {
 
 namespace {
 
+// The seeds of wasi:random/insecure and insecure-seed, which promise no
+// secrecy, from a per-thread buffer of getrandom output refilled 512 bytes
+// at a time: three getrandom calls for every request's state were three
+// syscalls on the request's path. Each byte is handed out once.
 uint64_t random_u64() {
-  uint64_t v = 0;
-  size_t done = 0;
-  auto* p = reinterpret_cast<uint8_t*>(&v);
-  while (done < sizeof v) {
-    ssize_t n = getrandom(p + done, sizeof v - done, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      // No entropy source: a clock-derived value still seeds the
-      // insecure generator (its contract promises nothing more).
-      return p2::monotonic_now_ns() ^ 0x9e3779b97f4a7c15ull;
+  thread_local struct {
+    uint8_t bytes[512];
+    size_t used = sizeof bytes;
+  } pool;
+  if (pool.used + sizeof(uint64_t) > sizeof pool.bytes) {
+    size_t done = 0;
+    while (done < sizeof pool.bytes) {
+      ssize_t n = getrandom(pool.bytes + done, sizeof pool.bytes - done, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        // No entropy source: a clock-derived value still seeds the
+        // insecure generator (its contract promises nothing more).
+        return p2::monotonic_now_ns() ^ 0x9e3779b97f4a7c15ull;
+      }
+      done += static_cast<size_t>(n);
     }
-    done += static_cast<size_t>(n);
+    pool.used = 0;
   }
+  uint64_t v = 0;
+  std::memcpy(&v, pool.bytes + pool.used, sizeof v);
+  pool.used += sizeof v;
   return v;
 }
 
@@ -378,18 +390,35 @@ Result<Val> stream_failed(HostState& host, std::string message, std::optional<Er
   return Val::variant("last-operation-failed", std::move(error).value(), 0);
 }
 
-EventFdWaker::EventFdWaker() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
-
 void EventFdWaker::wake() {
+  std::lock_guard lock(mutex_);
+  signaled_ = true;
+  if (fd_.get() < 0) return;
   uint64_t one = 1;
   ssize_t n = ::write(fd_.get(), &one, sizeof one);
   (void)n;  // EAGAIN: the counter is already non-zero, which is all a wake needs
 }
 
 void EventFdWaker::drain() {
+  std::lock_guard lock(mutex_);
+  signaled_ = false;
+  if (fd_.get() < 0) return;
   uint64_t count;
   ssize_t n = ::read(fd_.get(), &count, sizeof count);
   (void)n;
+}
+
+int EventFdWaker::fd() {
+  std::lock_guard lock(mutex_);
+  if (fd_.get() < 0) {
+    fd_ = sandbox::UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (fd_.get() >= 0 && signaled_) {
+      uint64_t one = 1;
+      ssize_t n = ::write(fd_.get(), &one, sizeof one);
+      (void)n;
+    }
+  }
+  return fd_.get();
 }
 
 const std::shared_ptr<EventFdWaker>& HostState::guest_waker() {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -225,14 +226,19 @@ class ResourceTable {
 // Wakes a guest blocked in poll: an eventfd the poll waits on beside its
 // fds. Shared with the channels whose guest side this state holds, so a
 // wake after the state is gone writes to a live fd.
+// Wakes a guest blocked in poll. The eventfd is made when poll first needs
+// it: most requests never block, and an eventfd per request was three
+// syscalls (create, wake, close) on its path. A wake before then is kept
+// and written to the new fd.
 class EventFdWaker : public Waker {
  public:
-  EventFdWaker();
   void wake() override;
   void drain();
-  int fd() const { return fd_.get(); }
+  int fd();  // -1 when no eventfd can be had
 
  private:
+  std::mutex mutex_;
+  bool signaled_ = false;
   sandbox::UniqueFd fd_;
 };
 

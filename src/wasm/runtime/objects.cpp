@@ -1,10 +1,12 @@
 // Store-owned objects: linear memories (a reserved virtual range committed
 // page by page, so the base never moves), tables, globals, host functions.
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -207,8 +209,25 @@ class ReservationPool {
     return true;
   }
 
+  // Whether an anonymous page that is not resident may still hold data
+  // (swapped out). Without swap it cannot: it was never written, or was
+  // dropped. Asked of the kernel at most once a second (swapon may come).
+  static bool swap_configured() {
+    static std::atomic<int64_t> checked_at{std::numeric_limits<int64_t>::min()};
+    static std::atomic<bool> configured{true};
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    if (checked_at.load(std::memory_order_relaxed) != now) {
+      struct sysinfo info {};
+      configured.store(sysinfo(&info) != 0 || info.totalswap != 0, std::memory_order_relaxed);
+      checked_at.store(now, std::memory_order_relaxed);
+    }
+    return configured.load(std::memory_order_relaxed);
+  }
+
   // Zeroes [0, size): memset for resident pages, MADV_DONTNEED for the
-  // others (a swapped-out page is not resident yet still holds data).
+  // others when they may be swapped out (not resident yet holding data).
   // False if the range should rather be unmapped (too much resident memory,
   // or a syscall failed).
   static bool scrub(uint8_t* base, uint64_t size, uint64_t touched, uint64_t& resident_bytes) {
@@ -232,7 +251,7 @@ class ReservationPool {
       uint64_t len = (j - i) * page;
       if (is_resident) {
         std::memset(start, 0, len);
-      } else if (madvise(start, len, MADV_DONTNEED) != 0) {
+      } else if (swap_configured() && madvise(start, len, MADV_DONTNEED) != 0) {
         return false;
       }
       i = j;
