@@ -22,6 +22,10 @@
 
 #include "weft/result.h"
 
+namespace weft {
+enum class ValType : uint8_t;  // a core value type (weft/weft.h)
+}  // namespace weft
+
 namespace weft::component {
 
 enum class ValKind : uint8_t {
@@ -102,13 +106,22 @@ struct ValType {
     mutable std::atomic<uint32_t> alignment{0};  // 0: not computed
     mutable std::atomic<uint64_t> size{0};
     mutable std::atomic<bool> size_known{false};
+    // The flattened core types (a variant's lift and lower ask every
+    // time), and their count; made once, owned here.
+    mutable std::atomic<const std::vector<::weft::ValType>*> flat{nullptr};
+    mutable std::atomic<bool> flat_too_long{false};
+    mutable std::atomic<uint64_t> flat_count{0};  // + 1; 0: not computed
     LayoutCache() = default;
     LayoutCache(const LayoutCache&) {}
     LayoutCache& operator=(const LayoutCache&) {
       alignment.store(0, std::memory_order_relaxed);
       size_known.store(false, std::memory_order_relaxed);
+      delete flat.exchange(nullptr);
+      flat_too_long.store(false, std::memory_order_relaxed);
+      flat_count.store(0, std::memory_order_relaxed);
       return *this;
     }
+    ~LayoutCache() { delete flat.load(); }
   };
   LayoutCache layout;
 };

@@ -76,7 +76,11 @@ uint64_t elem_size(const ValType& t);
 // The flat core types of `t`, or nullopt when there are more than `limit`
 // (a fixed-length list can have millions; callers only need to know that
 // it is more than MAX_FLAT_*).
-std::optional<std::vector<CoreType>> flatten_type(const ValType& t, size_t limit = 1u << 16);
+constexpr size_t kFlatTypesLimit = size_t{1} << 16;
+std::optional<std::vector<CoreType>> flatten_type(const ValType& t, size_t limit = kFlatTypesLimit);
+// flatten_type's answer, computed once per type (null: longer than
+// kFlatTypesLimit); lives as long as `t`.
+const std::vector<CoreType>* flat_types(const ValType& t);
 // How many flat core values `t` has, without building them; any count
 // above `limit` is reported as limit + 1.
 size_t flat_count(const ValType& t, size_t limit);

@@ -209,7 +209,9 @@ uint64_t compute_elem_size(const ValType& t) {
 
 }  // namespace
 
-size_t flat_count(const ValType& t, size_t limit) {
+namespace {
+
+size_t compute_flat_count(const ValType& t, size_t limit) {
   const size_t over = limit + 1;
   switch (t.kind) {
     case ValKind::String:
@@ -245,7 +247,45 @@ size_t flat_count(const ValType& t, size_t limit) {
   }
 }
 
+// Counts past this are not told apart: no limit asked for is larger.
+constexpr size_t kFlatCountCap = size_t{1} << 20;
+
+}  // namespace
+
+size_t flat_count(const ValType& t, size_t limit) {
+  if (limit > kFlatCountCap) return compute_flat_count(t, limit);
+  uint64_t cached = t.layout.flat_count.load(std::memory_order_relaxed);
+  if (cached == 0) {
+    cached = compute_flat_count(t, kFlatCountCap) + 1;
+    t.layout.flat_count.store(cached, std::memory_order_relaxed);
+  }
+  const size_t n = static_cast<size_t>(cached - 1);
+  return n > limit ? limit + 1 : n;
+}
+
+const std::vector<CoreType>* flat_types(const ValType& t) {
+  if (const auto* flat = t.layout.flat.load(std::memory_order_acquire)) return flat;
+  if (t.layout.flat_too_long.load(std::memory_order_relaxed)) return nullptr;
+  std::vector<CoreType> out;
+  if (!flatten_into(t, out, kFlatTypesLimit)) {
+    t.layout.flat_too_long.store(true, std::memory_order_relaxed);
+    return nullptr;
+  }
+  auto* made = new std::vector<CoreType>(std::move(out));
+  const std::vector<CoreType>* expected = nullptr;
+  if (!t.layout.flat.compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
+    delete made;  // another thread made the same
+    return expected;
+  }
+  return made;
+}
+
 std::optional<std::vector<CoreType>> flatten_type(const ValType& t, size_t limit) {
+  if (limit == kFlatTypesLimit) {
+    const auto* flat = flat_types(t);
+    if (!flat) return std::nullopt;
+    return *flat;
+  }
   std::vector<CoreType> out;
   if (!flatten_into(t, out, limit)) return std::nullopt;
   return out;

@@ -588,7 +588,7 @@ Result<Val> lift_flat_impl(LiftLowerContext& cx, FlatReader& vi, const ValType& 
     case ValKind::Enum:
     case ValKind::Option:
     case ValKind::Result: {
-      auto flat = flatten_type(t);
+      const std::vector<CoreType>* flat = flat_types(t);
       if (!flat) return Error::usage("canonical ABI: variant too large to lift flat");
       WEFT_ABI_ASSIGN(CoreValue d, vi.next(CoreType::I32));
       uint64_t index = d.bits & 0xffffffff;
@@ -694,7 +694,7 @@ Result<void> lower_flat_impl(LiftLowerContext& cx, const Val& v, const ValType& 
     case ValKind::Option:
     case ValKind::Result: {
       WEFT_ABI_ASSIGN(CaseMatch m, match_case(v, t));
-      auto flat = flatten_type(t);
+      const std::vector<CoreType>* flat = flat_types(t);
       if (!flat) return Error::usage("canonical ABI: variant too large to lower flat");
       out.push_back(i32(m.index));
       size_t base = out.size();
@@ -746,11 +746,21 @@ Result<void> lower_flat_impl(LiftLowerContext& cx, const Val& v, const ValType& 
 }
 
 // The tuple the spec spills many values into.
-ValType tuple_of(std::span<const ValTypePtr> ts) {
-  ValType tup;
-  tup.kind = ValKind::Tuple;
-  for (const ValTypePtr& t : ts) tup.fields.push_back(Field{"", t});
-  return tup;
+// The alignment and size of tuple<ts...>, without making the tuple type
+// (which would be allocated, and its layout computed, on every call).
+struct TupleLayout {
+  uint32_t alignment = 1;
+  uint64_t size = 0;
+};
+TupleLayout tuple_layout(std::span<const ValTypePtr> ts) {
+  TupleLayout out;
+  for (const ValTypePtr& t : ts) {
+    out.alignment = std::max(out.alignment, alignment(*t));
+    out.size =
+        std::min<uint64_t>(UINT64_MAX / 2, align_to(out.size, alignment(*t)) + elem_size(*t));
+  }
+  out.size = align_to(out.size, out.alignment);
+  return out;
 }
 
 size_t flat_count(std::span<const ValTypePtr> ts, size_t limit) {
@@ -801,9 +811,9 @@ Result<std::vector<Val>> lift_flat_values(LiftLowerContext& cx, size_t max_flat,
   if (flat_count(ts, max_flat) > max_flat) {
     WEFT_ABI_ASSIGN(CoreValue p, vi.next(CoreType::I32));
     uint64_t ptr = p.bits & 0xffffffff;
-    ValType tup = tuple_of(ts);
-    if (ptr % alignment(tup) != 0) return oob(kUnaligned);
-    if (ptr + elem_size(tup) > cx.memory().size()) return oob(kMemOob);
+    const TupleLayout tup = tuple_layout(ts);
+    if (ptr % tup.alignment != 0) return oob(kUnaligned);
+    if (ptr + tup.size > cx.memory().size()) return oob(kMemOob);
     for (const ValTypePtr& t : ts) {
       ptr = align_to(ptr, alignment(*t));
       WEFT_ABI_ASSIGN(Val v, load_impl(cx, ptr, *t));
@@ -828,9 +838,9 @@ Result<std::vector<CoreValue>> lower_flat_values(LiftLowerContext& cx, size_t ma
                         std::to_string(vs.size()));
   std::vector<CoreValue> flat;
   if (flat_count(ts, max_flat) > max_flat) {
-    ValType tup = tuple_of(ts);
-    uint32_t align = alignment(tup);
-    uint64_t size = elem_size(tup);
+    const TupleLayout tup = tuple_layout(ts);
+    uint32_t align = tup.alignment;
+    uint64_t size = tup.size;
     if (size > UINT32_MAX) return trap("values too large to spill to memory");
     uint64_t ptr;
     if (!out_param) {
