@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libboost-dev libfmt-dev libspdlog-dev
   libcurl4-openssl-dev                            # outbound HTTP (src/serve/outbound)
+  libgoogle-perftools-dev                         # tcmalloc_minimal, the weft binary's allocator
   wrk nginx hyperfine                             # bench/http
 )
 missing=()
