@@ -220,7 +220,7 @@ using HostFunc = std::function<Result<void>(Caller& caller, std::span<const Valu
                                             std::span<Value> results)>;
 
 struct StoreLimits {
-  uint64_t max_memory_bytes = 4ull << 30;   // summed over all memories in the store
+  uint64_t max_memory_bytes = 4ull << 30;    // summed over all memories in the store
   uint64_t max_table_elements = 10'000'000;  // per table
   uint32_t max_call_depth = 20'000;          // wasm frames; beyond: StackExhausted trap
   // Fuel is not an instruction count. The interpreter spends 1 unit at each
@@ -264,7 +264,7 @@ class Store {
   void* user_data() const { return user_data_; }
 
   // Objects created directly in the store (spectest, embedder-provided).
-  Func create_host_func(FuncType type, HostFunc fn);
+  Func create_host_func(const FuncType& type, HostFunc fn);
   Result<Memory> create_memory(MemoryType type);
   Result<Table> create_table(TableType type, Value init);
   Result<Global> create_global(GlobalType type, Value init);
@@ -302,7 +302,7 @@ struct ExportInfo {
 };
 struct SectionInfo {
   uint8_t id = 0;
-  std::string name;  // "type", "import", ..., or the custom section's name
+  std::string name;     // "type", "import", ..., or the custom section's name
   uint64_t offset = 0;  // of the section's contents
   uint64_t size = 0;
 };

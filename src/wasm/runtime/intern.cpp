@@ -34,16 +34,18 @@ std::string key_of(const FuncType& type) {
 
 }  // namespace
 
-uint32_t intern_func_type(const FuncType& type) {
+uint32_t intern_func_type(const FuncType& type) { return intern_func_type_ref(type).first; }
+
+std::pair<uint32_t, const FuncType*> intern_func_type_ref(const FuncType& type) {
   std::string key = key_of(type);
   InternTable& t = table();
   std::lock_guard<std::mutex> lock(t.mutex);
   auto it = t.ids.find(key);
-  if (it != t.ids.end()) return it->second;
+  if (it != t.ids.end()) return {it->second, &t.types[it->second]};
   uint32_t id = static_cast<uint32_t>(t.types.size());
   t.types.push_back(type);
   t.ids.emplace(std::move(key), id);
-  return id;
+  return {id, &t.types.back()};
 }
 
 const FuncType& interned_func_type(uint32_t id) {

@@ -374,8 +374,8 @@ GlobalInst* new_global(StoreImpl& store, const GlobalType& type, uint64_t bits) 
 }
 
 FuncInst* new_host_func(StoreImpl& store, const FuncType& type, std::shared_ptr<HostFunc> fn) {
-  uint32_t type_id = intern_func_type(type);
-  return new_host_func(store, type_id, &interned_func_type(type_id), std::move(fn));
+  auto [type_id, interned] = intern_func_type_ref(type);
+  return new_host_func(store, type_id, interned, std::move(fn));
 }
 
 FuncInst* new_host_func(StoreImpl& store, uint32_t type_id, const FuncType* type,

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "wasm/module.h"
@@ -35,6 +36,8 @@ struct MemoryImage;
 // Process-wide interning of function types, so call_indirect compares one
 // integer. Thread-safe.
 uint32_t intern_func_type(const FuncType& type);
+// The id and the interned type, under one lock.
+std::pair<uint32_t, const FuncType*> intern_func_type_ref(const FuncType& type);
 const FuncType& interned_func_type(uint32_t id);
 
 struct ModuleImpl {
@@ -65,10 +68,10 @@ struct ModuleImpl {
 };
 
 struct MemoryInst {
-  uint8_t* base = nullptr;     // start of a reserved range; never moves
-  uint64_t size_bytes = 0;     // current accessible size
-  uint64_t reserved_bytes = 0; // size of the reservation (>= max)
-  MemoryType type;             // limits.min updated? no: type as declared
+  uint8_t* base = nullptr;      // start of a reserved range; never moves
+  uint64_t size_bytes = 0;      // current accessible size
+  uint64_t reserved_bytes = 0;  // size of the reservation (>= max)
+  MemoryType type;              // limits.min updated? no: type as declared
   StoreImpl* store = nullptr;
   // Runtime-private (reservation pooling): bytes past size_bytes that may
   // hold resident zero pages under PROT_NONE, left by an earlier user.
@@ -134,7 +137,7 @@ struct InstanceImpl {
   const ModuleImpl* mod = nullptr;
   StoreImpl* store = nullptr;
 
-  std::vector<FuncInst*> funcs;      // whole index space (imported + defined)
+  std::vector<FuncInst*> funcs;  // whole index space (imported + defined)
   std::vector<TableInst*> tables;
   std::vector<MemoryInst*> memories;
   std::vector<GlobalInst*> globals;

@@ -33,7 +33,7 @@ void Store::set_fuel(std::optional<uint64_t> fuel) {
   impl_->limits.fuel = fuel;
 }
 
-Func Store::create_host_func(FuncType type, HostFunc fn) {
+Func Store::create_host_func(const FuncType& type, HostFunc fn) {
   return Func(detail::new_host_func(*impl_, type, std::make_shared<HostFunc>(std::move(fn))));
 }
 
