@@ -5,7 +5,8 @@
 # JavaScript wasi:http fixture (componentize-js, cached); same run, same
 # connections and threads, the targets interleaved round by round. Prints
 # requests/s and p99 for each and the ratios to nginx, then one client at a
-# time (wrk -t1 -c1): p50 and p99 for WAGI, wasi:http and nginx.
+# time (wrk -t1 -c1): p50 and p99 for WAGI, wasi:http and nginx; then
+# bench_handler (one request in process, wasi:http against WAGI).
 #
 # usage: bench/http/run.sh BUILD_DIR        (BUILD_DIR/weft is the CLI)
 # env:   WEFT_BENCH_SECONDS=5  WEFT_BENCH_CONNECTIONS=32  WEFT_BENCH_THREADS=2
@@ -207,3 +208,9 @@ for name in wagi wasi-http nginx js; do
     'BEGIN { printf "%-12s %10d %10d %10.2f %10.2f\n", x, a, b, a / n50, b / n99 }'
 done
 echo "(goals: p50 <= 1.5x nginx, p99 <= 2x nginx)"
+
+# One request in process, no network: wasi:http against WAGI on the same bytes.
+if [[ -x $build_dir/bench_handler ]]; then
+  echo
+  "$build_dir/bench_handler" "$work/wh/hello.wasm" "$src/examples/hello/hello.wasm" 20000
+fi
