@@ -71,15 +71,19 @@ struct LoopThreadInfo {
     if (!has_cpu_clock || clock_gettime(cpu_clock, &ts) != 0) return -1;
     return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
   }
-  // Asleep (S) or in uninterruptible wait (D); false when unknown.
+  // Asleep (S) or in uninterruptible wait (D). Unknown (no /proc, as in
+  // some sandboxes) counts as asleep: the watchdog then hands a guest's loop
+  // over after a tick of wall time, rather than never for a guest that
+  // sleeps without saying so (which would also keep its deadline from
+  // firing).
   bool sleeping() const {
-    if (stat_fd < 0) return false;
+    if (stat_fd < 0) return true;
     char buf[512];
     ssize_t n = ::pread(stat_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return false;
+    if (n <= 0) return true;
     buf[n] = 0;
     const char* close_paren = std::strrchr(buf, ')');  // the name may hold spaces and parens
-    if (!close_paren || close_paren[1] != ' ') return false;
+    if (!close_paren || close_paren[1] != ' ') return true;
     return close_paren[2] == 'S' || close_paren[2] == 'D';
   }
 };
