@@ -21,6 +21,8 @@ const char* to_string(Executor executor) {
       return "wasi-http";
     case Executor::ProxyWasm:
       return "proxy-wasm";
+    case Executor::WasmBindgen:
+      return "wasm-bindgen";
   }
   return "?";
 }
@@ -164,10 +166,10 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
   if (!valid_name(name)) {
     return rep.error(&table, "service." + name, "names use letters, digits, '-', '_' and '.'");
   }
-  if (auto r =
-          check_keys(rep, table, prefix,
-                     {"source", "executor", "filters", "env", "files", "timeout_ms", "memory_limit",
-                      "allowed_outbound_hosts", "instance_reuse", "dependencies"});
+  if (auto r = check_keys(rep, table, prefix,
+                          {"source", "executor", "filters", "env", "files", "timeout_ms",
+                           "memory_limit", "allowed_outbound_hosts", "instance_reuse",
+                           "dependencies", "export", "content_type", "input"});
       !r) {
     return std::move(r).error();
   }
@@ -184,10 +186,47 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
     spec.executor = Executor::ProxyWasm;
   } else if (*executor == "wasi-http") {
     spec.executor = Executor::WasiHttp;
+  } else if (*executor == "wasm-bindgen") {
+    spec.executor = Executor::WasmBindgen;
   } else {
-    return rep.error(table.get("executor"), prefix + "executor",
-                     "unknown executor \"" + *executor +
-                         "\" (expected \"wagi\", \"proxy-wasm\" or \"wasi-http\")");
+    return rep.error(
+        table.get("executor"), prefix + "executor",
+        "unknown executor \"" + *executor +
+            "\" (expected \"wagi\", \"proxy-wasm\", \"wasi-http\" or \"wasm-bindgen\")");
+  }
+  const bool bindgen = spec.executor == Executor::WasmBindgen;
+  for (const char* key : {"export", "content_type", "input"}) {
+    if (table.get(key) && !bindgen) {
+      return rep.error(table.get(key), prefix + key, "applies only to executor = \"wasm-bindgen\"");
+    }
+  }
+  if (bindgen) {
+    auto exported = get_string(rep, table, prefix, "export", false);
+    if (!exported) return std::move(exported).error();
+    spec.bindgen_export = std::move(*exported);
+    auto content_type = get_string(rep, table, prefix, "content_type", false);
+    if (!content_type) return std::move(content_type).error();
+    if (table.get("content_type")) {
+      bool valid = !content_type->empty();
+      for (char c : *content_type) valid = valid && c >= 0x20 && c != 0x7f;
+      if (!valid) {
+        return rep.error(table.get("content_type"), prefix + "content_type",
+                         "expected a media type such as \"application/json\"");
+      }
+      spec.content_type = std::move(*content_type);
+    }
+    auto input = get_string(rep, table, prefix, "input", false);
+    if (!input) return std::move(input).error();
+    if (input->empty() || *input == "body") {
+      spec.bindgen_input = BindgenInput::Body;
+    } else if (*input == "path") {
+      spec.bindgen_input = BindgenInput::Path;
+    } else if (*input == "request-json") {
+      spec.bindgen_input = BindgenInput::RequestJson;
+    } else {
+      return rep.error(table.get("input"), prefix + "input",
+                       "expected \"body\", \"path\" or \"request-json\"");
+    }
   }
   const bool wasi_http = spec.executor == Executor::WasiHttp;
   for (const char* key : {"allowed_outbound_hosts", "instance_reuse", "dependencies"}) {

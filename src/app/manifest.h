@@ -19,7 +19,10 @@
 
 namespace weft::app {
 
-enum class Executor : uint8_t { Wagi, ProxyWasm, WasiHttp };
+enum class Executor : uint8_t { Wagi, ProxyWasm, WasiHttp, WasmBindgen };
+
+// What a wasm-bindgen service's string argument is made of.
+enum class BindgenInput : uint8_t { Body, Path, RequestJson };
 const char* to_string(Executor executor);
 
 struct FileGrant {
@@ -56,6 +59,12 @@ struct ServiceSpec {
   // time (1 = a fresh instance per request, the default).
   uint32_t instance_reuse = 1;
   std::vector<DependencySpec> dependencies;  // in file order
+  // wasm-bindgen: the #[wasm_bindgen] function to call (empty: the module's
+  // only one), the response's Content-Type, and what its &str argument is:
+  // the body, the path with its query, or the whole request as JSON.
+  std::string bindgen_export;
+  std::string content_type = "text/plain";
+  BindgenInput bindgen_input = BindgenInput::Body;
 };
 
 struct FilterSpec {

@@ -6,6 +6,7 @@
 #include "serve/proxy_wasm/proxy_wasm.h"
 #include "serve/wagi.h"
 #include "serve/wasi_http.h"
+#include "serve/wasm_bindgen.h"
 #include "weft/wasi.h"
 
 namespace weft::serve {
@@ -117,12 +118,17 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
                                   std::move(deps).value());
       if (!wasi_http) return fail(wasi_http.error());
       handler = std::move(wasi_http).value();
+    } else if (spec.executor == app::Executor::WasmBindgen) {
+      auto bindgen = WasmBindgenHandler::create(spec);
+      if (!bindgen) return fail(bindgen.error());
+      handler = std::move(bindgen).value();
     }
     auto module =
         handler ? Result<std::shared_ptr<const Module>>(nullptr) : compile_file(spec.source);
     if (!module) return fail(module.error());
     switch (spec.executor) {
       case app::Executor::WasiHttp:
+      case app::Executor::WasmBindgen:
         break;
       case app::Executor::Wagi: {
         auto wagi = WagiHandler::create(spec, std::move(module).value(), linker);
