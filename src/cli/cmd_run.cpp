@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "bindgen/bindgen.h"
 #include "cli/cli.h"
 #include "component/binary/decoder.h"
 #include "weft/component.h"
@@ -359,14 +360,81 @@ int run_component(const RunOptions& options, std::vector<uint8_t> bytes) {
   return kExitOk;
 }
 
+// A raw wasm-bindgen module (cargo's output for a #[wasm_bindgen] crate):
+// the export's signature comes from its descriptor, string and number
+// arguments are passed through the module's allocator, and the result is
+// printed as JavaScript would show it. An Err or a throw exits 1.
+int run_bindgen(const RunOptions& options, const std::shared_ptr<const Module>& module,
+                std::span<const uint8_t> bytes) {
+  bindgen::Limits limits;
+  if (options.max_memory_bytes) limits.memory_bytes = *options.max_memory_bytes;
+  auto inspected = bindgen::BindgenModule::inspect(module, bytes, options.file, limits);
+  if (!inspected) {
+    std::fprintf(stderr, "%s\n", inspected.error().message.c_str());  // names the file
+    return kExitError;
+  }
+  const bindgen::ExportedFunction* fn = (*inspected)->function(options.invoke);
+  if (fn == nullptr) {
+    std::string names;
+    for (const auto& f : (*inspected)->functions()) names += (names.empty() ? "" : ", ") + f.name;
+    std::fprintf(stderr, "%s: no #[wasm_bindgen] function '%s' (it has %s)\n", options.file.c_str(),
+                 options.invoke.c_str(), names.c_str());
+    return kExitUsage;
+  }
+  if (auto ok = bindgen::callable(*fn); !ok) return report_failure(options, ok.error());
+  if (options.guest_args.size() != fn->desc.args.size()) {
+    std::fprintf(stderr, "%s: '%s' is %s: %zu argument(s), %zu given\n", options.file.c_str(),
+                 fn->name.c_str(), bindgen::to_string(fn->desc).c_str(), fn->desc.args.size(),
+                 options.guest_args.size());
+    return kExitUsage;
+  }
+  std::vector<bindgen::JsValue> args;
+  for (size_t i = 0; i < fn->desc.args.size(); ++i) {
+    auto arg = bindgen::parse_argument(fn->desc.args[i], options.guest_args[i]);
+    if (!arg) {
+      std::fprintf(stderr, "%s: argument %zu of '%s': %s\n", options.file.c_str(), i + 1,
+                   fn->name.c_str(), arg.error().message.c_str());
+      return kExitUsage;
+    }
+    args.push_back(std::move(*arg));
+  }
+  Store store(make_store_limits(options));
+  Watchdog watchdog(options.timeout_duration, store.interrupt_handle(), std::function<void()>{});
+  auto instance = bindgen::BindgenInstance::create(store, *inspected);
+  if (!instance) return report_failure(options, instance.error());
+  auto outcome = (*instance)->call(fn->name, args);
+  if (!outcome) return report_failure(options, outcome.error());
+  switch (outcome->kind) {
+    case bindgen::CallOutcome::Kind::Ok:
+      if (fn->desc.ret.tag != bindgen::TypeTag::Unit) {
+        std::printf("%s\n", outcome->value.to_display().c_str());
+      }
+      std::fflush(stdout);
+      return kExitOk;
+    case bindgen::CallOutcome::Kind::Err:
+      std::fprintf(stderr, "%s: %s returned Err(%s)\n", options.file.c_str(), fn->name.c_str(),
+                   outcome->value.to_display().c_str());
+      return kExitError;
+    case bindgen::CallOutcome::Kind::Thrown:
+      std::fprintf(stderr, "%s: %s threw %s\n", options.file.c_str(), fn->name.c_str(),
+                   outcome->value.to_display().c_str());
+      return kExitTrap;
+  }
+  return kExitError;
+}
+
 int run_module(const RunOptions& options) {
-  if (auto bytes = read_file_bytes(options.file); bytes && component::is_component(*bytes)) {
+  auto bytes = read_file_bytes(options.file);
+  if (bytes && component::is_component(*bytes)) {
     return run_component(options, std::move(*bytes));
   }
   auto module = load_module(options.file);
   if (!module) {
     std::fprintf(stderr, "%s\n", module.error().message.c_str());
     return kExitError;
+  }
+  if (bytes && !options.invoke.empty() && bindgen::BindgenModule::looks_like_bindgen(**module)) {
+    return run_bindgen(options, *module, *bytes);
   }
 
   Store store(make_store_limits(options));
