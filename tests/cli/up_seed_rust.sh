@@ -56,7 +56,12 @@ cat >"$work/guests/g.wat" <<'WAT'
   (func (export "__wbindgen_describe_spin") (call $describe))
   (func $panic_in_rust (unreachable))
   (func (export "boom") (param i32 i32 i32) (call $panic_in_rust))
-  (func (export "__wbindgen_describe_boom") (call $describe)))
+  (func (export "__wbindgen_describe_boom") (call $describe))
+  ;; claims a 48 MiB string: over the 32 MiB response limit
+  (func (export "huge") (param $ret i32) (param i32 i32)
+    (i32.store (local.get $ret) (i32.const 0))
+    (i32.store offset=4 (local.get $ret) (i32.const 0x3000000)))
+  (func (export "__wbindgen_describe_huge") (call $describe)))
 WAT
 wat2wasm --debug-names "$work/guests/g.wat" -o "$work/guests/g.wasm"
 cat >"$work/guests/weft.toml" <<'TOML'
@@ -71,10 +76,17 @@ source = "g.wasm"
 executor = "wasm-bindgen"
 export = "spin"
 timeout_ms = 300
+[[route]]
+path = "/huge"
+service = "huge"
 [service.boom]
 source = "g.wasm"
 executor = "wasm-bindgen"
 export = "boom"
+[service.huge]
+source = "g.wasm"
+executor = "wasm-bindgen"
+export = "huge"
 TOML
 up_start "$WEFT" "$work/guests" "$work/guests.log"
 code=$(curl -sS --max-time 10 -o "$work/spin" -w '%{http_code}' --data-binary 'x' "$(up_url /spin)")
@@ -82,6 +94,9 @@ expect_eq "spinning guest" "$code" "504"
 code=$(curl -sS --max-time 10 -o "$work/boom" -w '%{http_code}' --data-binary 'x' "$(up_url /boom)")
 expect_eq "aborting guest" "$code" "500"
 expect_contains "panic body" "$(cat "$work/boom")" 'service boom panicked: unreachable in panic_in_rust'
+code=$(curl -sS --max-time 10 -o "$work/huge" -w '%{http_code}' --data-binary 'x' "$(up_url /huge)")
+expect_eq "response over the limit" "$code" "500"
+expect_contains "huge body" "$(cat "$work/huge")" 'the response is larger than 33554432 bytes'
 code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' --data-binary 'x' "$(up_url /boom)")
 expect_eq "still serving" "$code" "500"
 up_stop
