@@ -384,8 +384,23 @@ struct BindgenInstance::State {
   // While a describe export runs: where its codes go.
   std::vector<uint32_t>* recording = nullptr;
   std::optional<JsValue> thrown;
+  // The bytes the heap's strings hold: host memory a guest makes us spend,
+  // held to the guest's own memory cap.
+  uint64_t heap_bytes = 0;
+  // Codes recorded over all describe exports of the module.
+  size_t total_codes = 0;
+
+  // Whether `len` more bytes of strings fit under the cap.
+  bool room_for(uint64_t len) const {
+    return heap_bytes <= limits.memory_bytes && len <= limits.memory_bytes - heap_bytes;
+  }
 
   Result<uint32_t> add(JsValue value) {
+    if (!room_for(value.text.size())) {
+      return Error::make_trap(
+          TrapKind::HostError,
+          "JsValues would hold more than " + std::to_string(limits.memory_bytes) + " bytes");
+    }
     if (heap.size() >= limits.max_heap_values) {
       return Error::make_trap(
           TrapKind::HostError,
@@ -398,25 +413,49 @@ struct BindgenInstance::State {
     } else {
       idx = next_index++;
     }
+    heap_bytes += value.text.size();
     heap.emplace(idx, std::move(value));
     return idx;
   }
-  Result<JsValue> get(uint32_t idx) const {
+  Result<const JsValue*> get(uint32_t idx) const {
+    static const JsValue kConstants[4] = {JsValue::undefined(), JsValue::null(),
+                                          JsValue::of_bool(true), JsValue::of_bool(false)};
+    if (auto constant = reserved_value(idx)) {
+      switch (constant->kind) {
+        case JsValue::Kind::Undefined:
+          return &kConstants[0];
+        case JsValue::Kind::Null:
+          return &kConstants[1];
+        default:
+          return &kConstants[constant->boolean ? 2 : 3];
+      }
+    }
+    auto it = heap.find(idx);
+    if (it == heap.end()) {
+      return Error::make_trap(TrapKind::HostError,
+                              "JsValue index " + std::to_string(idx) + " is not live");
+    }
+    return &it->second;
+  }
+  Result<JsValue> take(uint32_t idx) {
     if (auto constant = reserved_value(idx)) return *constant;
     auto it = heap.find(idx);
     if (it == heap.end()) {
       return Error::make_trap(TrapKind::HostError,
                               "JsValue index " + std::to_string(idx) + " is not live");
     }
-    return it->second;
-  }
-  Result<JsValue> take(uint32_t idx) {
-    auto value = get(idx);
-    if (value) drop(idx);
+    JsValue value = std::move(it->second);
+    heap_bytes -= value.text.size();
+    heap.erase(it);
+    free_indices.push_back(idx);
     return value;
   }
   void drop(uint32_t idx) {
-    if (heap.erase(idx) > 0) free_indices.push_back(idx);
+    auto it = heap.find(idx);
+    if (it == heap.end()) return;
+    heap_bytes -= it->second.text.size();
+    heap.erase(it);
+    free_indices.push_back(idx);
   }
 };
 
@@ -424,6 +463,7 @@ struct BindgenModule::Impl {
   struct Import {
     Intrinsic which;
     FuncType type;
+    bool self_hosted;  // a __wbg___wbindgen_NAME_<hash> import (about 0.2.104 on)
   };
   std::vector<Import> imports;  // in Module::imports() order
 };
@@ -433,8 +473,13 @@ BindgenInstance::~BindgenInstance() = default;
 
 namespace {
 
-Result<std::string> read_guest_string(Caller& caller, uint32_t ptr, uint32_t len,
-                                      const char* what) {
+Result<std::string> read_guest_string(Caller& caller, const BindgenInstance::State& state,
+                                      uint32_t ptr, uint32_t len, const char* what) {
+  if (!state.room_for(len)) {
+    return Error::make_trap(TrapKind::HostError,
+                            std::string(what) + ": JsValues would hold more than " +
+                                std::to_string(state.limits.memory_bytes) + " bytes");
+  }
   auto memory = caller.memory();
   if (!memory) return Error::make_trap(TrapKind::HostError, std::string(what) + ": no memory");
   auto bytes = memory->slice(ptr, len);
@@ -450,7 +495,15 @@ Result<std::string> read_guest_string(Caller& caller, uint32_t ptr, uint32_t len
   return out;
 }
 
-HostFunc intrinsic_func(Intrinsic which, std::shared_ptr<BindgenInstance::State> state) {
+// At most this much of a guest's text goes into a trap message.
+constexpr size_t kMaxMessageBytes = 4096;
+std::string clipped(const std::string& text) {
+  if (text.size() <= kMaxMessageBytes) return text;
+  return text.substr(0, kMaxMessageBytes) + "...(truncated)";
+}
+
+HostFunc intrinsic_func(Intrinsic which, bool self_hosted,
+                        std::shared_ptr<BindgenInstance::State> state) {
   using S = BindgenInstance::State;
   S* st = state.get();
   auto keep = std::move(state);
@@ -464,6 +517,12 @@ HostFunc intrinsic_func(Intrinsic which, std::shared_ptr<BindgenInstance::State>
                                   "descriptor longer than " +
                                       std::to_string(st->limits.max_descriptor_codes) + " codes");
         }
+        if (++st->total_codes > st->limits.max_total_descriptor_codes) {
+          return Error::make_trap(TrapKind::HostError,
+                                  "the module's descriptors are longer than " +
+                                      std::to_string(st->limits.max_total_descriptor_codes) +
+                                      " codes in all");
+        }
         st->recording->push_back(args[0].as_u32());
         return {};
       };
@@ -472,7 +531,7 @@ HostFunc intrinsic_func(Intrinsic which, std::shared_ptr<BindgenInstance::State>
       return [st, keep, which](Caller& caller, std::span<const Value> args,
                                std::span<Value> results) -> Result<void> {
         auto text = read_guest_string(
-            caller, args[0].as_u32(), args[1].as_u32(),
+            caller, *st, args[0].as_u32(), args[1].as_u32(),
             which == Intrinsic::StringNew ? "__wbindgen_string_new" : "__wbindgen_error_new");
         if (!text) return std::move(text).error();
         auto idx = st->add(which == Intrinsic::StringNew ? JsValue::string(std::move(*text))
@@ -493,24 +552,26 @@ HostFunc intrinsic_func(Intrinsic which, std::shared_ptr<BindgenInstance::State>
       return [st, keep](Caller& caller, std::span<const Value> args,
                         std::span<Value>) -> Result<void> {
         auto text =
-            read_guest_string(caller, args[0].as_u32(), args[1].as_u32(), "__wbindgen_throw");
+            read_guest_string(caller, *st, args[0].as_u32(), args[1].as_u32(), "__wbindgen_throw");
         if (!text) return std::move(text).error();
-        st->thrown = JsValue::error(*text);
-        return Error::make_trap(TrapKind::HostError, "thrown: Error: " + *text);
+        std::string message = "thrown: Error: " + clipped(*text);
+        st->thrown = JsValue::error(std::move(*text));
+        return Error::make_trap(TrapKind::HostError, std::move(message));
       };
     case Intrinsic::Rethrow:
       return [st, keep](Caller&, std::span<const Value> args, std::span<Value>) -> Result<void> {
         auto value = st->take(args[0].as_u32());
         if (!value) return std::move(value).error();
-        st->thrown = *value;
-        return Error::make_trap(TrapKind::HostError, "thrown: " + value->to_display());
+        std::string message = "thrown: " + clipped(value->to_display());
+        st->thrown = std::move(*value);
+        return Error::make_trap(TrapKind::HostError, std::move(message));
       };
     case Intrinsic::CloneRef:
       return [st, keep](Caller&, std::span<const Value> args,
                         std::span<Value> results) -> Result<void> {
         auto value = st->get(args[0].as_u32());
         if (!value) return std::move(value).error();
-        auto idx = st->add(std::move(*value));
+        auto idx = st->add(**value);
         if (!idx) return std::move(idx).error();
         results[0] = Value::i32(static_cast<int32_t>(*idx));
         return {};
@@ -524,10 +585,11 @@ HostFunc intrinsic_func(Intrinsic which, std::shared_ptr<BindgenInstance::State>
     case Intrinsic::IsNull:
     case Intrinsic::IsString:
     case Intrinsic::BooleanGet:
-      return [st, keep, which](Caller&, std::span<const Value> args,
-                               std::span<Value> results) -> Result<void> {
-        auto value = st->get(args[0].as_u32());
-        if (!value) return std::move(value).error();
+      return [st, keep, which, self_hosted](Caller&, std::span<const Value> args,
+                                            std::span<Value> results) -> Result<void> {
+        auto found = st->get(args[0].as_u32());
+        if (!found) return std::move(found).error();
+        const JsValue* value = *found;
         int32_t answer = 0;
         switch (which) {
           case Intrinsic::IsUndefined:
@@ -539,8 +601,12 @@ HostFunc intrinsic_func(Intrinsic which, std::shared_ptr<BindgenInstance::State>
           case Intrinsic::IsString:
             answer = value->kind == JsValue::Kind::String;
             break;
-          default:  // boolean_get: 0 false, 1 true, 2 not a boolean
-            answer = value->kind != JsValue::Kind::Bool ? 2 : value->boolean ? 1 : 0;
+          default:
+            // boolean_get: 0 false, 1 true; not a boolean is 2 in the raw
+            // intrinsic and Option<bool>'s None (0xFFFFFF) in the self-hosted one.
+            answer = value->kind != JsValue::Kind::Bool ? (self_hosted ? 0xFFFFFF : 2)
+                     : value->boolean                   ? 1
+                                                        : 0;
         }
         results[0] = Value::i32(answer);
         return {};
@@ -576,7 +642,8 @@ Result<Instance> instantiate(Store& store, const BindgenModule& module,
   std::vector<Extern> imports;
   imports.reserve(module.impl().imports.size());
   for (const auto& import : module.impl().imports) {
-    imports.emplace_back(store.create_host_func(import.type, intrinsic_func(import.which, state)));
+    imports.emplace_back(store.create_host_func(
+        import.type, intrinsic_func(import.which, import.self_hosted, state)));
   }
   return Instance::create(store, module.module(), imports);
 }
@@ -637,7 +704,7 @@ Result<std::shared_ptr<const BindgenModule>> BindgenModule::inspect(
       return fail(what + " has type " + import.func.to_string() + ", weft's " +
                   std::string(spec->name) + " has " + spec->type.to_string());
     }
-    out->impl_->imports.push_back({spec->which, spec->type});
+    out->impl_->imports.push_back({spec->which, spec->type, base != import.name});
   }
 
   // The allocator, from the exports' types.
@@ -692,7 +759,8 @@ Result<std::shared_ptr<const BindgenModule>> BindgenModule::inspect(
     Described d;
     d.name = std::move(target);
     d.core_type = *target_type;
-    store.set_fuel(limits.describe_fuel);
+    // One fuel budget (the store's) for the start function and every
+    // describe export together: thousands of exports get no more.
     state->recording = &d.codes;
     auto fn = export_func(*instance, e.name);
     auto ran = fn ? fn->call({}) : Result<std::vector<Value>>(Error::link("missing"));
@@ -750,9 +818,9 @@ Result<std::shared_ptr<const BindgenModule>> BindgenModule::inspect(
       bool aligned_malloc;
     };
     for (Candidate c :
-         {Candidate{"0.2.83", false}, Candidate{"0.2.84", false}, Candidate{"0.2.88", true},
-          Candidate{"0.2.92", true}, Candidate{"0.2.93", true}, Candidate{"0.2.96", true},
-          Candidate{"0.2.119", true}}) {
+         {Candidate{"0.2.83", false}, Candidate{"0.2.84", false}, Candidate{"0.2.87", true},
+          Candidate{"0.2.88", true}, Candidate{"0.2.92", true}, Candidate{"0.2.93", true},
+          Candidate{"0.2.96", true}, Candidate{"0.2.119", true}}) {
       auto table = tag_table_for(c.version);
       if (module->export_func_type("__wbindgen_malloc") &&
           out->allocator_.malloc_takes_align != c.aligned_malloc) {
@@ -851,7 +919,9 @@ Result<Value> number_arg(const TypeDesc& type, const JsValue& v, size_t index) {
     return Value::i32(v.boolean ? 1 : 0);
   }
   if (type.tag == TypeTag::Char) {
-    if (v.kind != JsValue::Kind::String || v.text.empty()) return bad("expected one character");
+    if (v.kind != JsValue::Kind::String || v.text.empty() || !is_valid_utf8(v.text)) {
+      return bad("expected one character");
+    }
     // Decode the first (only) UTF-8 character.
     const auto* s = reinterpret_cast<const unsigned char*>(v.text.data());
     uint32_t cp = s[0];
@@ -929,6 +999,8 @@ JsValue number_result(const TypeDesc& type, Value v) {
       return JsValue::of_bool(v.as_u32() != 0);
     case TypeTag::Char: {
       uint32_t cp = v.as_u32();
+      // A guest's char that is no Unicode scalar value comes back as U+FFFD.
+      if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
       std::string s;
       if (cp < 0x80) {
         s += static_cast<char>(cp);
@@ -994,12 +1066,6 @@ Result<CallOutcome> BindgenInstance::call(std::string_view name, std::span<const
 
   std::vector<Value> core_args;
   uint32_t retptr = 0;
-  if (f->returns_through_pointer) {
-    auto scratch = guest_malloc(instance_, abi, 16, 8);
-    if (!scratch) return std::move(scratch).error();
-    retptr = *scratch;
-    core_args.push_back(Value::i32(static_cast<int32_t>(retptr)));
-  }
   for (size_t i = 0; i < args.size(); ++i) {
     const TypeDesc& type = f->desc.args[i];
     const JsValue& v = args[i];
@@ -1014,7 +1080,7 @@ Result<CallOutcome> BindgenInstance::call(std::string_view name, std::span<const
         return Error::usage("argument " + std::to_string(i + 1) + " (" + to_string(type) +
                             "): expected a string");
       }
-      if (v.text.size() > limits.memory_bytes) {
+      if (v.text.size() > limits.memory_bytes || v.text.size() > UINT32_MAX) {
         return Error::limit("argument " + std::to_string(i + 1) + " is larger than the memory cap");
       }
       const auto len = static_cast<uint32_t>(v.text.size());
@@ -1041,6 +1107,13 @@ Result<CallOutcome> BindgenInstance::call(std::string_view name, std::span<const
     }
   }
 
+  // The return area, once the arguments are known to be good.
+  if (f->returns_through_pointer) {
+    auto scratch = guest_malloc(instance_, abi, 16, 8);
+    if (!scratch) return std::move(scratch).error();
+    retptr = *scratch;
+    core_args.insert(core_args.begin(), Value::i32(static_cast<int32_t>(retptr)));
+  }
   state_->thrown.reset();
   auto results = func->call(core_args);
   // The return area goes back once read (at scope exit, on every path).
@@ -1051,6 +1124,7 @@ Result<CallOutcome> BindgenInstance::call(std::string_view name, std::span<const
     ~FreeScratch() {
       if (!armed || !self->module_->allocator().free_present) return;
       auto free = self->instance_.get_func("__wbindgen_free");
+      if (!free) return;
       std::vector<Value> a{Value::i32(static_cast<int32_t>(ptr)), Value::i32(16)};
       if (self->module_->allocator().free_takes_align) a.push_back(Value::i32(8));
       (void)free->call(a);
@@ -1088,6 +1162,7 @@ Result<CallOutcome> BindgenInstance::call(std::string_view name, std::span<const
     }
     if (abi.free_present && len > 0) {
       auto free = instance_.get_func("__wbindgen_free");
+      if (!free) return Error::link("the module exports no __wbindgen_free");
       std::vector<Value> free_args{Value::i32(static_cast<int32_t>(ptr)),
                                    Value::i32(static_cast<int32_t>(len))};
       if (abi.free_takes_align) free_args.push_back(Value::i32(1));

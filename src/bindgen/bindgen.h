@@ -59,11 +59,13 @@ struct JsValue {
 
 struct Limits {
   uint64_t memory_bytes = 128ull << 20;
-  // Each describe export (and the module's start function) runs under this
-  // much fuel (calls + loop back-edges) and may emit this many codes: a
-  // descriptor is a few dozen codes, so these only stop hostile modules.
+  // The describe exports (and the module's start function) run under this
+  // much fuel in all (calls + loop back-edges), each may emit this many
+  // codes: a descriptor is a few dozen codes, so these stop only hostile
+  // modules. JsValue strings are held to memory_bytes too.
   uint64_t describe_fuel = 10'000'000;
   size_t max_descriptor_codes = 1 << 16;
+  size_t max_total_descriptor_codes = 1 << 20;  // over all of a module's exports
   // A returned string longer than this is an error, not a copy.
   uint64_t max_return_bytes = 32ull << 20;
   // Live JsValues per instance.

@@ -31,6 +31,16 @@ Result<std::vector<uint8_t>> read_bytes(const std::filesystem::path& path) {
   return bytes;
 }
 
+// An error's text from the guest, cut to a size fit for a response and a log line.
+std::string clip(std::string text) {
+  constexpr size_t kMax = 64u << 10;
+  if (text.size() > kMax) {
+    text.resize(kMax);
+    text += "...(truncated)";
+  }
+  return text;
+}
+
 Response text_response(unsigned status, std::string body) {
   Response r;
   r.status = status;
@@ -182,17 +192,17 @@ Outcome WasmBindgenHandler::handle(Request& request, RequestControl& control) co
       out.response.body = std::move(called->value.text);
       break;
     case bindgen::CallOutcome::Kind::Err:
-      out.response = text_response(500, called->value.kind == bindgen::JsValue::Kind::Error
-                                            ? called->value.text
-                                            : called->value.to_display());
-      out.note = "Err: " + called->value.to_display();
+      out.response = text_response(500, clip(called->value.kind == bindgen::JsValue::Kind::Error
+                                                 ? called->value.text
+                                                 : called->value.to_display()));
+      out.note = "Err: " + clip(called->value.to_display()).substr(0, 512);
       break;
     case bindgen::CallOutcome::Kind::Thrown:
       out.response = text_response(500, "service " + spec_.name + " panicked: " +
-                                            (called->value.kind == bindgen::JsValue::Kind::Error
-                                                 ? called->value.text
-                                                 : called->value.to_display()));
-      out.note = "thrown: " + called->value.to_display();
+                                            clip(called->value.kind == bindgen::JsValue::Kind::Error
+                                                     ? called->value.text
+                                                     : called->value.to_display()));
+      out.note = "thrown: " + clip(called->value.to_display()).substr(0, 512);
       break;
   }
   return out;

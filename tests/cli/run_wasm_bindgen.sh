@@ -102,6 +102,30 @@ describe_module traps 'unreachable'
 expect_status 1 "$WEFT" run --invoke f "$TMP/traps.wasm" x
 expect_contains "$TMP/err" 'export "f": describing it failed: unreachable'
 
+# A guest that makes JsValues without end is held to its memory cap.
+wat heapbomb <<'WAT'
+(module
+  (import "__wbindgen_placeholder__" "__wbindgen_describe" (func $d (param i32)))
+  (import "__wbindgen_placeholder__" "__wbindgen_string_new" (func $s (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "f") (loop (drop (call $s (i32.const 0) (i32.const 65536))) (br 0)))
+  (func (export "__wbindgen_describe_f")
+    (call $d (i32.const 11)) (call $d (i32.const 0)) (call $d (i32.const 0))
+    (call $d (i32.const 26)) (call $d (i32.const 26))))
+WAT
+expect_status 134 timeout 20 "$WEFT" run --max-memory 1MiB --invoke f "$TMP/heapbomb.wasm"
+expect_contains "$TMP/err" '__wbindgen_string_new: JsValues would hold more than 1048576 bytes'
+# Many describe exports share one code budget (and one fuel budget).
+{
+  echo '(module (import "__wbindgen_placeholder__" "__wbindgen_describe" (func $d (param i32)))'
+  echo '(memory (export "memory") 1) (func $f)'
+  echo '(func $many (local $i i32) (loop (call $d (i32.const 26)) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if 0 (i32.lt_u (local.get $i) (i32.const 60000)))))'
+  for i in $(seq 1 20); do echo "(export \"f$i\" (func \$f)) (export \"__wbindgen_describe_f$i\" (func \$many))"; done
+  echo ')'
+} | wat many
+expect_status 1 timeout 30 "$WEFT" run --invoke f1 "$TMP/many.wasm"
+expect_contains "$TMP/err" "the module's descriptors are longer than 1048576 codes in all"
+
 wat badimport <<'WAT'
 (module
   (import "__wbindgen_placeholder__" "__wbg_alert_0123456789abcdef" (func (param i32 i32)))
