@@ -57,4 +57,4 @@ npm_pinned() {  # DIR PACKAGE...: npm ci in DIR unless every PACKAGE is at its l
   fi
 }
 npm_pinned fuzz/diff binaryen
-npm_pinned tools/jco @bytecodealliance/jco @bytecodealliance/componentize-js
+npm_pinned tools/jco @bytecodealliance/jco @bytecodealliance/componentize-js @bytecodealliance/preview2-shim

@@ -12,10 +12,16 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
+//
+// componentize-js's splicer imports the bare name, so it reads through the
+// top-level copy: package.json installs that one explicitly (componentize-js
+// 0.22.0 lists it only as a devDependency), and it gets `/` too.
 if (isMainThread) {
-  const require = createRequire(
-    new URL('./node_modules/@bytecodealliance/jco-transpile/package.json', import.meta.url));
-  const shim = require.resolve('@bytecodealliance/preview2-shim/filesystem');
-  const { _setPreopens } = await import(pathToFileURL(shim).href);
-  _setPreopens({ '/': '/' });
+  for (const from of ['./node_modules/@bytecodealliance/jco-transpile/package.json',
+                      './package.json']) {
+    const require = createRequire(new URL(from, import.meta.url));
+    const shim = require.resolve('@bytecodealliance/preview2-shim/filesystem');
+    const { _setPreopens } = await import(pathToFileURL(shim).href);
+    _setPreopens({ '/': '/' });
+  }
 }
