@@ -271,6 +271,19 @@ class Store {
   // A fresh tag; `type` must have no results.
   Result<Tag> create_tag(FuncType type);
 
+  // Recycling a store for the next request as if it were new. checkpoint()
+  // records every mutable part of the store as it is now: each memory's
+  // bytes and size, table elements, global values, dropped segments, fuel
+  // and memory in use. restore() returns the store to exactly that state,
+  // so the code it runs next cannot tell it from a freshly instantiated
+  // one; it refuses (false) when that cannot be guaranteed: no checkpoint,
+  // a call still running, or objects made since (functions, memories,
+  // tables, globals, tags or instances: exceptions thrown since are freed).
+  // A store that was not restored must be discarded by its user. Call
+  // neither while code runs in the store.
+  Result<void> checkpoint();
+  bool restore();
+
   detail::StoreImpl& impl() { return *impl_; }
 
  private:

@@ -177,6 +177,10 @@ struct StoreImpl {
   std::deque<ExnInst> exceptions;  // every exception thrown in the store
   std::deque<InstanceImpl> instances;
 
+  // Store::checkpoint's record (checkpoint.cpp), or null.
+  struct Checkpoint;
+  std::unique_ptr<Checkpoint, void (*)(Checkpoint*)> checkpoint{nullptr, nullptr};
+
   // The interpreter's value stack (frames of uint64 slots), grown on demand
   // up to what limits.max_call_depth implies. Owned by the interpreter.
   std::vector<uint64_t> value_stack;
