@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   app::ServiceSpec spec;
   spec.name = "bench";
   spec.source = argv[1];
+  if (const char* reuse = std::getenv("WEFT_BENCH_REUSE")) spec.instance_reuse = std::atoi(reuse);
   auto component = serve::compile_component_file(argv[1]);
   if (!component) {
     std::fprintf(stderr, "%s\n", component.error().to_string().c_str());

@@ -162,6 +162,16 @@ class ComponentInstance {
   Result<std::optional<Val>> call(std::string_view name, std::vector<Val> args) const;
   Result<std::optional<Val>> call(std::string_view instance_name, std::string_view name,
                                   std::vector<Val> args) const;
+  // Recycling an instance for the next request as if it were new (with
+  // Store::checkpoint/restore for its core state). at_rest(): the ABI state
+  // is as instantiation leaves it: no handles in any table, no call in
+  // progress, no backpressure; check it right after instantiating. reset():
+  // puts the ABI state back there after a call that returned (handles the
+  // guest kept are dropped, as they would be with the instance). After a
+  // trap, discard the instance instead.
+  bool at_rest() const;
+  void reset() const;
+
   // The type of an exported function, if there is one by that name.
   std::optional<FuncType> func_type(std::string_view name) const;
   std::optional<FuncType> func_type(std::string_view instance_name, std::string_view name) const;

@@ -147,6 +147,18 @@ struct WasiHttpHandler::Live {
   std::vector<component::ComponentInstance> dependency_instances;
   component::ComponentInstance instance;
   uint32_t served = 0;
+  // The store holds a checkpoint taken right after instantiation, and
+  // every instance was at rest then: restore() makes it as new.
+  bool recyclable = false;
+
+  // Back to the state instantiation left (see the header); false when it
+  // cannot be, and the instance must go.
+  bool restore() {
+    if (!recyclable || !store->restore()) return false;
+    instance.reset();
+    for (const auto& dep : dependency_instances) dep.reset();
+    return true;
+  }
 };
 
 Result<std::shared_ptr<const component::Component>> compile_component_file(
@@ -180,6 +192,7 @@ Result<std::unique_ptr<WasiHttpHandler>> WasiHttpHandler::create(
     std::vector<PreparedDependency> dependencies) {
   std::unique_ptr<WasiHttpHandler> h(new WasiHttpHandler());
   h->spec_ = spec;
+  h->pool_ = std::make_shared<Pool>();
   h->component_ = std::move(component);
   h->transport_ = std::move(transport);
   h->dependencies_ = std::move(dependencies);
@@ -204,7 +217,7 @@ Result<std::unique_ptr<WasiHttpHandler>> WasiHttpHandler::create(
   if (!(*live)->instance.func_type(h->export_name_, "handle")) {
     return Error::usage(spec.source.string() + ": " + h->export_name_ + " has no function handle");
   }
-  if (h->spec_.instance_reuse > 1) h->pool_.push_back(std::move(live).value());
+  h->pool_->lives.push_back(std::move(live).value());
   return h;
 }
 
@@ -215,21 +228,13 @@ Result<std::unique_ptr<WasiHttpHandler::Live>> WasiHttpHandler::instantiate() co
   StoreLimits limits;
   limits.max_memory_bytes = spec_.memory_limit;
   live->store = std::make_unique<Store>(limits);
-  auto p2 = make_p2(spec_.name, spec_.env, spec_.files);
-  if (!p2) return std::move(p2).error();
-  live->http = std::make_shared<wasi::http::HttpState>(std::move(p2).value(), transport_);
-  live->context.handler = live->http.get();
   live->store->set_user_data(&live->context);
+  if (auto made = fresh_states(*live); !made) return std::move(made).error();
   // Dependencies first, in the same store, each with its own host state
   // (its own grants); then the handler, its imports of their interfaces
   // linked to their instances.
   std::vector<component::InstanceArgument> provided;
   for (const PreparedDependency& dep : dependencies_) {
-    auto dep_p2 = make_p2(spec_.name + ":" + dep.spec->interface_name, dep.spec->env, {});
-    if (!dep_p2) return std::move(dep_p2).error();
-    auto state = std::make_shared<wasi::http::HttpState>(std::move(dep_p2).value(), dep.transport);
-    live->context.dependencies.push_back(state.get());
-    live->dependency_states.push_back(std::move(state));
     auto dep_instance = dep.linker->instantiate(*live->store, dep.component);
     if (!dep_instance) {
       return Error::usage("dependency \"" + dep.spec->interface_name +
@@ -243,17 +248,53 @@ Result<std::unique_ptr<WasiHttpHandler::Live>> WasiHttpHandler::instantiate() co
                                    : linker_->instantiate(*live->store, component_, provided);
   if (!instance) return std::move(instance).error();
   live->instance = std::move(instance).value();
+  if (spec_.instance_reuse <= 1) {
+    // Instantiation's WASI calls (a start function's) may have left output
+    // or resources in the host states; the requests start without them.
+    bool at_rest = live->instance.at_rest();
+    for (const auto& dep : live->dependency_instances) at_rest = at_rest && dep.at_rest();
+    if (at_rest && live->store->checkpoint().ok()) {
+      live->recyclable = true;
+      if (auto made = fresh_states(*live); !made) return std::move(made).error();
+    }
+  }
   return live;
+}
+
+Result<void> WasiHttpHandler::fresh_states(Live& live) const {
+  auto p2 = make_p2(spec_.name, spec_.env, spec_.files);
+  if (!p2) return std::move(p2).error();
+  live.http = std::make_shared<wasi::http::HttpState>(std::move(p2).value(), transport_);
+  live.context.handler = live.http.get();
+  live.dependency_states.clear();
+  live.context.dependencies.clear();
+  for (const PreparedDependency& dep : dependencies_) {
+    auto dep_p2 = make_p2(spec_.name + ":" + dep.spec->interface_name, dep.spec->env, {});
+    if (!dep_p2) return std::move(dep_p2).error();
+    auto state = std::make_shared<wasi::http::HttpState>(std::move(dep_p2).value(), dep.transport);
+    live.context.dependencies.push_back(state.get());
+    live.dependency_states.push_back(std::move(state));
+  }
+  return {};
 }
 
 Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body,
                              wasi::http::ResponseSink& sink, RequestControl& control) const {
   std::unique_ptr<Live> live;
-  if (spec_.instance_reuse > 1) {
-    std::lock_guard lock(pool_mutex_);
-    if (!pool_.empty()) {
-      live = std::move(pool_.back());
-      pool_.pop_back();
+  {
+    std::lock_guard lock(pool_->mutex);
+    if (!pool_->lives.empty()) {
+      live = std::move(pool_->lives.back());
+      pool_->lives.pop_back();
+    }
+  }
+  if (live && live->recyclable) {
+    // Restored after its last request; its host states are made here,
+    // where a failure can be answered.
+    if (auto made = fresh_states(*live); !made) {
+      Outcome out = guest_failure(spec_, made.error(), control);
+      out.note = "instantiation failed: " + made.error().to_string();
+      return out;
     }
   }
   if (!live) {
@@ -337,8 +378,18 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
   if (!guest_output.empty()) out.detail += (out.detail.empty() ? "" : "\n") + guest_output;
 
   if (healthy && spec_.instance_reuse > 1 && live->served < spec_.instance_reuse) {
-    std::lock_guard lock(pool_mutex_);
-    pool_.push_back(std::move(live));
+    std::lock_guard lock(pool_->mutex);
+    pool_->lives.push_back(std::move(live));
+  } else if (healthy && live->recyclable) {
+    // Restored now, so that the instances a server keeps number the guests
+    // running at once (a deferred restore lets a burst pile them up).
+    live->http.reset();
+    live->dependency_states.clear();
+    if (live->restore()) {
+      std::lock_guard lock(pool_->mutex);
+      if (pool_->lives.size() < kMaxRecycled) pool_->lives.push_back(std::move(live));
+    }
+    if (live) out.release_after = std::shared_ptr<Live>(std::move(live));
   } else {
     out.release_after = std::shared_ptr<Live>(std::move(live));
   }

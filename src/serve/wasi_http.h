@@ -3,6 +3,15 @@
 // instance_reuse = N, on an instance that has served fewer than N requests,
 // one at a time), with bodies streaming both ways through ByteChannels.
 //
+// "Fresh" is what the guest sees, not how it is made: after a request that
+// returned, an instance's store is restored to its checkpoint taken right
+// after instantiation (Store::restore: memory, tables, globals, fuel), its
+// ABI state reset (no handles, ComponentInstance::reset) and its host state
+// (WASI and wasi:http resources, stdout) made anew, so the next request
+// starts from exactly the state a new instance would have. An instance
+// that trapped, timed out, left its body unfinished or cannot be restored
+// is discarded.
+//
 // Failures: a trap before the response head → 500 (504 after the
 // deadline, 500 at the memory cap); a trap or an unfinished body after the
 // head → the connection is closed, so the client cannot take a cut body for
@@ -69,9 +78,21 @@ class WasiHttpHandler : public Handler {
   std::vector<PreparedDependency> dependencies_;
   std::shared_ptr<component::ComponentLinker> linker_;
   std::string export_name_;
-  // instance_reuse > 1: instances that may serve again.
-  mutable std::mutex pool_mutex_;
-  mutable std::vector<std::unique_ptr<Live>> pool_;
+  // Sets up the per-request host states of `live` anew (the handler's and
+  // each dependency's), pointing the store's context at them.
+  Result<void> fresh_states(Live& live) const;
+
+  // instance_reuse > 1: instances that may serve again. Otherwise:
+  // instances restored to their checkpoint, waiting for a request. Shared
+  // with the outcomes that return instances to it after their response.
+  struct Pool {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Live>> lives;
+  };
+  std::shared_ptr<Pool> pool_;  // made by create(), where Live is complete
+  // Restored instances kept at most (one per loop thread is what a busy
+  // server uses; more only hold memory).
+  static constexpr size_t kMaxRecycled = 8;
 };
 
 // For a service granted no outbound hosts: every request is

@@ -34,12 +34,7 @@ abi::CoreFn core_fn_of(weft::Func f) {
   };
 }
 
-// The context slots of the spec's threads (context.get/set). Every call of
-// a lifted function runs in a fresh implicit thread whose two slots start
-// at 0; weft runs calls synchronously, so the live threads form a stack.
-struct ThreadContexts {
-  std::vector<std::array<uint32_t, 2>> stack;
-};
+using detail::ThreadContexts;
 
 // A core function that traps when called, for a definition weft validates
 // but does not run. It traps the way the spec's definition would first:
@@ -57,7 +52,9 @@ HostFunc unsupported_core_func(abi::ComponentInstance* inst, std::string what,
 class Instantiator {
  public:
   Instantiator(InstanceState& state, const ComponentLinker& linker)
-      : state_(state), linker_(linker) {}
+      : state_(state), linker_(linker) {
+    state_.threads = threads_;
+  }
 
   // The host definitions of `info`'s imports (the root component's), one
   // per import in order, except those `provided` marks (left empty).
@@ -97,7 +94,7 @@ class Instantiator {
   std::shared_ptr<const std::vector<RtExtern>> root_imports_;
   std::vector<const RtExtern*> provided_;
   // Shared by every instance this instantiation makes: a call may cross
-  // from one to another and back.
+  // from one to another and back. The InstanceState holds it too (reset).
   std::shared_ptr<ThreadContexts> threads_ = std::make_shared<ThreadContexts>();
   // Per component instance: its backpressure counter.
   std::map<const abi::ComponentInstance*, std::shared_ptr<int32_t>> backpressure_;
@@ -137,7 +134,10 @@ HostFunc Instantiator::async_builtin(Scope& s, const ast::Canon& canon) {
       // The counter only holds back async-typed calls, which weft does not
       // run, but its bounds trap as the spec's do.
       auto& counter = backpressure_[inst];
-      if (!counter) counter = std::make_shared<int32_t>(0);
+      if (!counter) {
+        counter = std::make_shared<int32_t>(0);
+        state_.backpressure.push_back(counter);
+      }
       auto bp = counter;
       const bool inc = canon.kind == CanonKind::BackpressureInc;
       return
@@ -924,6 +924,31 @@ Result<std::optional<Val>> ComponentInstance::call(std::string_view instance_nam
   for (size_t i = 0; i < args.size(); ++i) WEFT_CHECK(resolve_labels(args[i], *ft.params[i].type));
   if (f->inst) return abi::invoke(*f->inst, std::move(args));
   return abi::invoke(bind(*f, *state_->store), std::move(args));
+}
+
+bool ComponentInstance::at_rest() const {
+  if (!state_) return false;
+  if (state_->threads && !state_->threads->stack.empty()) return false;
+  for (const auto& counter : state_->backpressure)
+    if (*counter != 0) return false;
+  for (const auto& inst : state_->abi_instances) {
+    if (inst->handles.size() != 1 || !inst->may_enter || !inst->may_leave ||
+        !inst->async_tasks.empty())
+      return false;
+  }
+  return true;
+}
+
+void ComponentInstance::reset() const {
+  if (!state_) return;
+  if (state_->threads) state_->threads->stack.clear();
+  for (const auto& counter : state_->backpressure) *counter = 0;
+  for (const auto& inst : state_->abi_instances) {
+    inst->handles = abi::HandleTable();
+    inst->may_enter = true;
+    inst->may_leave = true;
+    inst->async_tasks.clear();
+  }
 }
 
 std::optional<FuncType> ComponentInstance::func_type(std::string_view name) const {

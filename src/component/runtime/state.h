@@ -4,6 +4,7 @@
 // validated definitions in order.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -148,6 +149,13 @@ std::optional<size_t> find_name(size_t count, const NameAt& name_at, std::string
 // find_name over a list of typed names.
 std::optional<size_t> find_compatible(const std::vector<NamedExtern>& list, std::string_view name);
 
+// The context slots of the spec's threads (context.get/set). Every call of
+// a lifted function runs in a fresh implicit thread whose two slots start
+// at 0; weft runs calls synchronously, so the live threads form a stack.
+struct ThreadContexts {
+  std::vector<std::array<uint32_t, 2>> stack;
+};
+
 struct InstanceState {
   Store* store = nullptr;
   std::shared_ptr<const Component> component;
@@ -160,6 +168,10 @@ struct InstanceState {
   // their functions and holds their resources.
   std::vector<std::shared_ptr<InstanceState>> providers;
   RtInstancePtr exports;
+  // The mutable ABI state outside the abi_instances, for reset(): the
+  // thread stack and each instance's backpressure counter.
+  std::shared_ptr<ThreadContexts> threads;
+  std::vector<std::shared_ptr<int32_t>> backpressure;
 };
 
 }  // namespace weft::component::detail
