@@ -283,6 +283,15 @@ class Store {
   // neither while code runs in the store.
   Result<void> checkpoint();
   bool restore();
+  // The bytes the checkpoint holds (saved memory pages and tables), 0 without one.
+  uint64_t checkpoint_bytes() const;
+  // How many times wasm code in this store has called a host function. A
+  // store whose instantiation called the host (a start function reading the
+  // clock, random bytes or a file) would replay those answers from its
+  // checkpoint: such a store is not a fresh instance's equal.
+  uint64_t host_calls() const;
+  // Bytes of memory (and thrown exceptions) counted against max_memory_bytes.
+  uint64_t memory_in_use() const;
 
   detail::StoreImpl& impl() { return *impl_; }
 

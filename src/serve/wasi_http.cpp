@@ -1,5 +1,6 @@
 #include "serve/wasi_http.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -153,6 +154,10 @@ struct WasiHttpHandler::Live {
 
   // Back to the state instantiation left (see the header); false when it
   // cannot be, and the instance must go.
+  // What a restored instance holds while it waits: its memories and the
+  // checkpoint's saved pages.
+  uint64_t retained_bytes() { return store->memory_in_use() + store->checkpoint_bytes(); }
+
   bool restore() {
     if (!recyclable || !store->restore()) return false;
     instance.reset();
@@ -217,6 +222,13 @@ Result<std::unique_ptr<WasiHttpHandler>> WasiHttpHandler::create(
   if (!(*live)->instance.func_type(h->export_name_, "handle")) {
     return Error::usage(spec.source.string() + ": " + h->export_name_ + " has no function handle");
   }
+  if (h->spec_.instance_reuse <= 1 && !(*live)->recyclable) {
+    std::string line = "weft: service \"" + spec.name +
+                       "\": instances are made anew for each request (its instantiation calls "
+                       "the host or keeps resources), not restored: slower\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  if ((*live)->recyclable) h->pool_->bytes += (*live)->retained_bytes();
   h->pool_->lives.push_back(std::move(live).value());
   return h;
 }
@@ -251,7 +263,10 @@ Result<std::unique_ptr<WasiHttpHandler::Live>> WasiHttpHandler::instantiate() co
   if (spec_.instance_reuse <= 1) {
     // Instantiation's WASI calls (a start function's) may have left output
     // or resources in the host states; the requests start without them.
-    bool at_rest = live->instance.at_rest();
+    // A start function that called the host (the clock, random bytes, a
+    // file) left answers in memory that a checkpoint would replay to every
+    // request: such instances are made anew each time.
+    bool at_rest = live->instance.at_rest() && live->store->host_calls() == 0;
     for (const auto& dep : live->dependency_instances) at_rest = at_rest && dep.at_rest();
     if (at_rest && live->store->checkpoint().ok()) {
       live->recyclable = true;
@@ -286,6 +301,7 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
     if (!pool_->lives.empty()) {
       live = std::move(pool_->lives.back());
       pool_->lives.pop_back();
+      if (live->recyclable) pool_->bytes -= std::min(pool_->bytes, live->retained_bytes());
     }
   }
   if (live && live->recyclable) {
@@ -376,8 +392,12 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
     }
   }
   if (!guest_output.empty()) out.detail += (out.detail.empty() ? "" : "\n") + guest_output;
+  // A deadline that passed is a timeout even if the guest then returned:
+  // its instance may be mid-way through anything.
+  if (control.timed_out()) healthy = false;
 
   if (healthy && spec_.instance_reuse > 1 && live->served < spec_.instance_reuse) {
+    live->store->clear_interrupt();  // a deadline that fired as it returned
     std::lock_guard lock(pool_->mutex);
     pool_->lives.push_back(std::move(live));
   } else if (healthy && live->recyclable) {
@@ -385,9 +405,15 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
     // running at once (a deferred restore lets a burst pile them up).
     live->http.reset();
     live->dependency_states.clear();
+    live->context.handler = nullptr;
+    live->context.dependencies.clear();
     if (live->restore()) {
+      const uint64_t bytes = live->retained_bytes();
       std::lock_guard lock(pool_->mutex);
-      if (pool_->lives.size() < kMaxRecycled) pool_->lives.push_back(std::move(live));
+      if (pool_->lives.size() < kMaxRecycled && pool_->bytes + bytes <= kMaxRecycledBytes) {
+        pool_->bytes += bytes;
+        pool_->lives.push_back(std::move(live));
+      }
     }
     if (live) out.release_after = std::shared_ptr<Live>(std::move(live));
   } else {

@@ -88,11 +88,13 @@ class WasiHttpHandler : public Handler {
   struct Pool {
     std::mutex mutex;
     std::vector<std::unique_ptr<Live>> lives;
+    uint64_t bytes = 0;  // the restored ones' retained_bytes()
   };
   std::shared_ptr<Pool> pool_;  // made by create(), where Live is complete
   // Restored instances kept at most (one per loop thread is what a busy
   // server uses; more only hold memory).
   static constexpr size_t kMaxRecycled = 8;
+  static constexpr uint64_t kMaxRecycledBytes = 512ull << 20;
 };
 
 // For a service granted no outbound hosts: every request is

@@ -151,6 +151,7 @@ Result<void> call_host(StoreImpl& store, FuncInst* func, InstanceImpl* caller_in
   for (size_t i = 0; i < nr; ++i) results[i] = Value{type.results[i], 0};
   if (store.owner == nullptr)
     return Error::make_trap(TrapKind::HostError, "host call without a store");
+  ++store.host_calls;
   Caller caller(*store.owner, caller_instance);
   Result<void> r =
       (*func->host)(caller, std::span<const Value>(args, np), std::span<Value>(results, nr));
@@ -902,14 +903,12 @@ L_i32_rem_u : {
   WEFT_UN(f32_trunc, uint64_t, b32(round_op(f32(a), [](float x) { return std::trunc(x); })))
   // nearest: nearbyint rounds half to even in the default rounding mode,
   // which weft never changes (and it builds under clang 14, unlike roundeven).
-  WEFT_UN(f32_nearest, uint64_t,
-          b32(round_op(f32(a), [](float x) { return std::nearbyint(x); })))
+  WEFT_UN(f32_nearest, uint64_t, b32(round_op(f32(a), [](float x) { return std::nearbyint(x); })))
   WEFT_UN(f32_sqrt, uint64_t, b32(std::sqrt(f32(a))))
   WEFT_UN(f64_ceil, uint64_t, b64(round_op(f64(a), [](double x) { return std::ceil(x); })))
   WEFT_UN(f64_floor, uint64_t, b64(round_op(f64(a), [](double x) { return std::floor(x); })))
   WEFT_UN(f64_trunc, uint64_t, b64(round_op(f64(a), [](double x) { return std::trunc(x); })))
-  WEFT_UN(f64_nearest, uint64_t,
-          b64(round_op(f64(a), [](double x) { return std::nearbyint(x); })))
+  WEFT_UN(f64_nearest, uint64_t, b64(round_op(f64(a), [](double x) { return std::nearbyint(x); })))
   WEFT_UN(f64_sqrt, uint64_t, b64(std::sqrt(f64(a))))
   WEFT_UN(f32_convert_i32_s, uint64_t, b32(static_cast<float>(static_cast<int32_t>(a))))
   WEFT_UN(f32_convert_i32_u, uint64_t, b32(static_cast<float>(static_cast<uint32_t>(a))))

@@ -39,7 +39,9 @@ constexpr uint64_t kMaxCheckpointMemory = 256ull << 20;
 constexpr uint64_t kMaxCopiedMemory = 16ull << 20;
 // Pages written since the checkpoint are put back by copy (they stay
 // resident: the next request does not fault on them) up to this much per
-// restore, and dropped past it.
+// memory and restore, and dropped past it. (Which pages stay resident thus
+// depends on what the last user touched, as with the reservation pool's
+// reset of a memory for a new instance.)
 constexpr uint64_t kMaxKeptBytes = 1ull << 20;
 
 constexpr uint64_t kPresent = 1ull << 63, kSwapped = 1ull << 62, kFile = 1ull << 61;
@@ -73,6 +75,9 @@ struct StoreImpl::Checkpoint {
   struct MemoryRecord {
     MemoryInst* mem = nullptr;
     uint64_t size_bytes = 0;
+    // The mapping under the memory then: restore relies on it unchanged.
+    uint8_t* base = nullptr;
+    const MemoryImage* image = nullptr;
     bool selective = false;  // pagemap: only the pages private then are saved
     // selective: the host pages private at the checkpoint, ascending, and
     // their bytes, page after page; otherwise every byte of the memory.
@@ -105,6 +110,8 @@ namespace {
 Result<void> record_memory(MemoryInst& mem, StoreImpl::Checkpoint::MemoryRecord& rec) {
   rec.mem = &mem;
   rec.size_bytes = mem.size_bytes;
+  rec.base = mem.base;
+  rec.image = mem.image.get();
   if (mem.size_bytes > kMaxCheckpointMemory) {
     return Error::limit("a memory of " + std::to_string(mem.size_bytes >> 20) +
                         " MiB is too large to checkpoint");
@@ -147,14 +154,19 @@ void copy_from_mapping(const MemoryInst& mem, uint64_t offset, uint64_t len) {
 bool restore_memory(StoreImpl::Checkpoint::MemoryRecord& rec, std::vector<uint64_t>& entries) {
   MemoryInst& mem = *rec.mem;
   const uint64_t page = host_page();
+  if (mem.base != rec.base || mem.image.get() != rec.image) return false;
   // Grown since: the new pages go back to zero, unmapped, inaccessible.
   if (mem.size_bytes < rec.size_bytes) return false;  // memories never shrink
   if (mem.size_bytes > rec.size_bytes) {
     uint8_t* start = mem.base + rec.size_bytes;
     const uint64_t len = mem.size_bytes - rec.size_bytes;
+    // The size shrinks only once the pages are zero and closed: on failure
+    // the store is discarded, and the reservation pool then scrubs every
+    // page below the size (it takes pages past it for zero).
     if (madvise(start, len, MADV_DONTNEED) != 0 || mprotect(start, len, PROT_NONE) != 0) {
       return false;
     }
+    mem.touched_bytes = std::max(mem.touched_bytes, mem.size_bytes);
     mem.size_bytes = rec.size_bytes;
   }
   if (!rec.selective) {
@@ -223,6 +235,19 @@ Result<void> Store::checkpoint() {
   s.checkpoint = std::move(cp);
   return {};
 }
+
+uint64_t Store::checkpoint_bytes() const {
+  const detail::StoreImpl::Checkpoint* cp = impl_->checkpoint.get();
+  if (cp == nullptr) return 0;
+  uint64_t bytes = 0;
+  for (const auto& rec : cp->memory_records) bytes += rec.bytes.size();
+  for (const auto& rec : cp->table_records) bytes += rec.elements.size() * sizeof(uint64_t);
+  return bytes;
+}
+
+uint64_t Store::host_calls() const { return impl_->host_calls; }
+
+uint64_t Store::memory_in_use() const { return impl_->memory_bytes_in_use; }
 
 bool Store::restore() {
   detail::StoreImpl& s = *impl_;

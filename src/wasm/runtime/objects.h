@@ -167,6 +167,7 @@ struct StoreImpl {
   uint64_t fuel = 0;
   uint64_t memory_bytes_in_use = 0;  // across all memories, for limits.max_memory_bytes
   uint32_t host_call_depth = 0;      // nesting of wasm → host → wasm re-entries
+  uint64_t host_calls = 0;           // calls from wasm into host functions, ever
 
   // Owned objects. deque keeps addresses stable.
   std::deque<FuncInst> funcs;

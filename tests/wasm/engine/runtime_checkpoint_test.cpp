@@ -227,6 +227,34 @@ TEST_P(RuntimeCheckpoint, ManyPagesWrittenSince) {
   }
 }
 
+// What lets a server tell a start function that asked the host for
+// something (which a checkpoint would replay) from one that did not.
+TEST(RuntimeCheckpointHostCalls, CountsCallsIntoTheHost) {
+  auto module = Module::compile(wat_to_wasm(R"(
+    (module
+      (import "host" "entropy" (func $entropy (result i32)))
+      (global $seed (mut i32) (i32.const 0))
+      (func $start (global.set $seed (call $entropy)))
+      (start $start)
+      (func (export "again") (result i32) (call $entropy)))
+  )"));
+  ASSERT_TRUE(module) << module.error().to_string();
+  Linker linker;
+  int answers = 0;
+  linker.func("host", "entropy", FuncType{{}, {ValType::I32}},
+              [&](Caller&, std::span<const Value>, std::span<Value> results) -> Result<void> {
+                results[0] = Value::i32(++answers);
+                return {};
+              });
+  Store store;
+  EXPECT_EQ(store.host_calls(), 0u);
+  auto inst = linker.instantiate(store, *module);
+  ASSERT_TRUE(inst) << inst.error().to_string();
+  EXPECT_EQ(store.host_calls(), 1u);  // the start function's
+  ASSERT_TRUE(inst->get_func("again")->call({}));
+  EXPECT_EQ(store.host_calls(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, RuntimeCheckpoint,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool()),
                          [](const auto& info) {
