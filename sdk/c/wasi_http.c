@@ -855,6 +855,9 @@ void wasi_io_output_stream_drop(wasi_io_output_stream s) { imp_out_drop((int32_t
 
 wasi_io_stream_status wasi_io_output_stream_write_all(wasi_io_output_stream s, const void* data,
                                                       size_t len, wasi_io_error* err) {
+  /* What blocking-write-and-flush takes at once: one host call instead of
+   * check-write, write and blocking-flush. */
+  if (len <= 4096) return wasi_io_output_stream_blocking_write_and_flush(s, data, len, err);
   const uint8_t* p = data;
   while (len > 0) {
     uint64_t permit;
@@ -898,11 +901,14 @@ uint64_t wasi_clocks_wall_clock_now(uint32_t* nanoseconds) {
 
 /* ---------------- the tiny API ---------------- */
 
+/* The request's method, path and authority are asked of the host when the
+ * handler first wants them: a host call each, with a string to copy in. */
 struct wh_request {
   wasi_http_incoming_request handle;
   wasi_http_method method;
   char* path;
   char* authority;
+  bool have_method, have_path, have_authority;
   wasi_http_fields headers;
   bool have_headers;
   wasi_http_incoming_body body;
@@ -920,17 +926,44 @@ struct wh_response {
   bool stream_failed;
 };
 
-wasi_http_method_tag wh_method(const wh_request* req) { return req->method.tag; }
+static const wh_request* need_method(const wh_request* req) {
+  wh_request* r = (wh_request*)req;
+  if (!r->have_method) {
+    wasi_http_incoming_request_method(r->handle, &r->method);
+    r->have_method = true;
+  }
+  return r;
+}
+
+wasi_http_method_tag wh_method(const wh_request* req) { return need_method(req)->method.tag; }
 
 const char* wh_method_name(const wh_request* req) {
   static const char* const kNames[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
                                        "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  need_method(req);
   if (req->method.tag == WASI_HTTP_METHOD_OTHER) return req->method.other;
   return kNames[req->method.tag];
 }
 
-const char* wh_path(const wh_request* req) { return req->path ? req->path : "/"; }
-const char* wh_authority(const wh_request* req) { return req->authority ? req->authority : ""; }
+const char* wh_path(const wh_request* req) {
+  wh_request* r = (wh_request*)req;
+  if (!r->have_path) {
+    size_t len;
+    wasi_http_incoming_request_path_with_query(r->handle, &r->path, &len);
+    r->have_path = true;
+  }
+  return r->path ? r->path : "/";
+}
+
+const char* wh_authority(const wh_request* req) {
+  wh_request* r = (wh_request*)req;
+  if (!r->have_authority) {
+    size_t len;
+    wasi_http_incoming_request_authority(r->handle, &r->authority, &len);
+    r->have_authority = true;
+  }
+  return r->authority ? r->authority : "";
+}
 
 wasi_http_fields wh_request_headers(const wh_request* req) {
   wh_request* r = (wh_request*)req; /* fetched once, on first use */
@@ -1010,8 +1043,9 @@ int wh_set_header(wh_response* res, const char* name, const char* value) {
 int wh_send(wh_response* res) {
   if (res->state != RESP_BUILDING) return WH_ERR_STATE;
   wasi_http_outgoing_response resp = wasi_http_outgoing_response_new(res->headers);
-  /* A status the host refuses (outside 100..999) answers 500 instead. */
-  if (!wasi_http_outgoing_response_set_status_code(resp, res->status)) {
+  /* A new response is 200 already. A status the host refuses (outside
+   * 100..999) answers 500 instead. */
+  if (res->status != 200 && !wasi_http_outgoing_response_set_status_code(resp, res->status)) {
     (void)wasi_http_outgoing_response_set_status_code(resp, 500);
   }
   /* The body must be taken before set: set consumes the response. */
@@ -1064,10 +1098,6 @@ void wh_dispatch_(uint32_t request, uint32_t outparam, wh_handler_fn fn) {
   wh_request req;
   memset(&req, 0, sizeof req);
   req.handle.handle = request;
-  wasi_http_incoming_request_method(req.handle, &req.method);
-  size_t len;
-  wasi_http_incoming_request_path_with_query(req.handle, &req.path, &len);
-  wasi_http_incoming_request_authority(req.handle, &req.authority, &len);
 
   wh_response res;
   memset(&res, 0, sizeof res);
