@@ -5,6 +5,9 @@
 // interleaved. Prints microseconds per request and the ratio.
 //
 // usage: bench_handler WASI_HTTP_COMPONENT.wasm WAGI_MODULE.wasm [ITERATIONS]
+// env:   WEFT_BENCH_ONLY=wasi-http|wagi (one side, for a profiler);
+//        WEFT_BENCH_REUSE=N (the service's instance_reuse: N > 1 shares
+//        instances, the default restores a checkpoint per request)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
