@@ -423,7 +423,9 @@ __attribute__((noinline)) Result<void> execute(StoreImpl* store, State* st, Func
   } while (0)
 
   // ---- entry ----
-  if (fr >= st->frames_end) TRAP(StackExhausted);
+  // No frame of this invocation exists yet (fr is one past the end when a
+  // host function called back with every frame used): trap without one.
+  if (fr >= st->frames_end) return Error::make_trap(TrapKind::StackExhausted);
   callee = entry;
   new_fp = entry_fp;
   pc = nullptr;  // the entry frame returns to C++
@@ -507,9 +509,15 @@ do_call:
   }
 enter_wasm : {
   const CompiledFunc* code = callee->code;
-  Frame* next = fr == entry_frame && pc == nullptr ? fr : fr + 1;
-  if (next >= st->frames_end || static_cast<size_t>(st->stack_end - new_fp) < code->frame_size)
+  const bool first_entry = fr == entry_frame && pc == nullptr;
+  Frame* next = first_entry ? fr : fr + 1;
+  if (next >= st->frames_end || static_cast<size_t>(st->stack_end - new_fp) < code->frame_size) {
+    // This invocation has no frame yet (a host function called back into
+    // wasm with the frames full): the slot at fr is past the end or an
+    // earlier call's, so the trap reports no frames of its own.
+    if (first_entry) return Error::make_trap(TrapKind::StackExhausted);
     TRAP(StackExhausted);
+  }
   next->ret_pc = pc;
   next->fp = new_fp;
   next->func = callee;
