@@ -152,12 +152,12 @@ struct WasiHttpHandler::Live {
   // every instance was at rest then: restore() makes it as new.
   bool recyclable = false;
 
-  // Back to the state instantiation left (see the header); false when it
-  // cannot be, and the instance must go.
   // What a restored instance holds while it waits: its memories and the
   // checkpoint's saved pages.
   uint64_t retained_bytes() { return store->memory_in_use() + store->checkpoint_bytes(); }
 
+  // Back to the state instantiation left (see the header); false when it
+  // cannot be, and the instance must go.
   bool restore() {
     if (!recyclable || !store->restore()) return false;
     instance.reset();
@@ -304,15 +304,6 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
       if (live->recyclable) pool_->bytes -= std::min(pool_->bytes, live->retained_bytes());
     }
   }
-  if (live && live->recyclable) {
-    // Restored after its last request; its host states are made here,
-    // where a failure can be answered.
-    if (auto made = fresh_states(*live); !made) {
-      Outcome out = guest_failure(spec_, made.error(), control);
-      out.note = "instantiation failed: " + made.error().to_string();
-      return out;
-    }
-  }
   if (!live) {
     auto made = instantiate();
     if (!made) {
@@ -402,12 +393,9 @@ Outcome WasiHttpHandler::run(Request& request, std::shared_ptr<ByteChannel> body
     pool_->lives.push_back(std::move(live));
   } else if (healthy && live->recyclable) {
     // Restored now, so that the instances a server keeps number the guests
-    // running at once (a deferred restore lets a burst pile them up).
-    live->http.reset();
-    live->dependency_states.clear();
-    live->context.handler = nullptr;
-    live->context.dependencies.clear();
-    if (live->restore()) {
+    // running at once (a deferred restore lets a burst pile them up), with
+    // new host states for its next request.
+    if (live->restore() && fresh_states(*live)) {
       const uint64_t bytes = live->retained_bytes();
       std::lock_guard lock(pool_->mutex);
       if (pool_->lives.size() < kMaxRecycled && pool_->bytes + bytes <= kMaxRecycledBytes) {

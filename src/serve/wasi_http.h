@@ -83,8 +83,8 @@ class WasiHttpHandler : public Handler {
   Result<void> fresh_states(Live& live) const;
 
   // instance_reuse > 1: instances that may serve again. Otherwise:
-  // instances restored to their checkpoint, waiting for a request. Shared
-  // with the outcomes that return instances to it after their response.
+  // instances restored to their checkpoint, with new host states, waiting
+  // for a request.
   struct Pool {
     std::mutex mutex;
     std::vector<std::unique_ptr<Live>> lives;

@@ -16,14 +16,24 @@ GUEST="$SRC/tests/component/guests/js/hello-http"
 "$GUEST/make-wit.sh" "$work/wit"
 timeout 580 "$SRC/scripts/componentize" "$GUEST/hello-http.js" "$work/wit" hello-http \
   "$work/hello-http.wasm" || up_fail "cannot build hello-http.js"
+timeout 580 "$SRC/scripts/componentize" "$SRC/tests/component/guests/js/stateful-http/stateful-http.js" \
+  "$work/wit" hello-http "$work/stateful-http.wasm" || up_fail "cannot build stateful-http.js"
 
 cat > "$work/weft.toml" <<'TOML'
 [[route]]
 path = "/app/..."
 service = "js"
 
+[[route]]
+path = "/stateful"
+service = "stateful"
+
 [service.js]
 source = "hello-http.wasm"
+executor = "wasi-http"
+
+[service.stateful]
+source = "stateful-http.wasm"
 executor = "wasi-http"
 TOML
 up_start "$WEFT" "$work" "$work/server.log"
@@ -46,6 +56,14 @@ expect_contains "HEAD echo header" "$headers" "x-weft-request: HEAD /app/h"
 # Keep-alive: three requests, one connection, each in a fresh instance.
 out=$(curl -sS --max-time 20 -w '%{num_connects} ' "$(up_url /app/a)" "$(up_url /app/b)" "$(up_url /app/c)")
 expect_eq "keep-alive" "$out" "hello from JS1 hello from JS0 hello from JS0 "
+
+# A JavaScript engine's state (a counter, a growing array) never reaches
+# the next request: one connection, then 20 at once.
+curl -sS --max-time 20 "$(up_url /stateful)" "$(up_url /stateful)" "$(up_url /stateful)" -w '\n' > "$work/js-state"
+expect_eq "JS state, keep-alive" "$(sort -u "$work/js-state")" "count=1 kept=1"
+seq 1 20 | xargs -P 4 -I{} curl -sS --max-time 20 -w '\n' "$(up_url /stateful)" > "$work/js-state"
+expect_eq "JS state, 20 at once" "$(sort -u "$work/js-state")" "count=1 kept=1"
+expect_eq "JS state, 20 at once: all answered" "$(wc -l < "$work/js-state")" "20"
 
 code=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "$(up_url /elsewhere)")
 expect_eq "no route" "$code" "404"

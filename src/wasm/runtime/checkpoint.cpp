@@ -44,15 +44,9 @@ constexpr uint64_t kMaxCopiedMemory = 16ull << 20;
 // reset of a memory for a new instance.)
 constexpr uint64_t kMaxKeptBytes = 1ull << 20;
 
-constexpr uint64_t kPresent = 1ull << 63, kSwapped = 1ull << 62, kFile = 1ull << 61;
-
 uint64_t host_page() {
   static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   return page;
-}
-
-bool entry_is_private(uint64_t e) {
-  return (e & kSwapped) != 0 || ((e & kPresent) != 0 && (e & kFile) == 0);
 }
 
 // Reads the pagemap entries of `pages` host pages from `base` into `out`.
@@ -124,7 +118,7 @@ Result<void> record_memory(MemoryInst& mem, StoreImpl::Checkpoint::MemoryRecord&
     if (read_pagemap(pagemap, mem.base, mem.size_bytes / page, entries)) {
       rec.selective = true;
       for (uint64_t i = 0; i < entries.size(); ++i) {
-        if (!entry_is_private(entries[i])) continue;
+        if (!pagemap_entry_is_private(entries[i])) continue;
         rec.private_pages.push_back(static_cast<uint32_t>(i));
         rec.bytes.insert(rec.bytes.end(), mem.base + i * page, mem.base + (i + 1) * page);
       }
@@ -189,7 +183,7 @@ bool restore_memory(StoreImpl::Checkpoint::MemoryRecord& rec, std::vector<uint64
       std::memcpy(mem.base + i * page, rec.bytes.data() + next_saved * page, page);
       continue;
     }
-    if (!entry_is_private(entries[i])) continue;  // reads as it did
+    if (!pagemap_entry_is_private(entries[i])) continue;  // reads as it did
     if (kept + page <= kMaxKeptBytes) {
       copy_from_mapping(mem, i * page, page);
       kept += page;

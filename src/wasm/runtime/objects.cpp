@@ -167,7 +167,6 @@ class ReservationPool {
     if (pagemap < 0 || image.contents == nullptr || page == 0 || image.bytes % page != 0) {
       return madvise(base, image.bytes, MADV_DONTNEED) == 0;
     }
-    constexpr uint64_t kPresent = 1ull << 63, kSwapped = 1ull << 62, kFile = 1ull << 61;
     constexpr size_t kChunk = 512;
     uint64_t entries[kChunk];
     uint64_t pages = image.bytes / page;
@@ -183,10 +182,7 @@ class ReservationPool {
         return madvise(base, image.bytes, MADV_DONTNEED) == 0;
       }
       for (size_t i = 0; i < count;) {
-        auto is_private = [&](size_t k) {
-          uint64_t e = entries[k];
-          return (e & kSwapped) != 0 || ((e & kPresent) != 0 && (e & kFile) == 0);
-        };
+        auto is_private = [&](size_t k) { return pagemap_entry_is_private(entries[k]); };
         if (!is_private(i)) {
           ++i;
           continue;

@@ -82,5 +82,12 @@ bool memory_image_selective_reset();
 // /proc/self/pagemap, opened once, or -1 if it cannot tell a private mapping's
 // written pages from the pages it only read (then resets drop every page).
 int pagemap_for_reset();
+// Whether a /proc/self/pagemap entry is a page the process wrote (present
+// and not file-backed, or swapped out): the only pages of a private
+// mapping that may differ from what lies under it.
+inline bool pagemap_entry_is_private(uint64_t entry) {
+  constexpr uint64_t kPresent = 1ull << 63, kSwapped = 1ull << 62, kFile = 1ull << 61;
+  return (entry & kSwapped) != 0 || ((entry & kPresent) != 0 && (entry & kFile) == 0);
+}
 
 }  // namespace weft::detail
