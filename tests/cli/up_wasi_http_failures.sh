@@ -86,7 +86,9 @@ done
 # its length moves the heap address.)
 curl -sS --max-time 10 "$(up_url /stateful/)" "$(up_url /stateful/)" "$(up_url /stateful/)" > "$work/keepalive"
 expect_eq "stateful on one connection" "$(sort -u "$work/keepalive")" "$first"
-seq 1 40 | xargs -P 8 -I{} curl -sS --max-time 10 "$(up_url /stateful/)" > "$work/parallel"
+mkdir "$work/parallel-answers"
+seq 1 40 | xargs -P 8 -I{} curl -sS --max-time 10 -o "$work/parallel-answers/{}" "$(up_url /stateful/)"
+cat "$work"/parallel-answers/* > "$work/parallel"
 expect_eq "stateful, 40 at once" "$(sort -u "$work/parallel")" "$first"
 expect_eq "stateful, 40 at once: all answered" "$(wc -l < "$work/parallel")" "40"
 # instance_reuse = 3 shares an instance on purpose: the state carries over
