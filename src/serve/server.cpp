@@ -48,6 +48,34 @@ std::string sanitize_for_log(std::string_view text, size_t max = 256) {
   return out;
 }
 
+// A response whose body is whole, as one buffer: the bytes Beast's
+// serializer writes, without its per-field buffer sequence machinery (a
+// tenth of a small response's cost under load). `body` is empty for HEAD.
+void serialize_whole_response(const http::response_header<>& head, std::string_view body,
+                              std::string& out) {
+  out.clear();
+  const unsigned version = head.version();
+  out += "HTTP/";
+  out += static_cast<char>('0' + version / 10 % 10);
+  out += '.';
+  out += static_cast<char>('0' + version % 10);
+  out += ' ';
+  out += std::to_string(head.result_int());
+  out += ' ';
+  const auto reason = head.reason();
+  const auto text = reason.empty() ? http::obsolete_reason(head.result()) : reason;
+  out.append(text.data(), text.size());
+  out += "\r\n";
+  for (const auto& field : head) {
+    out.append(field.name_string().data(), field.name_string().size());
+    out += ": ";
+    out.append(field.value().data(), field.value().size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out.append(body);
+}
+
 }  // namespace
 
 class Session;
@@ -838,12 +866,20 @@ class Session : public std::enable_shared_from_this<Session> {
       res.chunked(true);
     }
     res.keep_alive(keep_alive_ && !close_after_ && !server_.stopping.load());
+    write_in_flight_ = true;
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    if (whole) {
+      serialize_whole_response(res.base(), out_chunk_, wire_);
+      whole_write_ = true;
+      net::async_write(
+          stream_, net::buffer(wire_),
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_stream_write(ec); });
+      return;
+    }
     res.body().data = out_chunk_.empty() ? nullptr : out_chunk_.data();
     res.body().size = out_chunk_.size();
     res.body().more = !whole;
     stream_serializer_.emplace(res);
-    write_in_flight_ = true;
-    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
     auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
       self->on_stream_write(ec);
     };
@@ -899,7 +935,7 @@ class Session : public std::enable_shared_from_this<Session> {
       do_close();
       return maybe_finish_stream();
     }
-    if (stream_serializer_->is_done()) {
+    if (whole_write_ || stream_serializer_->is_done()) {
       stream_written_ = true;
       return maybe_finish_stream();
     }
@@ -990,12 +1026,13 @@ class Session : public std::enable_shared_from_this<Session> {
     log_access(status, out.note, out.detail);
 
     stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    http::async_write(stream_, response_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->do_close();
-                        self->reset_request_state();
-                        self->do_read();
-                      });
+    serialize_whole_response(response_.base(), response_.body(), wire_);
+    net::async_write(stream_, net::buffer(wire_),
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       if (ec || !keep_alive) return self->do_close();
+                       self->reset_request_state();
+                       self->do_read();
+                     });
   }
 
   void reset_request_state() {
@@ -1011,6 +1048,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_failure_.clear();
     stream_started_ = stream_written_ = worker_done_ = false;
     head_sent_ = false;
+    whole_write_ = false;
     head_timer_.reset();
     streaming_fallback_ = finished_stream_ = false;
     reading_body_ = read_in_flight_ = write_in_flight_ = false;
@@ -1057,7 +1095,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stream_started_ = false, stream_written_ = false, worker_done_ = false;
   bool streaming_fallback_ = false, finished_stream_ = false, discard_body_ = false;
   bool reading_body_ = false, read_in_flight_ = false, write_in_flight_ = false;
-  bool head_sent_ = false, head_no_body_ = false;
+  bool head_sent_ = false, head_no_body_ = false, whole_write_ = false;
+  std::string wire_;  // a whole response's bytes while they are written
   std::optional<uint64_t> head_content_length_;
   std::shared_ptr<net::steady_timer> head_timer_;
 };
