@@ -18,3 +18,10 @@ weft_target_flags(fuzz_component_corpus)
 add_test(NAME fuzz/component_corpus
          COMMAND fuzz_component_corpus ${WEFT_FUZZ_DIR}/corpus/component)
 set_tests_properties(fuzz/component_corpus PROPERTIES LABELS fuzz TIMEOUT 300)
+
+# Both tiers over the module seeds: results and traps must agree.
+add_executable(fuzz_tiers_corpus ${WEFT_FUZZ_DIR}/fuzz_tiers.cpp ${WEFT_FUZZ_DIR}/standalone_main.cpp)
+target_link_libraries(fuzz_tiers_corpus PRIVATE weft_engine weft_native)
+weft_target_flags(fuzz_tiers_corpus)
+add_test(NAME fuzz/tiers_corpus COMMAND fuzz_tiers_corpus ${WEFT_FUZZ_DIR}/corpus/module)
+set_tests_properties(fuzz/tiers_corpus PROPERTIES LABELS fuzz TIMEOUT 600)

@@ -6,7 +6,7 @@
 # build-fuzz/fuzz-artifacts/ (replay: build-fuzz/fuzz_module FILE).
 #
 # usage: fuzz/run.sh [DURATION_SECONDS [TARGET...]]
-#        (default 60 seconds each for fuzz_module and fuzz_component)
+#        (default 60 seconds each for fuzz_module, fuzz_component and fuzz_tiers)
 # env:   WEFT_FUZZ_BUILD_DIR    (default: <repo>/build-fuzz)
 #        WEFT_FUZZ_CMAKE_ARGS   extra configure arguments (word-split)
 set -euo pipefail
@@ -24,7 +24,7 @@ CC=clang CXX=clang++ cmake -S "$repo" -B "$build_dir" -G Ninja \
   exit 1
 }
 targets=("${@:2}")
-((${#targets[@]})) || targets=(fuzz_module fuzz_component)
+((${#targets[@]})) || targets=(fuzz_module fuzz_component fuzz_tiers)
 cmake --build "$build_dir" --target "${targets[@]}" -j2
 
 artifacts=$build_dir/fuzz-artifacts
@@ -32,7 +32,9 @@ mkdir -p "$artifacts"
 for target in "${targets[@]}"; do
   work=$(mktemp -d "$build_dir/fuzz-corpus.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  cp "$here/corpus/${target#fuzz_}"/* "$work"/
+  corpus=${target#fuzz_}
+  [[ $corpus == tiers ]] && corpus=module  # the two tiers share the module seeds
+  cp "$here/corpus/$corpus"/* "$work"/
 
   echo "fuzzing $target for ${duration}s over $(find "$work" -type f | wc -l) seeds ..."
   status=0

@@ -18,6 +18,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libboost-dev libfmt-dev libspdlog-dev
   libcurl4-openssl-dev                            # outbound HTTP (src/serve/outbound)
   libgoogle-perftools-dev                         # tcmalloc_minimal, the weft binary's allocator
+  llvm-19-dev                                     # the optimizing tier (src/wasm/native)
   wrk nginx hyperfine                             # bench/http
 )
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compute benchmarks: each program natively (clang -O2), on `weft run`, and
 # fib also on wabt's wasm-interp. Prints wall times (best of N runs), the
-# weft/native ratio per program and their geometric mean.
+# weft/native ratio per program and their geometric mean, for the interpreter
+# and for the optimizing tier (--tier optimized, its compile time included).
 #
 # usage: bench/compute/run.sh BUILD_DIR        (BUILD_DIR/weft is the CLI)
 # env:   WEFT_BENCH_RUNS=3     runs per measurement (the best is kept)
@@ -64,6 +65,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 failed=0
 ratios=()
 cpu_ratios=()
+opt_ratios=()
 rows=()
 
 check_same() {  # check_same NAME EXPECTED_FILE ACTUAL_FILE ENGINE
@@ -90,12 +92,23 @@ for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   fi
   note=""
   check_same "$name" "$scratch/$name.native" "$scratch/$name.weft" weft || note="  MISMATCH"
+  # The optimizing tier, its LLVM compile included in the time.
+  if opt_s=$(best_time "$scratch/$name.opt" "$weft" run --tier optimized "$out/$name.wasm" "$size"); then
+    check_same "$name" "$scratch/$name.native" "$scratch/$name.opt" "weft --tier optimized" ||
+      note="  MISMATCH"
+    opt_r=$(ratio "$opt_s" "$native_s")
+    opt_ratios+=("$opt_r")
+  else
+    echo "!!!!!!!! FAILED: $name on weft --tier optimized !!!!!!!!" >&2
+    failed=1
+    opt_s=FAIL opt_r=-
+  fi
   r=$(ratio "$weft_s" "$native_s")
   ratios+=("$r")
   cpu_r=$(ratio "$(cat "$scratch/$name.weft.cpu")" "$(cat "$scratch/$name.native.cpu")")
   cpu_ratios+=("$cpu_r")
-  rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s%s' "$name" "$native_s" "$weft_s" "$r" \
-    "$cpu_r" - - "$note")")
+  rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s%s' "$name" "$native_s" "$weft_s" \
+    "$r" "$cpu_r" - - "$opt_s" "$opt_r" "$note")")
 done
 
 # fib with a small argument on all three, so wabt's interpreter finishes.
@@ -140,10 +153,10 @@ fi
 echo
 echo "compute benchmarks: wall time, best of $runs (s); ratios are engine time / native time"
 echo "(cpu/nat: the same ratio of CPU time, user+sys, steadier on a loaded machine)"
-printf '%-12s %10s %10s %10s %10s %12s %12s\n' program native weft weft/nat cpu/nat \
-  wasm-interp interp/nat
-printf '%-12s %10s %10s %10s %10s %12s %12s\n' ------- ------ ---- -------- ------- \
-  ----------- ----------
+printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s\n' program native weft weft/nat cpu/nat \
+  wasm-interp interp/nat optimized opt/nat
+printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s\n' ------- ------ ---- -------- ------- \
+  ----------- ---------- --------- -------
 printf '%s\n' "${rows[@]}"
 if ((${#ratios[@]} > 0)); then
   geomean=$(printf '%s\n' "${ratios[@]}" |
@@ -153,6 +166,12 @@ if ((${#ratios[@]} > 0)); then
     awk '{ s += log($1); n++ } END { printf "%.2f", exp(s / n) }')
   echo "geometric mean weft/native over ${#ratios[@]} programs: $geomean (wall time)," \
     "$cpu_geomean (CPU time)"
+fi
+if ((${#opt_ratios[@]} > 0)); then
+  opt_geomean=$(printf '%s\n' "${opt_ratios[@]}" |
+    awk '{ s += log($1); n++ } END { printf "%.2f", exp(s / n) }')
+  echo "geometric mean weft --tier optimized/native over ${#opt_ratios[@]} programs: $opt_geomean" \
+    "(wall time, LLVM compile included)"
 fi
 if [[ -n ${interp_vs_weft:-} ]]; then
   echo "fib($WEFT_FIB_SMALL): weft is ${interp_vs_weft}x faster than wasm-interp"

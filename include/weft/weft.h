@@ -329,7 +329,37 @@ struct SectionInfo {
   uint64_t size = 0;
 };
 
+namespace detail {
+struct ModuleImpl;
+}
+
+// Which code runs a module's functions. Interpreter: the register
+// interpreter only. Optimized: functions the optimizing tier can translate
+// (src/wasm/native, LLVM) run as machine code from the first call; the
+// rest stay interpreted, and the two kinds call each other freely.
+enum class Tier : uint8_t { Interpreter, Optimized };
+
+// The optimizing tier as the engine sees it. weft_engine does not link
+// LLVM: a program that links weft_native registers its compiler with
+// set_optimizing_compiler, and Module::compile calls it for Tier::Optimized.
+class OptimizingCompiler {
+ public:
+  virtual ~OptimizingCompiler() = default;
+  // Compiles what it can of a validated module. An error means the module
+  // could not be compiled at all (it then runs interpreted, after a
+  // warning on stderr); functions it cannot translate are left as they are.
+  virtual Result<void> compile(detail::ModuleImpl& module) const = 0;
+};
+// Process-wide, set once before modules are compiled (null: none linked).
+void set_optimizing_compiler(const OptimizingCompiler* compiler);
+// The tier a CompileOptions without one gets (Interpreter unless set).
+void set_default_tier(Tier tier);
+Tier default_tier();
+
 struct CompileOptions {
+  // Unset: default_tier(). Optimized without a registered compiler runs
+  // interpreted.
+  std::optional<Tier> tier;
   // Defaults accept WebAssembly 2.0 (no SIMD) plus extended-const,
   // multi-memory and exception handling (all three in WebAssembly 3.0; the
   // legacy try/catch/delegate/rethrow instructions are accepted too).

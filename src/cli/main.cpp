@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "wasm/native/native.h"
 
 namespace weft::cli {
 Subcommand add_up_command(CLI::App& parent);  // cmd_up.cpp (serve)
@@ -20,6 +21,19 @@ int main(int argc, char** argv) {
       weft::cli::add_inspect_command(app), weft::cli::add_wast_command(app),
       weft::cli::add_compose_command(app), weft::cli::add_up_command(app),
   };
+
+  // --tier on the commands that run code: which tier compiles their modules.
+  std::string tier = "interp";
+  for (const auto& subcommand : subcommands) {
+    const std::string& name = subcommand.app->get_name();
+    if (name != "run" && name != "wast" && name != "up") continue;
+    subcommand.app
+        ->add_option("--tier", tier,
+                     "interp: the interpreter only; optimized: LLVM machine code for every "
+                     "function the optimizing tier covers (the rest interpreted)")
+        ->check(CLI::IsMember({"interp", "optimized"}))
+        ->capture_default_str();
+  }
 
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& subcommand : subcommands) {
@@ -37,6 +51,7 @@ int main(int argc, char** argv) {
     return code == 0 ? weft::cli::kExitOk : weft::cli::kExitUsage;
   }
 
+  if (tier == "optimized") weft::native::enable(weft::Tier::Optimized);
   for (const auto& subcommand : subcommands) {
     if (subcommand.app->parsed()) return subcommand.run();
   }

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs one spec script through `weft wast`.
-# usage: run_spec.sh WEFT FILE.wast WORKDIR
+# usage: run_spec.sh WEFT FILE.wast WORKDIR [WEFT WAST FLAGS...]
 # The script is converted with wabt's wast2json when it can parse it; the
 # files it cannot (the table_*.wast folded forms under wabt 1.0.32) are given
 # to weft's own text parser directly.
 set -euo pipefail
 weft=$1 wast=$2 work=$3
+shift 3
 rm -rf "$work" && mkdir -p "$work"
 stem=$(basename "$wast" .wast)
 if wast2json --enable-extended-const "$wast" -o "$work/$stem.json" 2>"$work/wast2json.err"; then
-  exec "$weft" wast "$work/$stem.json"
+  exec "$weft" wast "$@" "$work/$stem.json"
 else
   echo "wast2json cannot parse $stem.wast ($(head -c 200 "$work/wast2json.err")); using weft's text parser"
-  exec "$weft" wast "$wast"
+  exec "$weft" wast "$@" "$wast"
 fi

@@ -13,6 +13,7 @@
 // first word. i32 values live zero-extended in slots, f32 as their bits.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -288,7 +289,23 @@ struct TryHandler {
   uint32_t count = 0;
 };
 
+// A function's machine code from the optimizing tier (src/wasm/native).
+// The interpreter calls `invoke` where it would enter the function: the
+// arguments are in slots[0..params), the results go to slots[0..results),
+// as for a host function; traps and exceptions come back as the Error.
+// `frames_left`: how many more frames calls under it may nest (the store's
+// max_call_depth, less the frames already in use, this one included).
+struct NativeFunc {
+  Result<void> (*invoke)(const NativeFunc& self, StoreImpl& store, FuncInst* func,
+                         uint64_t* slots, size_t frames_left) = nullptr;
+  const void* entry = nullptr;  // the tier's own calling convention
+};
+
 struct CompiledFunc {
+  // Set once the optimizing tier has compiled this function; null while it
+  // runs interpreted. Atomic: a background compile may set it while other
+  // threads run the function.
+  std::atomic<const NativeFunc*> native{nullptr};
   std::vector<uint32_t> code;
   std::vector<TryHandler> handlers;  // empty for a function without try_table
   std::vector<CatchClause> catches;

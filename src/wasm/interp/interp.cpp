@@ -509,6 +509,44 @@ do_call:
   }
 enter_wasm : {
   const CompiledFunc* code = callee->code;
+  if (const detail::NativeFunc* native = code->native.load(std::memory_order_acquire)) {
+    // Machine code from the optimizing tier: called as a host function is,
+    // its slots above this frame's. It takes a frame as interpreted code
+    // does, so that both tiers exhaust the stack at the same depth.
+    const FuncType& type = *callee->type;
+    const bool first_entry = fr == entry_frame && pc == nullptr;
+    Frame* next = first_entry ? fr : fr + 1;
+    if (next >= st->frames_end) {
+      if (first_entry) return Error::make_trap(TrapKind::StackExhausted);
+      TRAP(StackExhausted);
+    }
+    st->stack_top = new_fp + std::max(type.params.size(), type.results.size());
+    st->frame_top = next + 1;
+    const size_t frames_left = static_cast<size_t>(st->frames_end - next - 1);
+    bool failed = false;
+    {  // scoped: clang forbids an indirect goto past a live Result's destructor
+      Result<void> r = native->invoke(*native, *store, callee, new_fp, frames_left);
+      if (first_entry) return r;
+      if (!r) {
+        failed = true;
+        host_error = std::move(r).error();
+      }
+    }
+    if (failed) {
+      if (host_error.trap && host_error.trap->kind == TrapKind::UncaughtException &&
+          host_error.trap->exception != 0) {
+        ExnInst* e = reinterpret_cast<ExnInst*>(host_error.trap->exception);
+        if (e->store == store) {
+          exn = e;
+          throw_pc = pc - 1;
+          goto do_throw;
+        }
+      }
+      goto trap_error;
+    }
+    RELOAD_MEM();
+    NEXT();
+  }
   const bool first_entry = fr == entry_frame && pc == nullptr;
   Frame* next = first_entry ? fr : fr + 1;
   if (next >= st->frames_end || static_cast<size_t>(st->stack_end - new_fp) < code->frame_size) {
@@ -1141,6 +1179,31 @@ Result<void> invoke(detail::StoreImpl& store, detail::FuncInst* func, uint64_t* 
   ++store.host_call_depth;
   Result<void> r = execute(&store, &st, func, fp, nullptr);
   --store.host_call_depth;
+  st.stack_top = saved_top;
+  st.frame_top = saved_frame;
+  if (r) std::copy_n(fp, nr, slots);
+  return r;
+}
+
+Result<void> invoke_from_native(detail::StoreImpl& store, detail::InstanceImpl* caller,
+                                detail::FuncInst* func, uint64_t* slots, size_t frames_left) {
+  if (func->is_host()) return call_host(store, func, caller, slots);
+  if (func->code == nullptr) return Error::usage("function has no code");
+  State& st = state_of(store);
+  if (frames_left == 0 || st.frame_top >= st.frames_end)
+    return Error::make_trap(TrapKind::StackExhausted);
+  const FuncType& type = *func->type;
+  const size_t np = type.params.size(), nr = type.results.size();
+  uint64_t* fp = st.stack_top;
+  if (static_cast<size_t>(st.stack_end - fp) < std::max(np, nr))
+    return Error::make_trap(TrapKind::StackExhausted);
+  std::copy_n(slots, np, fp);
+  uint64_t* saved_top = st.stack_top;
+  Frame* saved_frame = st.frame_top;
+  // The frames below frames_end - frames_left are the native callers'.
+  const size_t free_frames = static_cast<size_t>(st.frames_end - st.frame_top);
+  if (frames_left < free_frames) st.frame_top = st.frames_end - frames_left;
+  Result<void> r = execute(&store, &st, func, fp, nullptr);
   st.stack_top = saved_top;
   st.frame_top = saved_frame;
   if (r) std::copy_n(fp, nr, slots);

@@ -1,5 +1,7 @@
 // Module::compile: decode, intern types, validate + compile bodies, then
 // fill the views the public API returns.
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -19,7 +21,16 @@ bool multi_memory_by_default() {
   return on;
 }
 
+std::atomic<const OptimizingCompiler*> optimizing_compiler{nullptr};
+std::atomic<Tier> tier_by_default{Tier::Interpreter};
+
 }  // namespace
+
+void set_optimizing_compiler(const OptimizingCompiler* compiler) {
+  optimizing_compiler.store(compiler, std::memory_order_release);
+}
+void set_default_tier(Tier tier) { tier_by_default.store(tier, std::memory_order_relaxed); }
+Tier default_tier() { return tier_by_default.load(std::memory_order_relaxed); }
 
 Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> wasm,
                                                       const CompileOptions& options) {
@@ -32,6 +43,16 @@ Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> w
       interp::validate_and_compile(*impl, options.multi_memory.value_or(multi_memory_by_default()));
   if (!validated) return std::move(validated).error();
   detail::fill_module_infos(*impl);
+  if (options.tier.value_or(default_tier()) == Tier::Optimized) {
+    if (const OptimizingCompiler* native = optimizing_compiler.load(std::memory_order_acquire)) {
+      Result<void> compiled = native->compile(*impl);
+      // The interpreter's code is complete without it: run on, but say so.
+      if (!compiled) {
+        std::fprintf(stderr, "weft: warning: optimizing tier: %s; running interpreted\n",
+                     compiled.error().to_string().c_str());
+      }
+    }
+  }
   // Initial memory contents as a copy-on-write image, when they can be
   // (null otherwise: instantiation copies the segments as before).
   impl->memory_image = detail::build_memory_image(*impl);

@@ -63,6 +63,11 @@ struct ModuleImpl {
   // (runtime-private; null means instantiation copies them).
   std::shared_ptr<const MemoryImage> memory_image;
 
+  // The optimizing tier's machine code and whatever keeps it alive (its
+  // JIT resources), owned here so that it goes with the module; each
+  // compiled function's CompiledFunc::native points into it.
+  std::shared_ptr<void> native_code;
+
   ModuleImpl();
   ~ModuleImpl();
 };
@@ -209,5 +214,12 @@ Result<void> validate_and_compile(detail::ModuleImpl& module, bool multi_memory)
 // result); it must have room for max(params, results) entries.
 // Returns a trap as Error{kind = Trap}.
 Result<void> invoke(detail::StoreImpl& store, detail::FuncInst* func, uint64_t* slots);
+
+// invoke for the optimizing tier's calls out of native code: the callee may
+// nest `frames_left` frames (the native frames under it took the rest), and
+// the call is not a host re-entry (native code is wasm).
+// A host callee sees `caller` as its calling instance (for its memory).
+Result<void> invoke_from_native(detail::StoreImpl& store, detail::InstanceImpl* caller,
+                                detail::FuncInst* func, uint64_t* slots, size_t frames_left);
 
 }  // namespace weft::interp

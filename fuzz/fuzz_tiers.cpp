@@ -1,0 +1,184 @@
+// libFuzzer target: the two tiers against each other. Each input is
+// compiled twice, for the interpreter and for the optimizing tier (LLVM),
+// instantiated in two stores with the same dummy imports and limits, and
+// every exported function is called with zero arguments in both. The
+// results and traps must agree: the same trap kind, or the same values
+// (a NaN equal to any NaN: the spec lets its payload vary). Fuel is
+// charged at the same points in both tiers, so a spinning loop runs out at
+// the same place in each.
+//
+// Built with -fsanitize=fuzzer (fuzz/CMakeLists.txt) and, with
+// standalone_main.cpp, as a program that replays the module seed corpus in
+// ctest (fuzz/corpus.cmake).
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wasm/native/native.h"
+#include "weft/weft.h"
+
+namespace {
+
+constexpr uint64_t kMaxMemoryBytes = 64ull << 20;
+constexpr uint32_t kMaxCallDepth = 500;
+constexpr uint64_t kFuelPerCall = 20'000;
+constexpr size_t kMaxExportCalls = 32;
+
+struct Outcome {
+  bool linked = false;
+  std::optional<weft::TrapKind> instantiate_trap;
+  // Per exported function called: a trap kind, or its results.
+  std::vector<std::optional<weft::TrapKind>> traps;
+  std::vector<std::vector<weft::Value>> results;
+};
+
+bool define_dummy_imports(const weft::Module& module, weft::Store& store, weft::Linker& linker) {
+  for (const weft::ImportInfo& import : module.imports()) {
+    switch (import.kind) {
+      case weft::ExternKind::Func:
+        linker.func(import.module, import.name, import.func,
+                    [](weft::Caller&, std::span<const weft::Value>,
+                       std::span<weft::Value> results) -> weft::Result<void> {
+                      for (weft::Value& result : results) result.bits = 0;
+                      return {};
+                    });
+        break;
+      case weft::ExternKind::Memory: {
+        auto memory = store.create_memory(import.memory);
+        if (!memory) return false;
+        linker.define(import.module, import.name, memory.value());
+        break;
+      }
+      case weft::ExternKind::Table: {
+        auto table = store.create_table(import.table, weft::Value{import.table.element, 0});
+        if (!table) return false;
+        linker.define(import.module, import.name, table.value());
+        break;
+      }
+      case weft::ExternKind::Global: {
+        auto global = store.create_global(import.global, weft::Value{import.global.type, 0});
+        if (!global) return false;
+        linker.define(import.module, import.name, global.value());
+        break;
+      }
+      case weft::ExternKind::Tag: {
+        auto tag = store.create_tag(import.tag);
+        if (!tag) return false;
+        linker.define(import.module, import.name, tag.value());
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+Outcome run(const std::shared_ptr<const weft::Module>& module) {
+  Outcome out;
+  weft::StoreLimits limits;
+  limits.max_memory_bytes = kMaxMemoryBytes;
+  limits.max_call_depth = kMaxCallDepth;
+  limits.fuel = kFuelPerCall;
+  weft::Store store(limits);
+  weft::Linker linker;
+  if (!define_dummy_imports(*module, store, linker)) return out;
+  auto instance = linker.instantiate(store, module);
+  if (!instance) {
+    if (instance.error().is_trap()) out.instantiate_trap = instance.error().trap->kind;
+    out.linked = instance.error().is_trap();  // instantiated, then the start function trapped
+    return out;
+  }
+  out.linked = true;
+  size_t calls = 0;
+  for (const weft::ExportInfo& export_info : module->exports()) {
+    if (export_info.kind != weft::ExternKind::Func) continue;
+    if (calls++ == kMaxExportCalls) break;
+    auto func = instance->get_func(export_info.name);
+    if (!func) continue;
+    std::vector<weft::Value> args;
+    for (weft::ValType type : func->type().params) args.push_back(weft::Value{type, 0});
+    store.set_fuel(kFuelPerCall);
+    store.clear_interrupt();
+    auto results = func->call(args);
+    if (results) {
+      out.traps.emplace_back();
+      out.results.push_back(std::move(results).value());
+    } else {
+      out.traps.push_back(results.error().is_trap() ? results.error().trap->kind
+                                                    : weft::TrapKind::HostError);
+      out.results.emplace_back();
+    }
+  }
+  return out;
+}
+
+bool same_value(const weft::Value& a, const weft::Value& b) {
+  if (a.type != b.type) return false;
+  if (a.type == weft::ValType::F32) {
+    float x, y;
+    uint32_t xb = static_cast<uint32_t>(a.bits), yb = static_cast<uint32_t>(b.bits);
+    std::memcpy(&x, &xb, 4);
+    std::memcpy(&y, &yb, 4);
+    if (std::isnan(x) && std::isnan(y)) return true;
+    return xb == yb;
+  }
+  if (a.type == weft::ValType::F64) {
+    double x, y;
+    std::memcpy(&x, &a.bits, 8);
+    std::memcpy(&y, &b.bits, 8);
+    if (std::isnan(x) && std::isnan(y)) return true;
+    return a.bits == b.bits;
+  }
+  // References are addresses in two different stores: null-ness only.
+  if (a.type == weft::ValType::FuncRef || a.type == weft::ValType::ExternRef ||
+      a.type == weft::ValType::ExnRef)
+    return (a.bits == 0) == (b.bits == 0);
+  return a.bits == b.bits;
+}
+
+[[noreturn]] void mismatch(const char* what, size_t call) {
+  std::fprintf(stderr, "tiers disagree: %s (export call %zu)\n", what, call);
+  __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool registered = [] {
+    weft::set_optimizing_compiler(&weft::native::llvm_compiler());
+    return true;
+  }();
+  (void)registered;
+  std::span<const uint8_t> bytes(data, size);
+  weft::CompileOptions interp_options;
+  interp_options.tier = weft::Tier::Interpreter;
+  weft::CompileOptions native_options;
+  native_options.tier = weft::Tier::Optimized;
+  auto interpreted = weft::Module::compile(bytes, interp_options);
+  if (!interpreted) return 0;
+  auto optimized = weft::Module::compile(bytes, native_options);
+  if (!optimized) mismatch("the module compiles only in the interpreter", 0);
+  Outcome a = run(interpreted.value());
+  Outcome b = run(optimized.value());
+  if (a.linked != b.linked) mismatch("instantiation", 0);
+  if (a.instantiate_trap != b.instantiate_trap) mismatch("the start function's trap", 0);
+  if (a.traps.size() != b.traps.size()) mismatch("the number of calls", 0);
+  for (size_t i = 0; i < a.traps.size(); ++i) {
+    if (a.traps[i] != b.traps[i]) {
+      std::fprintf(stderr, "interpreter: %s; optimized: %s\n",
+                   a.traps[i] ? weft::trap_message(*a.traps[i]) : "returned",
+                   b.traps[i] ? weft::trap_message(*b.traps[i]) : "returned");
+      mismatch("trap", i);
+    }
+    if (a.results[i].size() != b.results[i].size()) mismatch("result count", i);
+    for (size_t k = 0; k < a.results[i].size(); ++k) {
+      if (!same_value(a.results[i][k], b.results[i][k])) mismatch("result value", i);
+    }
+  }
+  return 0;
+}

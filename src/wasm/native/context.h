@@ -1,0 +1,72 @@
+// What machine code from the optimizing tier sees of the engine: one
+// NativeContext per entry from C++ (an interpreted caller, or an embedder's
+// call), shared by the native functions that entry calls directly. Field
+// offsets are read by the translator (translate.cpp) with offsetof, so the
+// struct stays standard-layout.
+#pragma once
+
+#include <csetjmp>
+#include <cstddef>
+#include <cstdint>
+
+#include "weft/result.h"
+
+namespace weft::detail {
+struct StoreImpl;
+struct InstanceImpl;
+struct MemoryInst;
+struct GlobalInst;
+}  // namespace weft::detail
+
+namespace weft::native {
+
+struct NativeContext {
+  // Memory 0 of the instance: read into registers at entry and again after
+  // every call (a callee may grow the memory, which the helpers record here).
+  uint8_t* mem_base;
+  uint64_t mem_size;
+  detail::GlobalInst* const* globals;
+  const uint8_t* interrupt;  // the store's interrupt flag (an atomic<bool>)
+  uint8_t fuel_on;
+  uintptr_t stack_limit;  // a native frame below this address traps
+  // Frames native functions may still nest (the store's max_call_depth):
+  // each takes one at entry and gives it back at return.
+  uint64_t frames_left;
+  // The function index of each native frame, for backtraces: the frame
+  // entered with frames_left == n writes trace_end[-n]; trace_end is
+  // trace + frames_left at the C++ entry.
+  uint32_t* trace;
+  uint32_t* trace_end;
+  detail::StoreImpl* store;
+  detail::InstanceImpl* inst;
+  detail::MemoryInst* mem;
+  // Where a trap goes: the C++ entry's setjmp, and the error it returns.
+  std::jmp_buf* trap_jump;
+  Error* error;
+};
+
+// The signature of every compiled function: arguments in slots[0..params),
+// results written to slots[0..results) (the interpreter's slot encoding).
+using NativeEntry = void (*)(NativeContext* ctx, uint64_t* slots);
+
+// Byte offset of GlobalInst::bits, for global.get/set in generated code.
+size_t global_bits_offset();
+
+}  // namespace weft::native
+
+// Called from generated code (resolved by name in the JIT).
+extern "C" {
+[[noreturn]] void weft_native_trap(weft::native::NativeContext* ctx, uint32_t kind);
+[[noreturn]] void weft_native_raise(weft::native::NativeContext* ctx);
+uint32_t weft_native_call(weft::native::NativeContext* ctx, uint32_t func_index, uint64_t* slots);
+uint32_t weft_native_call_indirect(weft::native::NativeContext* ctx, uint32_t type_index,
+                                   uint32_t table_index, uint32_t element, uint64_t* slots);
+void weft_native_fuel(weft::native::NativeContext* ctx);
+uint32_t weft_native_memory_grow(weft::native::NativeContext* ctx, uint32_t delta_pages);
+void weft_native_memory_fill(weft::native::NativeContext* ctx, uint32_t d, uint32_t value,
+                             uint32_t n);
+void weft_native_memory_copy(weft::native::NativeContext* ctx, uint32_t d, uint32_t s, uint32_t n);
+void weft_native_memory_init(weft::native::NativeContext* ctx, uint32_t segment, uint32_t d,
+                             uint32_t s, uint32_t n);
+void weft_native_data_drop(weft::native::NativeContext* ctx, uint32_t segment);
+}

@@ -1,0 +1,264 @@
+// The C++ side of native code: entering it from the interpreter (setjmp for
+// traps, the stack limit), and the helpers generated code calls for what it
+// does not do inline (calls into other tiers, memory.grow, bulk memory,
+// fuel). No LLVM here.
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "wasm/interp/code.h"
+#include "wasm/native/context.h"
+#include "wasm/native/native.h"
+#include "wasm/runtime/objects.h"
+
+namespace weft::native {
+namespace {
+
+using detail::FuncInst;
+using detail::InstanceImpl;
+using detail::MemoryInst;
+using detail::StoreImpl;
+
+// Native frames live on the machine stack. Below this address they trap
+// (StackExhausted), leaving the rest of the thread's stack to the C++ that
+// a trap or a host call still runs.
+constexpr uintptr_t kStackReserve = 256 * 1024;
+
+uintptr_t thread_stack_limit() {
+  thread_local uintptr_t limit = [] {
+    pthread_attr_t attr;
+    void* low = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &low, &size);
+      pthread_attr_destroy(&attr);
+    }
+    if (low == nullptr || size <= 2 * kStackReserve) {
+      // Unknown: allow 1 MiB below here.
+      char here;
+      return reinterpret_cast<uintptr_t>(&here) - (1u << 20);
+    }
+    return reinterpret_cast<uintptr_t>(low) + kStackReserve;
+  }();
+  return limit;
+}
+
+// The function indices of this thread's native frames (context.h): one
+// buffer for the deepest possible stack of them, so that the pointers
+// contexts keep never move; pages are touched only as deep as calls go.
+constexpr size_t kTraceEntries = (1u << 20) + 16;  // the interpreter's frame cap, and some
+struct Trace {
+  std::unique_ptr<uint32_t[]> entries{new uint32_t[kTraceEntries]};
+  size_t base = 0;  // where the next C++ entry's frames start
+};
+Trace& thread_trace() {
+  thread_local Trace trace;
+  return trace;
+}
+
+std::string func_name(const InstanceImpl* inst, uint32_t index) {
+  if (inst == nullptr || inst->mod == nullptr) return {};
+  const auto& names = inst->mod->decl.names.function_names;
+  auto it = names.find(index);
+  return it == names.end() ? std::string() : it->second;
+}
+
+// Appends the native frames of `ctx`, innermost first, to a trap's backtrace.
+void append_native_frames(const NativeContext& ctx, Error& error) {
+  if (!error.trap) return;
+  const size_t depth = static_cast<size_t>(ctx.trace_end - ctx.trace) - ctx.frames_left;
+  for (size_t i = depth; i > 0; --i) {
+    FrameInfo info;
+    info.func_index = ctx.trace[i - 1];
+    info.func_name = func_name(ctx.inst, info.func_index);
+    if (ctx.inst->mod) info.module_name = ctx.inst->mod->decl.names.module_name;
+    error.trap->backtrace.push_back(std::move(info));
+  }
+}
+
+void fill_context(NativeContext& ctx, StoreImpl& store, InstanceImpl* inst) {
+  ctx.store = &store;
+  ctx.inst = inst;
+  ctx.mem = inst->memories.empty() ? nullptr : inst->memories[0];
+  ctx.mem_base = ctx.mem ? ctx.mem->base : nullptr;
+  ctx.mem_size = ctx.mem ? ctx.mem->size_bytes : 0;
+  ctx.globals = inst->globals.data();
+  ctx.interrupt = reinterpret_cast<const uint8_t*>(store.interrupt.get());
+  ctx.fuel_on = store.fuel_enabled ? 1 : 0;
+  ctx.stack_limit = thread_stack_limit();
+}
+
+// The only frame between the setjmp and native code: nothing with a
+// destructor lives here, so a trap's longjmp skips nothing.
+__attribute__((noinline)) bool run_guarded(NativeEntry entry, NativeContext* ctx, uint64_t* slots) {
+  std::jmp_buf jump;
+  ctx->trap_jump = &jump;
+  if (setjmp(jump) != 0) return false;
+  entry(ctx, slots);
+  return true;
+}
+
+Result<void> invoke_native(const detail::NativeFunc& self, StoreImpl& store, FuncInst* func,
+                           uint64_t* slots, size_t frames_left) {
+  NativeContext ctx;
+  fill_context(ctx, store, func->instance);
+  // The interpreter counted this function's own frame; its entry takes one.
+  ctx.frames_left = frames_left + 1;
+  Trace& trace = thread_trace();
+  if (trace.base + ctx.frames_left > kTraceEntries)
+    return Error::make_trap(TrapKind::StackExhausted);
+  ctx.trace = trace.entries.get() + trace.base;
+  ctx.trace_end = ctx.trace + ctx.frames_left;
+  Error error;
+  ctx.error = &error;
+  if (!run_guarded(reinterpret_cast<NativeEntry>(const_cast<void*>(self.entry)), &ctx, slots)) {
+    append_native_frames(ctx, error);
+    return error;
+  }
+  return {};
+}
+
+void refresh_memory(NativeContext* ctx) {
+  if (ctx->mem) {
+    ctx->mem_base = ctx->mem->base;
+    ctx->mem_size = ctx->mem->size_bytes;
+  }
+}
+
+// Calls `func` (any kind, any tier) with its slots, as the interpreter's
+// call instruction would; 0, or 1 with the error in ctx.
+uint32_t call_any(NativeContext* ctx, FuncInst* func, uint64_t* slots) {
+  if (!func->is_host() && func->instance == ctx->inst && func->code != nullptr) {
+    // Native code of the same instance shares this context: no setjmp.
+    if (const detail::NativeFunc* native = func->code->native.load(std::memory_order_acquire)) {
+      reinterpret_cast<NativeEntry>(const_cast<void*>(native->entry))(ctx, slots);
+      return 0;
+    }
+  }
+  // Interpreted code under native frames runs on this thread's stack too.
+  char here;
+  if (reinterpret_cast<uintptr_t>(&here) < ctx->stack_limit || ctx->frames_left == 0) {
+    *ctx->error = Error::make_trap(TrapKind::StackExhausted);
+    return 1;
+  }
+  bool failed = false;
+  {
+    // Native code under this call writes its frames past this context's.
+    Trace& trace = thread_trace();
+    const size_t saved_base = trace.base;
+    trace.base = static_cast<size_t>(ctx->trace_end - trace.entries.get()) - ctx->frames_left;
+    Result<void> r =
+        interp::invoke_from_native(*ctx->store, ctx->inst, func, slots, ctx->frames_left);
+    trace.base = saved_base;
+    if (!r) {
+      *ctx->error = std::move(r).error();
+      failed = true;
+    }
+  }
+  refresh_memory(ctx);
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+size_t global_bits_offset() {
+  static const size_t offset = [] {
+    detail::GlobalInst g;
+    return static_cast<size_t>(reinterpret_cast<const char*>(&g.bits) -
+                               reinterpret_cast<const char*>(&g));
+  }();
+  return offset;
+}
+
+detail::NativeFunc make_native_func(const void* entry) {
+  detail::NativeFunc f;
+  f.invoke = &invoke_native;
+  f.entry = entry;
+  return f;
+}
+
+}  // namespace weft::native
+
+using weft::native::NativeContext;
+
+extern "C" {
+
+void weft_native_trap(NativeContext* ctx, uint32_t kind) {
+  *ctx->error = weft::Error::make_trap(static_cast<weft::TrapKind>(kind));
+  std::longjmp(*ctx->trap_jump, 1);
+}
+
+void weft_native_raise(NativeContext* ctx) { std::longjmp(*ctx->trap_jump, 1); }
+
+uint32_t weft_native_call(NativeContext* ctx, uint32_t func_index, uint64_t* slots) {
+  return weft::native::call_any(ctx, ctx->inst->funcs[func_index], slots);
+}
+
+uint32_t weft_native_call_indirect(NativeContext* ctx, uint32_t type_index, uint32_t table_index,
+                                   uint32_t element, uint64_t* slots) {
+  weft::detail::TableInst* table = ctx->inst->tables[table_index];
+  weft::TrapKind kind;
+  if (element >= table->elements.size()) {
+    kind = weft::TrapKind::UninitializedElement;
+    *ctx->error = weft::Error::make_trap(kind, "undefined element");
+    return 1;
+  }
+  const uint64_t ref = table->elements[element];
+  if (ref == 0) {
+    kind = weft::TrapKind::UninitializedElement;
+  } else {
+    auto* callee = reinterpret_cast<weft::detail::FuncInst*>(ref);
+    if (callee->type_id == ctx->inst->mod->type_ids[type_index]) {
+      return weft::native::call_any(ctx, callee, slots);
+    }
+    kind = weft::TrapKind::IndirectCallTypeMismatch;
+  }
+  *ctx->error = weft::Error::make_trap(kind);
+  return 1;
+}
+
+void weft_native_fuel(NativeContext* ctx) {
+  if (ctx->store->fuel == 0)
+    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::OutOfFuel));
+  --ctx->store->fuel;
+}
+
+uint32_t weft_native_memory_grow(NativeContext* ctx, uint32_t delta_pages) {
+  const uint64_t r = ctx->mem->grow(delta_pages);
+  weft::native::refresh_memory(ctx);
+  return r == UINT64_MAX ? 0xFFFFFFFFu : static_cast<uint32_t>(r);
+}
+
+void weft_native_memory_fill(NativeContext* ctx, uint32_t d, uint32_t value, uint32_t n) {
+  if (uint64_t{d} + n > ctx->mem_size)
+    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryOutOfBounds));
+  if (n) std::memset(ctx->mem_base + d, static_cast<uint8_t>(value), n);
+}
+
+void weft_native_memory_copy(NativeContext* ctx, uint32_t d, uint32_t s, uint32_t n) {
+  if (uint64_t{d} + n > ctx->mem_size || uint64_t{s} + n > ctx->mem_size)
+    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryOutOfBounds));
+  if (n) std::memmove(ctx->mem_base + d, ctx->mem_base + s, n);
+}
+
+void weft_native_memory_init(NativeContext* ctx, uint32_t segment, uint32_t d, uint32_t s,
+                             uint32_t n) {
+  weft::detail::InstanceImpl* inst = ctx->inst;
+  const auto& datas = inst->mod->decl.datas;
+  const bool dropped = segment >= datas.size() ||
+                       (segment < inst->data_dropped.size() && inst->data_dropped[segment]);
+  const uint64_t seg_size = dropped ? 0 : datas[segment].init.size();
+  if (uint64_t{s} + n > seg_size || uint64_t{d} + n > ctx->mem_size)
+    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryOutOfBounds));
+  if (n)
+    std::memcpy(ctx->mem_base + d, inst->mod->decl.bytes.data() + datas[segment].init.begin + s, n);
+}
+
+void weft_native_data_drop(NativeContext* ctx, uint32_t segment) {
+  if (segment < ctx->inst->data_dropped.size()) ctx->inst->data_dropped[segment] = 1;
+}
+
+}  // extern "C"
