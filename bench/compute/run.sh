@@ -92,7 +92,11 @@ for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   fi
   note=""
   check_same "$name" "$scratch/$name.native" "$scratch/$name.weft" weft || note="  MISMATCH"
-  # The optimizing tier, its LLVM compile included in the time.
+  # The optimizing tier, its LLVM compile included in the time; the compile
+  # alone is about the time of a run at the small size.
+  read -r _ _ small <<<"$entry"
+  start_s=$(best_time "$scratch/$name.optstart" "$weft" run --tier optimized "$out/$name.wasm" "$small") ||
+    start_s=-
   if opt_s=$(best_time "$scratch/$name.opt" "$weft" run --tier optimized "$out/$name.wasm" "$size"); then
     check_same "$name" "$scratch/$name.native" "$scratch/$name.opt" "weft --tier optimized" ||
       note="  MISMATCH"
@@ -107,8 +111,8 @@ for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   ratios+=("$r")
   cpu_r=$(ratio "$(cat "$scratch/$name.weft.cpu")" "$(cat "$scratch/$name.native.cpu")")
   cpu_ratios+=("$cpu_r")
-  rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s%s' "$name" "$native_s" "$weft_s" \
-    "$r" "$cpu_r" - - "$opt_s" "$opt_r" "$note")")
+  rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s%s' "$name" "$native_s" "$weft_s" \
+    "$r" "$cpu_r" - - "$opt_s" "$opt_r" "$start_s" "$note")")
 done
 
 # fib with a small argument on all three, so wabt's interpreter finishes.
@@ -153,10 +157,12 @@ fi
 echo
 echo "compute benchmarks: wall time, best of $runs (s); ratios are engine time / native time"
 echo "(cpu/nat: the same ratio of CPU time, user+sys, steadier on a loaded machine)"
-printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s\n' program native weft weft/nat cpu/nat \
-  wasm-interp interp/nat optimized opt/nat
-printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s\n' ------- ------ ---- -------- ------- \
-  ----------- ---------- --------- -------
+echo "(optimized: --tier optimized, LLVM's compile included; opt-start: the same at the small size,"
+echo " about the compile alone)"
+printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s\n' program native weft weft/nat cpu/nat \
+  wasm-interp interp/nat optimized opt/nat opt-start
+printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s\n' ------- ------ ---- -------- ------- \
+  ----------- ---------- --------- ------- ---------
 printf '%s\n' "${rows[@]}"
 if ((${#ratios[@]} > 0)); then
   geomean=$(printf '%s\n' "${ratios[@]}" |

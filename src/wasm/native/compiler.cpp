@@ -7,10 +7,16 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/FileSystem.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 
@@ -42,7 +48,12 @@ class Jit {
     std::call_once(once, [] {
       llvm::InitializeNativeTarget();
       llvm::InitializeNativeTargetAsmPrinter();
-      auto made = llvm::orc::LLJITBuilder().create();
+      auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+      if (!jtmb) {
+        failure = to_string(jtmb.takeError());
+        return;
+      }
+      auto made = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
       if (!made) {
         failure = to_string(made.takeError());
         return;
@@ -110,6 +121,30 @@ void optimize(llvm::Module& m, llvm::TargetMachine* tm) {
   mpm.run(m, mam);
 }
 
+// With WEFT_NATIVE_PERF_MAP set: /tmp/perf-PID.map lines for `perf report`
+// to name native functions. ORC reports no sizes here, so each function is
+// taken to reach the next one's start (within the module).
+void write_perf_map(const std::vector<std::string>& names,
+                    const std::vector<const void*>& entries) {
+  std::vector<std::pair<uintptr_t, const std::string*>> sorted;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (entries[i] != nullptr)
+      sorted.emplace_back(reinterpret_cast<uintptr_t>(entries[i]), &names[i]);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  if (FILE* out = std::fopen(path.c_str(), "a")) {
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      const uintptr_t size = i + 1 < sorted.size() ? sorted[i + 1].first - sorted[i].first : 4096;
+      std::fprintf(out, "%lx %lx %s\n", static_cast<unsigned long>(sorted[i].first),
+                   static_cast<unsigned long>(size), sorted[i].second->c_str());
+    }
+    std::fclose(out);
+  }
+}
+
 class LlvmCompiler final : public OptimizingCompiler {
  public:
   Result<void> compile(detail::ModuleImpl& mod) const override {
@@ -135,6 +170,13 @@ class LlvmCompiler final : public OptimizingCompiler {
       if (!tm) return Error::limit("LLVM: " + to_string(tm.takeError()));
       optimize(*m, tm->get());
     }
+    // For whoever works on the translator: the optimized IR of each module,
+    // appended to the file WEFT_NATIVE_DUMP_IR names.
+    if (const char* dump = std::getenv("WEFT_NATIVE_DUMP_IR")) {
+      std::error_code ec;
+      llvm::raw_fd_ostream out(dump, ec, llvm::sys::fs::OF_Append);
+      if (!ec) m->print(out, nullptr);
+    }
     auto code = std::make_shared<NativeCode>();
     llvm::orc::JITDylib& jd = jit->lljit->getMainJITDylib();
     code->tracker = jd.createResourceTracker();
@@ -149,6 +191,7 @@ class LlvmCompiler final : public OptimizingCompiler {
       if (!addr) return Error::limit("LLVM: " + to_string(addr.takeError()));
       entries[i] = addr->toPtr<void*>();
     }
+    if (std::getenv("WEFT_NATIVE_PERF_MAP") != nullptr) write_perf_map(names, entries);
     for (size_t i = 0; i < names.size(); ++i) {
       if (entries[i] == nullptr) continue;
       code->funcs.push_back(make_native_func(entries[i]));

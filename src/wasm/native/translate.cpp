@@ -1017,8 +1017,15 @@ bool can_translate(const std::vector<Insn>& insns, const detail::ModuleImpl& mod
 }  // namespace
 
 // Register-code words (about 3 per wasm instruction) above which a
-// function is not translated.
-constexpr size_t kMaxTranslatedWords = 60000;
+// function is not translated. LLVM's time grows faster than a function's
+// size (register allocation over the blocks every bounds check splits
+// off): on bench/compute's sha256 module (wasi-libc's printf included) a
+// 20000-word cut-off took 4.1 s to compile, 5000 words 1.8 s, with the same
+// speed afterwards. Hot kernels are small; printf's core is not.
+constexpr size_t kMaxTranslatedWords = 5000;
+// Frame slots (params, locals, operand stack) above which a function is not
+// translated: each is an alloca that SROA and mem2reg must place.
+constexpr uint32_t kMaxTranslatedSlots = 2000;
 
 std::vector<std::string> translate_module(llvm::Module& m, const detail::ModuleImpl& mod,
                                           const std::string& prefix) {
@@ -1034,7 +1041,9 @@ std::vector<std::string> translate_module(llvm::Module& m, const detail::ModuleI
     const detail::CompiledFunc* code = mod.code[i].get();
     // A huge function (an interpreter loop, generated tables) would hold
     // up the whole module's compile: it stays interpreted.
-    if (code == nullptr || code->code.size() > kMaxTranslatedWords) continue;
+    if (code == nullptr || code->code.size() > kMaxTranslatedWords ||
+        code->frame_size > kMaxTranslatedSlots)
+      continue;
     decoded[i] = decode(*code);
     if (!decoded[i] || !can_translate(*decoded[i], mod)) {
       decoded[i].reset();
