@@ -1187,9 +1187,18 @@ Result<void> invoke(detail::StoreImpl& store, detail::FuncInst* func, uint64_t* 
 
 Result<void> invoke_from_native(detail::StoreImpl& store, detail::InstanceImpl* caller,
                                 detail::FuncInst* func, uint64_t* slots, size_t frames_left) {
-  if (func->is_host()) return call_host(store, func, caller, slots);
-  if (func->code == nullptr) return Error::usage("function has no code");
   State& st = state_of(store);
+  if (func->is_host()) {
+    // Wasm the host calls back into gets only the frames the native
+    // callers left.
+    Frame* saved_frame = st.frame_top;
+    const size_t free_frames = static_cast<size_t>(st.frames_end - st.frame_top);
+    if (frames_left < free_frames) st.frame_top = st.frames_end - frames_left;
+    Result<void> r = call_host(store, func, caller, slots);
+    st.frame_top = saved_frame;
+    return r;
+  }
+  if (func->code == nullptr) return Error::usage("function has no code");
   if (frames_left == 0 || st.frame_top >= st.frames_end)
     return Error::make_trap(TrapKind::StackExhausted);
   const FuncType& type = *func->type;

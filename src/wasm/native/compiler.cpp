@@ -72,6 +72,7 @@ class Jit {
   }
 
   std::unique_ptr<llvm::orc::LLJIT> lljit;
+  std::mutex mutex;  // around adding a module and looking its symbols up
   std::atomic<uint64_t> next_module{0};
 
  private:
@@ -153,6 +154,9 @@ class LlvmCompiler final : public OptimizingCompiler {
     auto m = std::make_unique<llvm::Module>("wasm", *context);
     const std::string prefix =
         "weft_m" + std::to_string(jit->next_module.fetch_add(1, std::memory_order_relaxed)) + "_f";
+    // The layout first: IRBuilder takes alignments from it.
+    m->setDataLayout(jit->lljit->getDataLayout());
+    m->setTargetTriple(jit->lljit->getTargetTriple().str());
     std::vector<std::string> names = translate_module(*m, mod, prefix);
     bool any = false;
     for (const std::string& n : names) any = any || !n.empty();
@@ -161,8 +165,6 @@ class LlvmCompiler final : public OptimizingCompiler {
     llvm::raw_string_ostream os(broken);
     if (llvm::verifyModule(*m, &os))
       return Error::limit("invalid IR from the translator: " + broken);
-    m->setDataLayout(jit->lljit->getDataLayout());
-    m->setTargetTriple(jit->lljit->getTargetTriple().str());
     {
       auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
       if (!jtmb) return Error::limit("LLVM: " + to_string(jtmb.takeError()));
@@ -178,6 +180,9 @@ class LlvmCompiler final : public OptimizingCompiler {
       if (!ec) m->print(out, nullptr);
     }
     auto code = std::make_shared<NativeCode>();
+    // The LLJIT has no compile threads: it materializes on the thread that
+    // looks a symbol up, with one TargetMachine, so compiles take turns.
+    std::lock_guard lock(jit->mutex);
     llvm::orc::JITDylib& jd = jit->lljit->getMainJITDylib();
     code->tracker = jd.createResourceTracker();
     if (llvm::Error e = jit->lljit->addIRModule(

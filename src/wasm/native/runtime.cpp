@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -36,12 +37,13 @@ uintptr_t thread_stack_limit() {
       pthread_attr_getstack(&attr, &low, &size);
       pthread_attr_destroy(&attr);
     }
-    if (low == nullptr || size <= 2 * kStackReserve) {
+    if (low == nullptr || size == 0) {
       // Unknown: allow 1 MiB below here.
       char here;
       return reinterpret_cast<uintptr_t>(&here) - (1u << 20);
     }
-    return reinterpret_cast<uintptr_t>(low) + kStackReserve;
+    // A small stack keeps a quarter of itself for the C++ below.
+    return reinterpret_cast<uintptr_t>(low) + std::min<size_t>(kStackReserve, size / 4);
   }();
   return limit;
 }
@@ -139,8 +141,10 @@ uint32_t call_any(NativeContext* ctx, FuncInst* func, uint64_t* slots) {
     }
   }
   // Interpreted code under native frames runs on this thread's stack too.
+  // (A host callee takes no frame: invoke_from_native checks frames for
+  // wasm callees only.)
   char here;
-  if (reinterpret_cast<uintptr_t>(&here) < ctx->stack_limit || ctx->frames_left == 0) {
+  if (reinterpret_cast<uintptr_t>(&here) < ctx->stack_limit) {
     *ctx->error = Error::make_trap(TrapKind::StackExhausted);
     return 1;
   }
@@ -150,13 +154,20 @@ uint32_t call_any(NativeContext* ctx, FuncInst* func, uint64_t* slots) {
     Trace& trace = thread_trace();
     const size_t saved_base = trace.base;
     trace.base = static_cast<size_t>(ctx->trace_end - trace.entries.get()) - ctx->frames_left;
-    Result<void> r =
-        interp::invoke_from_native(*ctx->store, ctx->inst, func, slots, ctx->frames_left);
-    trace.base = saved_base;
-    if (!r) {
-      *ctx->error = std::move(r).error();
+    // JIT frames have no unwind tables: a C++ exception from a host
+    // function must stop here, as a trap, not run into them.
+    try {
+      Result<void> r =
+          interp::invoke_from_native(*ctx->store, ctx->inst, func, slots, ctx->frames_left);
+      if (!r) {
+        *ctx->error = std::move(r).error();
+        failed = true;
+      }
+    } catch (const std::exception& e) {
+      *ctx->error = Error::make_trap(TrapKind::HostError, e.what());
       failed = true;
     }
+    trace.base = saved_base;
   }
   refresh_memory(ctx);
   return failed ? 1 : 0;
