@@ -15,12 +15,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "dummy_imports.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/native/native.h"
 #include "weft/weft.h"
@@ -40,46 +42,6 @@ struct Outcome {
   std::vector<std::vector<weft::Value>> results;
 };
 
-bool define_dummy_imports(const weft::Module& module, weft::Store& store, weft::Linker& linker) {
-  for (const weft::ImportInfo& import : module.imports()) {
-    switch (import.kind) {
-      case weft::ExternKind::Func:
-        linker.func(import.module, import.name, import.func,
-                    [](weft::Caller&, std::span<const weft::Value>,
-                       std::span<weft::Value> results) -> weft::Result<void> {
-                      for (weft::Value& result : results) result.bits = 0;
-                      return {};
-                    });
-        break;
-      case weft::ExternKind::Memory: {
-        auto memory = store.create_memory(import.memory);
-        if (!memory) return false;
-        linker.define(import.module, import.name, memory.value());
-        break;
-      }
-      case weft::ExternKind::Table: {
-        auto table = store.create_table(import.table, weft::Value{import.table.element, 0});
-        if (!table) return false;
-        linker.define(import.module, import.name, table.value());
-        break;
-      }
-      case weft::ExternKind::Global: {
-        auto global = store.create_global(import.global, weft::Value{import.global.type, 0});
-        if (!global) return false;
-        linker.define(import.module, import.name, global.value());
-        break;
-      }
-      case weft::ExternKind::Tag: {
-        auto tag = store.create_tag(import.tag);
-        if (!tag) return false;
-        linker.define(import.module, import.name, tag.value());
-        break;
-      }
-    }
-  }
-  return true;
-}
-
 Outcome run(const std::shared_ptr<const weft::Module>& module) {
   Outcome out;
   weft::StoreLimits limits;
@@ -88,7 +50,7 @@ Outcome run(const std::shared_ptr<const weft::Module>& module) {
   limits.fuel = kFuelPerCall;
   weft::Store store(limits);
   weft::Linker linker;
-  if (!define_dummy_imports(*module, store, linker)) return out;
+  if (!weft_fuzz::define_dummy_imports(*module, store, linker)) return out;
   auto instance = linker.instantiate(store, module);
   if (!instance) {
     if (instance.error().is_trap()) out.instantiate_trap = instance.error().trap->kind;
@@ -171,6 +133,8 @@ bool nan_bits_observable(std::span<const uint8_t> bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool registered = [] {
+    // Every input is a new module: none is worth a cache file.
+    setenv("WEFT_CACHE", "off", 1);
     weft::set_optimizing_compiler(&weft::native::llvm_compiler());
     return true;
   }();

@@ -2,7 +2,7 @@
 # Correctness check of the compute benchmarks (not timed): builds each
 # program natively and for wasm32-wasi, runs both with a small size
 # argument and fails unless `weft run` prints exactly what native prints
-# and exits the same way, in both tiers (--tier interp and optimized).
+# and exits the same way, in every tier (--tier interp, optimized, auto).
 #
 # usage: bench/compute/check.sh WEFT_BINARY [SOURCE_DIR]
 set -euo pipefail
@@ -20,34 +20,31 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 build_compute_programs "$here" "$out"
 
+tiers=(interp optimized auto)
 failed=0
 for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   read -r name _ small <<<"$entry"
-  native_status=0 weft_status=0
+  native_status=0
   "$out/$name" "$small" >"$out/$name.native" 2>&1 || native_status=$?
-  "$weft" run "$out/$name.wasm" "$small" >"$out/$name.weft" 2>"$out/$name.weft.stderr" ||
-    weft_status=$?
-  opt_status=0
-  "$weft" run --tier optimized "$out/$name.wasm" "$small" >"$out/$name.opt" \
-    2>"$out/$name.opt.stderr" || opt_status=$?
-  if [[ $native_status != "$weft_status" ]]; then
-    echo "FAIL $name $small: exit status native $native_status, weft $weft_status"
-    sed 's/^/  | /' "$out/$name.weft.stderr" | head -20
-    failed=1
-  elif ! cmp -s "$out/$name.native" "$out/$name.weft"; then
-    echo "FAIL $name $small: MISMATCH, weft output differs from native:"
-    diff "$out/$name.native" "$out/$name.weft" | head -20 || true
-    failed=1
-  elif [[ $native_status != "$opt_status" ]]; then
-    echo "FAIL $name $small: exit status native $native_status, weft --tier optimized $opt_status"
-    sed 's/^/  | /' "$out/$name.opt.stderr" | head -20
-    failed=1
-  elif ! cmp -s "$out/$name.native" "$out/$name.opt"; then
-    echo "FAIL $name $small: MISMATCH, weft --tier optimized output differs from native:"
-    diff "$out/$name.native" "$out/$name.opt" | head -20 || true
-    failed=1
+  ok=1
+  for tier in "${tiers[@]}"; do
+    status=0
+    "$weft" run --tier "$tier" "$out/$name.wasm" "$small" >"$out/$name.$tier" \
+      2>"$out/$name.$tier.stderr" || status=$?
+    if [[ $native_status != "$status" ]]; then
+      echo "FAIL $name $small: exit status native $native_status, weft --tier $tier $status"
+      sed 's/^/  | /' "$out/$name.$tier.stderr" | head -20
+      ok=0
+    elif ! cmp -s "$out/$name.native" "$out/$name.$tier"; then
+      echo "FAIL $name $small: MISMATCH, weft --tier $tier output differs from native:"
+      diff "$out/$name.native" "$out/$name.$tier" | head -20 || true
+      ok=0
+    fi
+  done
+  if [[ $ok == 1 ]]; then
+    echo "ok   $name $small (tiers: ${tiers[*]}): $(tail -n 1 "$out/$name.native")"
   else
-    echo "ok   $name $small (both tiers): $(tail -n 1 "$out/$name.native")"
+    failed=1
   fi
 done
 exit "$failed"

@@ -2,7 +2,10 @@
 # Compute benchmarks: each program natively (clang -O2), on `weft run`, and
 # fib also on wabt's wasm-interp. Prints wall times (best of N runs), the
 # weft/native ratio per program and their geometric mean, for the interpreter
-# and for the optimizing tier (--tier optimized, its compile time included).
+# (--tier interp), for the optimizing tier (--tier optimized, its compile
+# time included, no cache), and for the default tier, auto, with a cold
+# cache (compiling in the background while the interpreter runs) and a warm
+# one (native code from the first call).
 #
 # usage: bench/compute/run.sh BUILD_DIR        (BUILD_DIR/weft is the CLI)
 # env:   WEFT_BENCH_RUNS=3     runs per measurement (the best is kept)
@@ -66,6 +69,7 @@ failed=0
 ratios=()
 cpu_ratios=()
 opt_ratios=()
+warm_ratios=()
 rows=()
 
 check_same() {  # check_same NAME EXPECTED_FILE ACTUAL_FILE ENGINE
@@ -84,7 +88,7 @@ for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   fi
   echo "running $name $size ..."
   native_s=$(best_time "$scratch/$name.native" "$out/$name" "$size")
-  if ! weft_s=$(best_time "$scratch/$name.weft" "$weft" run "$out/$name.wasm" "$size"); then
+  if ! weft_s=$(best_time "$scratch/$name.weft" "$weft" run --tier interp "$out/$name.wasm" "$size"); then
     echo "!!!!!!!! FAILED: $name on weft !!!!!!!!" >&2
     failed=1
     rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s' "$name" "$native_s" FAIL - - - -)")
@@ -95,9 +99,26 @@ for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   # The optimizing tier, its LLVM compile included in the time; the compile
   # alone is about the time of a run at the small size.
   read -r _ _ small <<<"$entry"
-  start_s=$(best_time "$scratch/$name.optstart" "$weft" run --tier optimized "$out/$name.wasm" "$small") ||
-    start_s=-
-  if opt_s=$(best_time "$scratch/$name.opt" "$weft" run --tier optimized "$out/$name.wasm" "$size"); then
+  start_s=$(WEFT_CACHE=off best_time "$scratch/$name.optstart" "$weft" run --tier optimized \
+    "$out/$name.wasm" "$small") || start_s=-
+  # auto, cold: every run starts with an empty cache.
+  cold="$scratch/cache-cold-$name"
+  cold_s=$(best_time "$scratch/$name.cold" env WEFT_CACHE="$cold" bash -c \
+    'rm -rf "$WEFT_CACHE"; exec "$@"' _ "$weft" run --tier auto "$out/$name.wasm" "$size") || cold_s=FAIL
+  check_same "$name" "$scratch/$name.native" "$scratch/$name.cold" "weft --tier auto (cold)" ||
+    note="  MISMATCH"
+  # auto, warm: the cache filled by one optimized run first.
+  warm="$scratch/cache-warm-$name"
+  WEFT_CACHE="$warm" "$weft" run --tier optimized "$out/$name.wasm" "$small" >/dev/null 2>&1 || true
+  warm_s=$(WEFT_CACHE="$warm" best_time "$scratch/$name.warm" "$weft" run --tier auto \
+    "$out/$name.wasm" "$size") || warm_s=FAIL
+  check_same "$name" "$scratch/$name.native" "$scratch/$name.warm" "weft --tier auto (warm)" ||
+    note="  MISMATCH"
+  cold_r=$(ratio "$cold_s" "$native_s")
+  warm_r=$(ratio "$warm_s" "$native_s")
+  warm_ratios+=("$warm_r")
+  if opt_s=$(WEFT_CACHE=off best_time "$scratch/$name.opt" "$weft" run --tier optimized \
+    "$out/$name.wasm" "$size"); then
     check_same "$name" "$scratch/$name.native" "$scratch/$name.opt" "weft --tier optimized" ||
       note="  MISMATCH"
     opt_r=$(ratio "$opt_s" "$native_s")
@@ -111,8 +132,9 @@ for entry in "${WEFT_COMPUTE_PROGRAMS[@]}"; do
   ratios+=("$r")
   cpu_r=$(ratio "$(cat "$scratch/$name.weft.cpu")" "$(cat "$scratch/$name.native.cpu")")
   cpu_ratios+=("$cpu_r")
-  rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s%s' "$name" "$native_s" "$weft_s" \
-    "$r" "$cpu_r" - - "$opt_s" "$opt_r" "$start_s" "$note")")
+  rows+=("$(printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s %10s %10s %10s %10s%s' \
+    "$name" "$native_s" "$weft_s" "$r" "$cpu_r" - - "$opt_s" "$opt_r" "$start_s" \
+    "$cold_s" "$cold_r" "$warm_s" "$warm_r" "$note")")
 done
 
 # fib with a small argument on all three, so wabt's interpreter finishes.
@@ -124,7 +146,8 @@ if [[ -z ${WEFT_BENCH_ONLY:-} || " $WEFT_BENCH_ONLY " == *" fib "* ]]; then
   native_s=$(best_time "$scratch/fibs.native" "$out/fib" "$n")
   expected=$(sed -n 's/^fib([0-9]*) = //p' "$scratch/fibs.native")
   note=""
-  if weft_s=$(best_time "$scratch/fibs.weft" "$weft" run --invoke run "$out/fib_kernel.wasm"); then
+  if weft_s=$(best_time "$scratch/fibs.weft" "$weft" run --tier interp --invoke run \
+    "$out/fib_kernel.wasm"); then
     if ! grep -qw -- "$expected" "$scratch/fibs.weft"; then
       echo "!!!!!!!! MISMATCH: weft printed '$(cat "$scratch/fibs.weft")' for fib($n) = $expected !!!!!!!!" >&2
       failed=1
@@ -158,11 +181,14 @@ echo
 echo "compute benchmarks: wall time, best of $runs (s); ratios are engine time / native time"
 echo "(cpu/nat: the same ratio of CPU time, user+sys, steadier on a loaded machine)"
 echo "(optimized: --tier optimized, LLVM's compile included; opt-start: the same at the small size,"
-echo " about the compile alone)"
-printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s\n' program native weft weft/nat cpu/nat \
-  wasm-interp interp/nat optimized opt/nat opt-start
-printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s\n' ------- ------ ---- -------- ------- \
-  ----------- ---------- --------- ------- ---------
+echo " about the compile alone; auto-cold: --tier auto, empty cache; auto-warm: --tier auto, cache"
+echo " filled by an earlier run)"
+printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s %10s %10s %10s %10s\n' program native \
+  weft weft/nat cpu/nat wasm-interp interp/nat optimized opt/nat opt-start auto-cold cold/nat \
+  auto-warm warm/nat
+printf '%-12s %10s %10s %10s %10s %12s %12s %10s %10s %10s %10s %10s %10s %10s\n' ------- ------ \
+  ---- -------- ------- ----------- ---------- --------- ------- --------- --------- -------- \
+  --------- --------
 printf '%s\n' "${rows[@]}"
 if ((${#ratios[@]} > 0)); then
   geomean=$(printf '%s\n' "${ratios[@]}" |
@@ -178,6 +204,12 @@ if ((${#opt_ratios[@]} > 0)); then
     awk '{ s += log($1); n++ } END { printf "%.2f", exp(s / n) }')
   echo "geometric mean weft --tier optimized/native over ${#opt_ratios[@]} programs: $opt_geomean" \
     "(wall time, LLVM compile included)"
+fi
+if ((${#warm_ratios[@]} > 0)); then
+  warm_geomean=$(printf '%s\n' "${warm_ratios[@]}" |
+    awk '{ s += log($1); n++ } END { printf "%.2f", exp(s / n) }')
+  echo "geometric mean weft --tier auto, warm cache/native over ${#warm_ratios[@]} programs:" \
+    "$warm_geomean (wall time)"
 fi
 if [[ -n ${interp_vs_weft:-} ]]; then
   echo "fib($WEFT_FIB_SMALL): weft is ${interp_vs_weft}x faster than wasm-interp"

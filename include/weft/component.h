@@ -62,7 +62,9 @@ class Component {
  public:
   // Decode + validate + compile every embedded core module. The error
   // names the byte offset and the reason.
-  static Result<std::shared_ptr<const Component>> compile(std::span<const uint8_t> bytes);
+  // `core_options` apply to the embedded core modules (their tier).
+  static Result<std::shared_ptr<const Component>> compile(std::span<const uint8_t> bytes,
+                                                          const CompileOptions& core_options = {});
 
   const std::vector<ExternDescription>& imports() const { return imports_; }
   const std::vector<ExternDescription>& exports() const { return exports_; }

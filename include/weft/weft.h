@@ -336,30 +336,49 @@ struct ModuleImpl;
 // Which code runs a module's functions. Interpreter: the register
 // interpreter only. Optimized: functions the optimizing tier can translate
 // (src/wasm/native, LLVM) run as machine code from the first call; the
-// rest stay interpreted, and the two kinds call each other freely.
-enum class Tier : uint8_t { Interpreter, Optimized };
+// rest stay interpreted, and the two kinds call each other freely. Auto:
+// the module starts at once in the interpreter while background threads
+// compile its functions, the most called and looped-in first; calls switch
+// to machine code as it becomes ready. With a warm code cache, Optimized
+// and Auto both run cached machine code from the first call.
+enum class Tier : uint8_t { Interpreter, Optimized, Auto };
+
+struct CompileOptions;
 
 // The optimizing tier as the engine sees it. weft_engine does not link
 // LLVM: a program that links weft_native registers its compiler with
-// set_optimizing_compiler, and Module::compile calls it for Tier::Optimized.
+// set_optimizing_compiler, and Module::compile calls it for Optimized and
+// Auto.
 class OptimizingCompiler {
  public:
   virtual ~OptimizingCompiler() = default;
-  // Compiles what it can of a validated module. An error means the module
-  // could not be compiled at all (it then runs interpreted, after a
-  // warning on stderr); functions it cannot translate are left as they are.
-  virtual Result<void> compile(detail::ModuleImpl& module) const = 0;
+  // Compiles, loads from its cache, or (Auto) starts compiling in the
+  // background what it can of a validated module; `wasm` is the module's
+  // binary, `tier` Optimized or Auto. An error means the module could not
+  // be compiled at all (it then runs interpreted, after a warning on
+  // stderr), or, with options.precompiled, that the precompiled code does
+  // not load (Module::compile fails); functions it cannot translate are
+  // left as they are.
+  virtual Result<void> compile(detail::ModuleImpl& module, std::span<const uint8_t> wasm, Tier tier,
+                               const CompileOptions& options) const = 0;
 };
 // Process-wide, set once before modules are compiled (null: none linked).
 void set_optimizing_compiler(const OptimizingCompiler* compiler);
 // The tier a CompileOptions without one gets (Interpreter unless set).
 void set_default_tier(Tier tier);
 Tier default_tier();
+// "interp", "optimized", "auto"; nullopt for anything else.
+std::optional<Tier> parse_tier(std::string_view name);
+const char* tier_name(Tier tier);
 
 struct CompileOptions {
   // Unset: default_tier(). Optimized without a registered compiler runs
   // interpreted.
   std::optional<Tier> tier;
+  // Machine code for exactly this module, as `weft compile` wrote it (the
+  // native part of a .cwasm, split off by weft::native::read_precompiled):
+  // loaded instead of compiled. Must outlive the call only.
+  std::span<const uint8_t> precompiled;
   // Defaults accept WebAssembly 2.0 (no SIMD) plus extended-const,
   // multi-memory and exception handling (all three in WebAssembly 3.0; the
   // legacy try/catch/delegate/rethrow instructions are accepted too).

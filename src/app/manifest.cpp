@@ -169,7 +169,7 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
   if (auto r = check_keys(rep, table, prefix,
                           {"source", "executor", "filters", "env", "files", "timeout_ms",
                            "memory_limit", "allowed_outbound_hosts", "instance_reuse",
-                           "dependencies", "export", "content_type", "input"});
+                           "dependencies", "export", "content_type", "input", "tier"});
       !r) {
     return std::move(r).error();
   }
@@ -193,6 +193,16 @@ Result<ServiceSpec> parse_service(const Reporter& rep, const std::string& name,
         table.get("executor"), prefix + "executor",
         "unknown executor \"" + *executor +
             "\" (expected \"wagi\", \"proxy-wasm\", \"wasi-http\" or \"wasm-bindgen\")");
+  }
+  auto tier = get_string(rep, table, prefix, "tier", false);
+  if (!tier) return std::move(tier).error();
+  if (table.get("tier")) {
+    spec.tier = parse_tier(*tier);
+    if (!spec.tier) {
+      return rep.error(
+          table.get("tier"), prefix + "tier",
+          "unknown tier \"" + *tier + "\" (expected \"interp\", \"optimized\" or \"auto\")");
+    }
   }
   const bool bindgen = spec.executor == Executor::WasmBindgen;
   for (const char* key : {"export", "content_type", "input"}) {

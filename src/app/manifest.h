@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "weft/result.h"
+#include "weft/weft.h"
 
 namespace weft::app {
 
@@ -51,6 +52,10 @@ struct ServiceSpec {
   uint32_t timeout_ms = 30'000;
   uint64_t memory_limit = 128ull << 20;
   std::string location;  // "weft.toml:12" of the [service.NAME] table, for messages
+  // `tier = "interp" | "optimized" | "auto"`: the service's modules (a
+  // component's core modules and its dependencies' too); unset: the
+  // command line's --tier.
+  std::optional<Tier> tier;
   // wasi-http: Spin's syntax ("https://api.example.com", "http://127.0.0.1:*"),
   // checked when the app is built; empty = no outbound HTTP.
   std::vector<std::string> allowed_outbound_hosts;

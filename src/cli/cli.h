@@ -39,12 +39,14 @@ Subcommand add_inspect_command(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_wast_command(CLI::App& parent);
 Subcommand add_compose_command(CLI::App& parent);
+Subcommand add_compile_command(CLI::App& parent);
 
 // Whole-file reads; the error message names the file.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
 Result<std::string> read_file_text(const std::string& path);
 
-// Reads and compiles a module. On failure the message is "FILE: <error>".
+// Reads and compiles a module, or loads a .cwasm (`weft compile`). On
+// failure the message is "FILE: <error>".
 Result<std::shared_ptr<const Module>> load_module(const std::string& path);
 
 // Parses one command-line argument as a value of `type`: integers in

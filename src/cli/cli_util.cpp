@@ -6,6 +6,8 @@
 #include <limits>
 
 #include "cli/cli.h"
+#include "wasm/binary/reader.h"
+#include "wasm/native/native.h"
 
 namespace weft::cli {
 namespace {
@@ -159,7 +161,14 @@ Result<std::string> read_file_text(const std::string& path) {
 Result<std::shared_ptr<const Module>> load_module(const std::string& path) {
   auto bytes = read_file_bytes(path);
   if (!bytes) return bytes.error();
-  auto module = Module::compile(*bytes);
+  auto compile = [&]() -> Result<std::shared_ptr<const Module>> {
+    if (!native::is_precompiled(*bytes)) return Module::compile(*bytes);
+    WEFT_TRY(native::Precompiled precompiled, native::read_precompiled(*bytes));
+    CompileOptions options;
+    options.precompiled = precompiled.native;
+    return Module::compile(precompiled.wasm, options);
+  };
+  auto module = compile();
   if (!module) {
     Error error = module.error();
     error.message = path + ": " + error.to_string();

@@ -20,18 +20,22 @@ int main(int argc, char** argv) {
       weft::cli::add_run_command(app),     weft::cli::add_validate_command(app),
       weft::cli::add_inspect_command(app), weft::cli::add_wast_command(app),
       weft::cli::add_compose_command(app), weft::cli::add_up_command(app),
+      weft::cli::add_compile_command(app),
   };
 
   // --tier on the commands that run code: which tier compiles their modules.
-  std::string tier = "interp";
+  std::string tier = "auto";
   for (const auto& subcommand : subcommands) {
     const std::string& name = subcommand.app->get_name();
     if (name != "run" && name != "wast" && name != "up") continue;
     subcommand.app
         ->add_option("--tier", tier,
                      "interp: the interpreter only; optimized: LLVM machine code for every "
-                     "function the optimizing tier covers (the rest interpreted)")
-        ->check(CLI::IsMember({"interp", "optimized"}))
+                     "function the optimizing tier covers (the rest interpreted), compiled "
+                     "before the module starts; auto: start interpreted and compile in the "
+                     "background, the hottest functions first. Optimized and auto use the code "
+                     "cache ($WEFT_CACHE, default ~/.cache/weft; off: WEFT_CACHE=off)")
+        ->check(CLI::IsMember({"interp", "optimized", "auto"}))
         ->capture_default_str();
   }
 
@@ -51,9 +55,13 @@ int main(int argc, char** argv) {
     return code == 0 ? weft::cli::kExitOk : weft::cli::kExitUsage;
   }
 
-  if (tier == "optimized") weft::native::enable(weft::Tier::Optimized);
+  weft::native::enable(weft::parse_tier(tier).value_or(weft::Tier::Auto));
   for (const auto& subcommand : subcommands) {
-    if (subcommand.app->parsed()) return subcommand.run();
+    if (subcommand.app->parsed()) {
+      const int status = subcommand.run();
+      weft::native::stop_background_compiles();
+      return status;
+    }
   }
   return weft::cli::kExitUsage;
 }

@@ -13,6 +13,13 @@ namespace weft::serve {
 
 namespace {
 
+// The service's `tier`, if weft.toml sets one; else the --tier default.
+CompileOptions tier_options(const app::ServiceSpec& spec) {
+  CompileOptions options;
+  options.tier = spec.tier;
+  return options;
+}
+
 // A service's (or dependency's) outbound grant: libcurl behind its
 // allow-list, or, with no hosts granted, a transport that denies and logs.
 Result<std::shared_ptr<wasi::http::OutboundTransport>> make_transport(
@@ -65,7 +72,7 @@ Result<std::vector<PreparedDependency>> prepare_dependencies(const app::ServiceS
       return where(spec.source.filename().string() + " imports no interface \"" +
                    dep.interface_name + "\"");
     }
-    auto component = compile_component_file(dep.source);
+    auto component = compile_component_file(dep.source, tier_options(spec));
     if (!component) return where(component.error().message);
     if (auto ok = component::check_satisfies(handler, *import_name, **component); !ok) {
       return where(dep.source.filename().string() + " " + ok.error().message);
@@ -104,7 +111,7 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
     };
     std::unique_ptr<Handler> handler;
     if (spec.executor == app::Executor::WasiHttp) {
-      auto component = compile_component_file(spec.source);
+      auto component = compile_component_file(spec.source, tier_options(spec));
       if (!component) return fail(component.error());
       auto transport = make_transport(spec.allowed_outbound_hosts, name);
       if (!transport) {
@@ -123,8 +130,8 @@ Result<std::unique_ptr<AppHost>> AppHost::create(app::Manifest manifest) {
       if (!bindgen) return fail(bindgen.error());
       handler = std::move(bindgen).value();
     }
-    auto module =
-        handler ? Result<std::shared_ptr<const Module>>(nullptr) : compile_file(spec.source);
+    auto module = handler ? Result<std::shared_ptr<const Module>>(nullptr)
+                          : compile_file(spec.source, tier_options(spec));
     if (!module) return fail(module.error());
     switch (spec.executor) {
       case app::Executor::WasiHttp:

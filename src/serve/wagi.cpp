@@ -25,7 +25,8 @@ std::string host_part(std::string_view host) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Module>> compile_file(const std::filesystem::path& path) {
+Result<std::shared_ptr<const Module>> compile_file(const std::filesystem::path& path,
+                                                   const CompileOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error::io(path.string() + ": cannot open");
   in.seekg(0, std::ios::end);
@@ -39,7 +40,7 @@ Result<std::shared_ptr<const Module>> compile_file(const std::filesystem::path& 
   if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
     return Error::io(path.string() + ": cannot read");
   }
-  auto module = Module::compile(bytes);
+  auto module = Module::compile(bytes, options);
   if (!module) return Error::usage(path.string() + ": " + module.error().to_string());
   return std::move(module).value();
 }
@@ -185,8 +186,8 @@ Outcome WagiHandler::handle(Request& request, RequestControl& control) const {
   auto parsed = parse_cgi_output(output);
   Outcome out;
   if (!parsed) {
-    out.response = error_response(502, "service " + spec_.name + " wrote malformed CGI output: " +
-                                           parsed.error().message);
+    out.response = error_response(
+        502, "service " + spec_.name + " wrote malformed CGI output: " + parsed.error().message);
     out.note = "malformed CGI output: " + parsed.error().message;
   } else {
     out.response = std::move(parsed).value();

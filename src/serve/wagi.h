@@ -34,7 +34,8 @@ class WagiHandler : public Handler {
 };
 
 // Reads and compiles a .wasm; errors name the file and the reason.
-Result<std::shared_ptr<const Module>> compile_file(const std::filesystem::path& path);
+Result<std::shared_ptr<const Module>> compile_file(const std::filesystem::path& path,
+                                                   const CompileOptions& options = {});
 
 // Checks every import of `module` against `linker`; the error names the
 // first one missing.

@@ -167,7 +167,7 @@ struct WasiHttpHandler::Live {
 };
 
 Result<std::shared_ptr<const component::Component>> compile_component_file(
-    const std::filesystem::path& path) {
+    const std::filesystem::path& path, const CompileOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error::io(path.string() + ": cannot open");
   in.seekg(0, std::ios::end);
@@ -186,7 +186,7 @@ Result<std::shared_ptr<const component::Component>> compile_component_file(
                         ": not a component (executor \"wasi-http\" serves wasi:http components; "
                         "a core module is served by \"wagi\" or \"proxy-wasm\")");
   }
-  auto compiled = component::Component::compile(bytes);
+  auto compiled = component::Component::compile(bytes, options);
   if (!compiled) return Error::usage(path.string() + ": " + compiled.error().to_string());
   return std::move(compiled).value();
 }

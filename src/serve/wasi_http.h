@@ -102,7 +102,8 @@ class WasiHttpHandler : public Handler {
 std::shared_ptr<wasi::http::OutboundTransport> denying_transport(std::string who);
 
 // Reads, decodes and validates a component; errors name the file.
+// `options` apply to its core modules.
 Result<std::shared_ptr<const component::Component>> compile_component_file(
-    const std::filesystem::path& path);
+    const std::filesystem::path& path, const CompileOptions& options = {});
 
 }  // namespace weft::serve

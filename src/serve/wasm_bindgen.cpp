@@ -80,7 +80,9 @@ Result<std::unique_ptr<WasmBindgenHandler>> WasmBindgenHandler::create(
     const app::ServiceSpec& spec) {
   auto bytes = read_bytes(spec.source);
   if (!bytes) return std::move(bytes).error();
-  auto module = Module::compile(*bytes);
+  CompileOptions options;
+  options.tier = spec.tier;
+  auto module = Module::compile(*bytes, options);
   if (!module) return Error::usage(spec.source.string() + ": " + module.error().to_string());
   const std::string file = spec.source.filename().string();
   if (!bindgen::BindgenModule::looks_like_bindgen(**module)) {

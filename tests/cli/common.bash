@@ -5,6 +5,8 @@ WEFT=$1
 SOURCE_DIR=${2:-}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# The optimizing tier's code cache: this test's own, gone with it.
+export WEFT_CACHE="$TMP/cache"
 FAILURES=0
 
 fail() {

@@ -92,7 +92,7 @@ expect_output "-2147483648"
 # Every answer above is the interpreter's too.
 for call in "fib 20" "mixed 9" "grow 1" "trunc 12.7" "size"; do
   read -r name arg <<<"$call"
-  a=$("$WEFT" run --invoke "$name" "$m" $arg 2>&1)
+  a=$("$WEFT" run --tier interp --invoke "$name" "$m" $arg 2>&1)
   b=$("$WEFT" run "${O[@]}" --invoke "$name" "$m" $arg 2>&1)
   [ "$a" = "$b" ] || fail "$name $arg: interpreter '$a', optimized '$b'"
 done

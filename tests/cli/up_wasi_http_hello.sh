@@ -46,4 +46,25 @@ expect_eq "chunked POST" "$(curl -sS --max-time 10 -H 'Transfer-Encoding: chunke
 wh_echo_sha "$(up_url /big)" 100
 
 wh_stop
+
+# tier per service in weft.toml: the component's core modules are compiled
+# by the optimizing tier before serving (the log says so), or never.
+if [[ "$WH_REFERENCE" != jco ]]; then
+  for tier in optimized interp; do
+    mkdir -p "$work/$tier"
+    cp "$wasm" "$work/$tier/hello.wasm"
+    sed "s/^executor = \"wasi-http\"/&\ntier = \"$tier\"/" "$SRC/examples/hello-http/weft.toml" \
+      >"$work/$tier/weft.toml"
+    grep -q "^tier = \"$tier\"" "$work/$tier/weft.toml" || up_fail "no tier line in weft.toml"
+    WEFT_TIER_LOG=1 WEFT_CACHE="$work/cache" up_start "$WEFT" "$work/$tier" "$work/$tier.log"
+    expect_eq "GET body ($tier)" "$(curl -sS --max-time 10 "$(up_url /)")" "hello from weft wasi:http"
+    up_stop
+    if [[ $tier == optimized ]]; then
+      grep -q "weft: tier: .* compiled in\|from the cache" "$work/$tier.log" ||
+        up_fail "tier = \"optimized\" compiled nothing: $(cat "$work/$tier.log")"
+    elif grep -q "weft: tier:" "$work/$tier.log"; then
+      up_fail "tier = \"interp\" compiled: $(cat "$work/$tier.log")"
+    fi
+  done
+fi
 echo "ok"

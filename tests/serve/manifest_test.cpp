@@ -5,7 +5,9 @@
 namespace weft::app {
 namespace {
 
-Result<Manifest> parse(std::string_view text) { return parse_manifest(text, "weft.toml", "/srv/app"); }
+Result<Manifest> parse(std::string_view text) {
+  return parse_manifest(text, "weft.toml", "/srv/app");
+}
 
 TEST(Manifest, FullShape) {
   auto m = parse(R"(
@@ -59,6 +61,7 @@ TEST(Manifest, Defaults) {
   EXPECT_EQ(s.timeout_ms, 30000u);
   EXPECT_EQ(s.memory_limit, 128ull << 20);
   EXPECT_EQ(s.executor, Executor::Wagi);
+  EXPECT_FALSE(s.tier.has_value());  // the command line's --tier
 }
 
 void expect_error(std::string_view text, std::string_view fragment) {
@@ -67,30 +70,51 @@ void expect_error(std::string_view text, std::string_view fragment) {
   EXPECT_NE(m.error().message.find(fragment), std::string::npos) << m.error().message;
 }
 
+TEST(Manifest, TierPerService) {
+  auto m = parse(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
+      "tier = \"optimized\"\n[service.t]\nsource = \"t.wasm\"\ntier = \"interp\"\n");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->services.at("s").tier, Tier::Optimized);
+  EXPECT_EQ(m->services.at("t").tier, Tier::Interpreter);
+  expect_error(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s\"\n"
+      "tier = \"jit\"\n",
+      "weft.toml:6: service.s.tier: unknown tier \"jit\"");
+  expect_error(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s\"\n"
+      "tier = 2\n",
+      "weft.toml:6: service.s.tier");
+}
+
 TEST(Manifest, ErrorsNameFileLineAndKey) {
-  expect_error("[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
-               "timeout_ms = \"soon\"\n",
-               "weft.toml:6: service.s.timeout_ms");
+  expect_error(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
+      "timeout_ms = \"soon\"\n",
+      "weft.toml:6: service.s.timeout_ms");
   expect_error("[[route]]\npath = \"/\"\nservice = \"nope\"\n", "weft.toml:3: route.service");
-  expect_error("[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
-               "memory_limit = \"12 parsecs\"\n",
-               "weft.toml:6: service.s.memory_limit");
+  expect_error(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
+      "memory_limit = \"12 parsecs\"\n",
+      "weft.toml:6: service.s.memory_limit");
   expect_error("[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsorce = \"s.wasm\"\n",
                "service.s.sorce: unknown key");
   expect_error("[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nexecutor = \"wagi\"\n",
                "service.s.source: missing required key");
-  expect_error("[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
-               "filters = [\"auth\"]\n",
-               "unknown filter \"auth\"");
+  expect_error(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s.wasm\"\n"
+      "filters = [\"auth\"]\n",
+      "unknown filter \"auth\"");
   expect_error("[[route]]\npath = \"no-slash\"\nservice = \"s\"\n[service.s]\nsource = \"s\"\n",
                "weft.toml:2: route.path");
   expect_error("[[route]]\npath = \"/a/.../b\"\nservice = \"s\"\n[service.s]\nsource = \"s\"\n",
                "route.path");
   expect_error("[service.s]\nsource = \"s\"\n", "no [[route]]");
   expect_error("this is = = not toml", "weft.toml:1:");
-  expect_error("[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s\"\n"
-               "executor = \"cgi\"\n",
-               "service.s.executor");
+  expect_error(
+      "[[route]]\npath = \"/\"\nservice = \"s\"\n[service.s]\nsource = \"s\"\n"
+      "executor = \"cgi\"\n",
+      "service.s.executor");
 }
 
 TEST(Manifest, BadTableHeadersAreErrorsNotCrashes) {
@@ -99,8 +123,9 @@ TEST(Manifest, BadTableHeadersAreErrorsNotCrashes) {
   expect_error("[[ ]]\n", "weft.toml:1:");
   expect_error("[]\n", "weft.toml:1:");
   // Brackets inside values and strings are not headers.
-  auto m = parse("[[route]]\npath = \"/[[[\"\nservice = \"s\"\n[service.s]\nsource = '''\n[[[\n'''\n"
-                 "filters = [\n]\n");
+  auto m = parse(
+      "[[route]]\npath = \"/[[[\"\nservice = \"s\"\n[service.s]\nsource = '''\n[[[\n'''\n"
+      "filters = [\n]\n");
   EXPECT_TRUE(m.ok()) << m.error().to_string();
 }
 
@@ -135,9 +160,15 @@ config = '{"secret_env": "JWT_SECRET"}'
       size_t pos = next() % (text.size() + 1);
       char c = alphabet[next() % (sizeof(alphabet) - 1)];
       switch (next() % 3) {
-        case 0: text.insert(pos, 1, c); break;
-        case 1: if (pos < text.size()) text[pos] = c; break;
-        default: if (pos < text.size()) text.erase(pos, 1 + next() % 8); break;
+        case 0:
+          text.insert(pos, 1, c);
+          break;
+        case 1:
+          if (pos < text.size()) text[pos] = c;
+          break;
+        default:
+          if (pos < text.size()) text.erase(pos, 1 + next() % 8);
+          break;
       }
     }
     auto m = parse(text);

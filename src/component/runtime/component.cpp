@@ -113,8 +113,9 @@ Component::Component(std::shared_ptr<const ValidatedComponent> validated)
   for (const auto& e : validated_->root->type->exports) exports_.push_back(description(e));
 }
 
-Result<std::shared_ptr<const Component>> Component::compile(std::span<const uint8_t> bytes) {
-  WEFT_TRY(auto validated, validate_component(bytes));
+Result<std::shared_ptr<const Component>> Component::compile(std::span<const uint8_t> bytes,
+                                                            const CompileOptions& core_options) {
+  WEFT_TRY(auto validated, validate_component(bytes, core_options));
   return std::make_shared<const Component>(std::move(validated));
 }
 
@@ -149,8 +150,7 @@ std::shared_ptr<const ResourceType> ComponentLinker::resource(
 }
 
 std::shared_ptr<const ResourceType> ComponentLinker::resource(std::string interface_name,
-                                                              std::string name,
-                                                              ResourceDrop drop) {
+                                                              std::string name, ResourceDrop drop) {
   definitions_id_ = next_definitions_id();
   auto type = std::make_shared<ResourceType>();
   type->name = name;

@@ -383,7 +383,8 @@ void name_type(Scope& s, Extern& e, bool by_export, uint32_t depth = 0);
 
 class Validator {
  public:
-  explicit Validator(const ast::ComponentDecl& decl) : decl_(decl) {}
+  Validator(const ast::ComponentDecl& decl, const CompileOptions& core_options)
+      : decl_(decl), core_options_(core_options) {}
 
   Result<ComponentInfoPtr> component(const ast::Component& c, Scope* parent, uint32_t depth);
 
@@ -426,6 +427,7 @@ class Validator {
                                     const std::vector<NamedExtern>& names, Namespace ns);
 
   const ast::ComponentDecl& decl_;
+  const CompileOptions& core_options_;
 };
 
 Result<uint32_t> Validator::check_index(size_t size, uint32_t index, const char* what,
@@ -1280,7 +1282,7 @@ Result<void> Validator::type(Scope& s, const ast::Type& t, uint32_t depth) {
 Result<void> Validator::core_module(Scope& s, const ast::Component& c, uint32_t index) {
   const ast::ByteRange range = c.core_modules[index];
   auto bytes = std::span<const uint8_t>(decl_.bytes).subspan(range.begin, range.size());
-  auto compiled = Module::compile(bytes);
+  auto compiled = Module::compile(bytes, core_options_);
   if (!compiled.ok()) {
     Error e = std::move(compiled).error();
     if (e.offset != Error::kNoOffset) e.offset += range.begin;
@@ -1844,8 +1846,7 @@ Result<void> Validator::canon(Scope& s, const ast::Canon& c) {
 // The 🔀/🧵 built-ins: the immediates CanonicalABI.md's "validation
 // specifies" paragraphs check, and the core function type each is given.
 // (The general option rules ran in canon() already.)
-Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c,
-                                                CanonInfo& info) {
+Result<weft::FuncType> Validator::async_builtin(Scope& s, const ast::Canon& c, CanonInfo& info) {
   using ast::CanonKind;
   const ComponentInfo& sp = *s.spaces;
   constexpr weft::ValType i32 = weft::ValType::I32;
@@ -2452,11 +2453,11 @@ Result<ComponentInfoPtr> Validator::component(const ast::Component& c, Scope* pa
 }  // namespace
 
 Result<std::shared_ptr<const ValidatedComponent>> validate_component(
-    std::span<const uint8_t> bytes) {
+    std::span<const uint8_t> bytes, const CompileOptions& core_options) {
   WEFT_TRY(auto decl, decode_component(bytes));
   auto out = std::make_shared<ValidatedComponent>();
   out->decl = std::move(decl);
-  Validator v(out->decl);
+  Validator v(out->decl, core_options);
   WEFT_TRY(out->root, v.component(out->decl.root, nullptr, 0));
   return std::shared_ptr<const ValidatedComponent>(out);
 }

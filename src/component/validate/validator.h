@@ -25,10 +25,10 @@ using ComponentInfoPtr = std::shared_ptr<const ComponentInfo>;
 
 // A canonical definition, resolved.
 struct CanonInfo {
-  FuncTypePtr func;          // lift: the lifted type; lower: the lowered function's type
+  FuncTypePtr func;             // lift: the lifted type; lower: the lowered function's type
   abi::SignaturePtr signature;  // func's canonical-ABI shape, computed once here
-  weft::FuncType core_type;  // the core function it produces or consumes
-  ResourcePtr resource;      // resource.new/drop/rep
+  weft::FuncType core_type;     // the core function it produces or consumes
+  ResourcePtr resource;         // resource.new/drop/rep
   // The options, as indices into the core index spaces.
   enum class Encoding : uint8_t { Utf8, Utf16, Latin1Utf16 } encoding = Encoding::Utf8;
   std::optional<uint32_t> memory;
@@ -74,7 +74,8 @@ struct ValidatedComponent {
 };
 
 // Decodes and validates a component binary.
+// `core_options`: how its core modules are compiled (their tier).
 Result<std::shared_ptr<const ValidatedComponent>> validate_component(
-    std::span<const uint8_t> bytes);
+    std::span<const uint8_t> bytes, const CompileOptions& core_options = {});
 
 }  // namespace weft::component

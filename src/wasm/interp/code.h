@@ -306,6 +306,11 @@ struct CompiledFunc {
   // runs interpreted. Atomic: a background compile may set it while other
   // threads run the function.
   std::atomic<const NativeFunc*> native{nullptr};
+  // Calls and loop back-edges run in the interpreter, for the background
+  // tier-up's "hottest first" (warm()). Relaxed loads and stores, no
+  // read-modify-write: increments racing on two threads may be lost, which
+  // only blurs an order.
+  mutable std::atomic<uint32_t> heat{0};
   std::vector<uint32_t> code;
   std::vector<TryHandler> handlers;  // empty for a function without try_table
   std::vector<CatchClause> catches;
@@ -315,5 +320,13 @@ struct CompiledFunc {
   uint32_t num_locals = 0;  // declared locals (zeroed at entry), after the params
   uint32_t frame_size = 0;  // params + locals + max operand stack height
 };
+
+// Counts one call or loop iteration of `f`. Saturates, so that a function
+// that stays interpreted stops writing to a line other threads read.
+inline void warm(const CompiledFunc& f) {
+  constexpr uint32_t kHeatCap = 1u << 16;
+  const uint32_t h = f.heat.load(std::memory_order_relaxed);
+  if (h < kHeatCap) f.heat.store(h + 1, std::memory_order_relaxed);
+}
 
 }  // namespace weft::detail

@@ -406,7 +406,10 @@ __attribute__((noinline)) Result<void> execute(StoreImpl* store, State* st, Func
   do {                                               \
     const int32_t off_ = static_cast<int32_t>(word); \
     pc += off_;                                      \
-    if (off_ <= 0) POLL();                           \
+    if (off_ <= 0) {                                 \
+      POLL();                                        \
+      warm(*fr->func->code);                         \
+    }                                                \
     NEXT();                                          \
   } while (0)
 #define LOAD_INSTANCE()                                         \
@@ -490,18 +493,7 @@ do_call:
       Result<void> r = call_host(*store, callee, inst, new_fp);
       if (!r) {
         host_error = std::move(r).error();
-        // An exception from wasm code under the host function (of this
-        // store) goes on unwinding here.
-        if (host_error.trap && host_error.trap->kind == TrapKind::UncaughtException &&
-            host_error.trap->exception != 0) {
-          ExnInst* e = reinterpret_cast<ExnInst*>(host_error.trap->exception);
-          if (e->store == store) {
-            exn = e;
-            throw_pc = pc - 1;
-            goto do_throw;
-          }
-        }
-        goto trap_error;
+        goto call_failed;
       }
     }
     RELOAD_MEM();
@@ -532,18 +524,7 @@ enter_wasm : {
         host_error = std::move(r).error();
       }
     }
-    if (failed) {
-      if (host_error.trap && host_error.trap->kind == TrapKind::UncaughtException &&
-          host_error.trap->exception != 0) {
-        ExnInst* e = reinterpret_cast<ExnInst*>(host_error.trap->exception);
-        if (e->store == store) {
-          exn = e;
-          throw_pc = pc - 1;
-          goto do_throw;
-        }
-      }
-      goto trap_error;
-    }
+    if (failed) goto call_failed;
     RELOAD_MEM();
     NEXT();
   }
@@ -556,6 +537,7 @@ enter_wasm : {
     if (first_entry) return Error::make_trap(TrapKind::StackExhausted);
     TRAP(StackExhausted);
   }
+  warm(*code);
   next->ret_pc = pc;
   next->fp = new_fp;
   next->func = callee;
@@ -1135,6 +1117,20 @@ trap : {
   append_backtrace(*err.trap, fr, entry_frame);
   return err;
 }
+// A host function or native code called from here failed with host_error.
+// An exception thrown by wasm code under it (of this store) goes on
+// unwinding here; anything else ends the invocation.
+call_failed:
+  if (host_error.trap && host_error.trap->kind == TrapKind::UncaughtException &&
+      host_error.trap->exception != 0) {
+    ExnInst* e = reinterpret_cast<ExnInst*>(host_error.trap->exception);
+    if (e->store == store) {
+      exn = e;
+      throw_pc = pc - 1;
+      goto do_throw;
+    }
+  }
+  goto trap_error;
 trap_error : {
   if (host_error.trap) append_backtrace(*host_error.trap, fr, entry_frame);
   return host_error;

@@ -1,27 +1,38 @@
-// The optimizing tier's compiler: one LLVM module per wasm module, O2, then
-// ORC's LLJIT for machine code in memory. A ResourceTracker per wasm module
-// frees its code when the module goes.
+// The optimizing tier's compiler. Functions are compiled in batches: each
+// batch is one LLVM module (O2, then an object file), linked by ORC's LLJIT
+// into the wasm module's own JITDylib, which goes when the module goes.
+// Optimized compiles every function in one batch before the module runs;
+// Auto queues the module for background threads that compile the hottest
+// functions first, a batch at a time. Batches are stored in and loaded from
+// the code cache (cache.h), and a .cwasm carries them precompiled.
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
-
+#include <llvm/Target/TargetMachine.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 #include "wasm/binary/reader.h"
 #include "wasm/interp/code.h"
+#include "wasm/native/cache.h"
 #include "wasm/native/context.h"
 #include "wasm/native/native.h"
 #include "wasm/native/translate.h"
@@ -30,6 +41,12 @@
 namespace weft::native {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
 std::string to_string(llvm::Error e) {
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -37,8 +54,17 @@ std::string to_string(llvm::Error e) {
   return out;
 }
 
+// WEFT_TIER_LOG=1: a line on stderr for each batch compiled or loaded.
+bool tier_log() {
+  static const bool on = [] {
+    const char* env = std::getenv("WEFT_TIER_LOG");
+    return env != nullptr && *env != 0 && std::strcmp(env, "0") != 0;
+  }();
+  return on;
+}
+
 // The process's JIT, made on first use, with the helpers generated code
-// calls defined as absolute symbols.
+// calls defined as absolute symbols in its main JITDylib.
 class Jit {
  public:
   static Result<Jit*> get() {
@@ -72,7 +98,7 @@ class Jit {
   }
 
   std::unique_ptr<llvm::orc::LLJIT> lljit;
-  std::mutex mutex;  // around adding a module and looking its symbols up
+  std::mutex mutex;  // around linking objects, looking symbols up, removing JITDylibs
   std::atomic<uint64_t> next_module{0};
 
  private:
@@ -97,16 +123,6 @@ class Jit {
   }
 };
 
-// What a compiled wasm module owns: its code in the JIT and the NativeFunc
-// records its CompiledFuncs point at.
-struct NativeCode {
-  llvm::orc::ResourceTrackerSP tracker;
-  std::deque<detail::NativeFunc> funcs;
-  ~NativeCode() {
-    if (tracker) llvm::consumeError(tracker->remove());
-  }
-};
-
 void optimize(llvm::Module& m, llvm::TargetMachine* tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -122,16 +138,75 @@ void optimize(llvm::Module& m, llvm::TargetMachine* tm) {
   mpm.run(m, mam);
 }
 
+// One batch on its way to an object file. Translating reads the wasm
+// module; optimizing and emitting do not, so a module may go while its
+// batch is being optimized. Touches no shared LLVM state (its own context
+// and TargetMachine): batches compile on several threads at once.
+struct BatchIr {
+  std::unique_ptr<llvm::TargetMachine> tm;
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> m;
+};
+
+Result<BatchIr> translate_batch(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs) {
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return Error::limit("LLVM: " + to_string(jtmb.takeError()));
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) return Error::limit("LLVM: " + to_string(tm.takeError()));
+  BatchIr ir;
+  ir.tm = std::move(*tm);
+  ir.context = std::make_unique<llvm::LLVMContext>();
+  ir.m = std::make_unique<llvm::Module>("wasm", *ir.context);
+  // The layout first: IRBuilder takes alignments from it.
+  ir.m->setDataLayout(ir.tm->createDataLayout());
+  ir.m->setTargetTriple(ir.tm->getTargetTriple().str());
+  translate_functions(*ir.m, mod, funcs);
+  return ir;
+}
+
+Result<std::string> emit_object(BatchIr& ir) {
+  std::string broken;
+  llvm::raw_string_ostream os(broken);
+  if (llvm::verifyModule(*ir.m, &os))
+    return Error::limit("invalid IR from the translator: " + broken);
+  optimize(*ir.m, ir.tm.get());
+  // For whoever works on the translator: the optimized IR of each batch,
+  // appended to the file WEFT_NATIVE_DUMP_IR names.
+  if (const char* dump = std::getenv("WEFT_NATIVE_DUMP_IR")) {
+    static std::mutex dump_mutex;
+    std::lock_guard lock(dump_mutex);
+    std::error_code ec;
+    llvm::raw_fd_ostream out(dump, ec, llvm::sys::fs::OF_Append);
+    if (!ec) ir.m->print(out, nullptr);
+  }
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream out(object);
+  llvm::legacy::PassManager codegen;
+  if (ir.tm->addPassesToEmitFile(codegen, out, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return Error::limit("LLVM cannot emit an object file for this machine");
+  codegen.run(*ir.m);
+  return std::string(object.begin(), object.end());
+}
+
+Result<std::string> compile_object(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs) {
+  WEFT_TRY(BatchIr ir, translate_batch(mod, funcs));
+  return emit_object(ir);
+}
+
+size_t code_words(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs) {
+  size_t words = 0;
+  for (uint32_t f : funcs) words += mod.code[f]->code.size();
+  return words;
+}
+
 // With WEFT_NATIVE_PERF_MAP set: /tmp/perf-PID.map lines for `perf report`
 // to name native functions. ORC reports no sizes here, so each function is
-// taken to reach the next one's start (within the module).
-void write_perf_map(const std::vector<std::string>& names,
+// taken to reach the next one's start (within the batch).
+void write_perf_map(const std::string& module_name, std::span<const uint32_t> funcs,
                     const std::vector<const void*>& entries) {
-  std::vector<std::pair<uintptr_t, const std::string*>> sorted;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (entries[i] != nullptr)
-      sorted.emplace_back(reinterpret_cast<uintptr_t>(entries[i]), &names[i]);
-  }
+  std::vector<std::pair<uintptr_t, uint32_t>> sorted;
+  for (size_t i = 0; i < funcs.size(); ++i)
+    sorted.emplace_back(reinterpret_cast<uintptr_t>(entries[i]), funcs[i]);
   std::sort(sorted.begin(), sorted.end());
   static std::mutex mutex;
   std::lock_guard lock(mutex);
@@ -139,73 +214,334 @@ void write_perf_map(const std::vector<std::string>& names,
   if (FILE* out = std::fopen(path.c_str(), "a")) {
     for (size_t i = 0; i < sorted.size(); ++i) {
       const uintptr_t size = i + 1 < sorted.size() ? sorted[i + 1].first - sorted[i].first : 4096;
-      std::fprintf(out, "%lx %lx %s\n", static_cast<unsigned long>(sorted[i].first),
-                   static_cast<unsigned long>(size), sorted[i].second->c_str());
+      std::fprintf(out, "%lx %lx %s_%s\n", static_cast<unsigned long>(sorted[i].first),
+                   static_cast<unsigned long>(size), module_name.c_str(),
+                   native_symbol(sorted[i].second).c_str());
     }
     std::fclose(out);
   }
 }
 
+struct TierUpJob;
+
+// What a wasm module owns of the tier: its JITDylib, the NativeFunc records
+// its CompiledFuncs point at, and its background job, if any.
+struct NativeCode {
+  Jit* jit = nullptr;
+  llvm::orc::JITDylib* jd = nullptr;
+  std::string name;                      // the JITDylib's, for logs and perf maps
+  std::deque<detail::NativeFunc> funcs;  // never moves an element
+  std::shared_ptr<TierUpJob> job;
+
+  // Links `object` and points each of `funcs`' CompiledFuncs at its code.
+  // On failure nothing of it stays linked.
+  Result<void> load(detail::ModuleImpl& mod, std::span<const uint32_t> batch_funcs,
+                    const std::string& object) {
+    std::lock_guard lock(jit->mutex);
+    llvm::orc::ResourceTrackerSP tracker = jd->createResourceTracker();
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(object, name);
+    if (llvm::Error e = jit->lljit->addObjectFile(tracker, std::move(buffer)))
+      return Error::limit("LLVM: " + to_string(std::move(e)));
+    std::vector<const void*> entries;
+    for (uint32_t f : batch_funcs) {
+      auto addr = jit->lljit->lookup(*jd, native_symbol(f));
+      if (!addr) {
+        std::string why = to_string(addr.takeError());
+        llvm::consumeError(tracker->remove());
+        return Error::limit("LLVM: " + why);
+      }
+      entries.push_back(addr->toPtr<void*>());
+    }
+    if (std::getenv("WEFT_NATIVE_PERF_MAP") != nullptr) write_perf_map(name, batch_funcs, entries);
+    for (size_t i = 0; i < batch_funcs.size(); ++i) {
+      funcs.push_back(make_native_func(entries[i]));
+      mod.code[batch_funcs[i]]->native.store(&funcs.back(), std::memory_order_release);
+    }
+    return {};
+  }
+
+  ~NativeCode();
+};
+
+// A module's background compile. The worker holds `running` while it
+// reads the module (translating a batch, linking one); the module's
+// NativeCode sets `cancelled` and waits for `running` to clear before the
+// module goes, so the worker never sees a dead module. Optimizing a batch
+// happens outside: a module does not wait for LLVM to go.
+struct TierUpJob {
+  detail::ModuleImpl* mod = nullptr;
+  NativeCode* code = nullptr;
+  std::optional<ModuleCache> cache;
+  std::vector<uint32_t> pending;  // translatable, not yet native; the worker's only
+  Clock::time_point started = Clock::now();
+  size_t batches = 0;
+  size_t compiled = 0;
+
+  std::mutex mutex;
+  std::condition_variable idle;
+  bool cancelled = false;
+  bool running = false;
+};
+
+NativeCode::~NativeCode() {
+  if (job) {
+    std::unique_lock lock(job->mutex);
+    job->cancelled = true;
+    job->idle.wait(lock, [&] { return !job->running; });
+  }
+  if (jd != nullptr) {
+    std::lock_guard lock(jit->mutex);
+    llvm::consumeError(jit->lljit->getExecutionSession().removeJITDylib(*jd));
+  }
+}
+
+// Register-code words per batch: a first batch of hot functions small, so
+// that they are ready soon; later ones larger, so that fewer objects are
+// linked (calls between batches take the helper's path).
+constexpr size_t kHotBatchWords = 4000;
+constexpr size_t kColdBatchWords = 20000;
+// How long a module's first batch waits for a function to be called, so
+// that it compiles what the module runs rather than whatever comes first.
+constexpr auto kFirstHeatWait = std::chrono::milliseconds(3);
+
+std::vector<uint32_t> take_batch(TierUpJob& job) {
+  const detail::ModuleImpl& mod = *job.mod;
+  auto heat = [&](uint32_t f) { return mod.code[f]->heat.load(std::memory_order_relaxed); };
+  std::stable_sort(job.pending.begin(), job.pending.end(),
+                   [&](uint32_t a, uint32_t b) { return heat(a) > heat(b); });
+  const bool hot = heat(job.pending.front()) > 0;
+  const size_t budget = hot ? kHotBatchWords : kColdBatchWords;
+  size_t n = 0;
+  size_t words = 0;
+  while (n < job.pending.size() && (n == 0 || words < budget) &&
+         (!hot || heat(job.pending[n]) > 0)) {
+    words += mod.code[job.pending[n]]->code.size();
+    ++n;
+  }
+  std::vector<uint32_t> batch(job.pending.begin(), job.pending.begin() + static_cast<long>(n));
+  job.pending.erase(job.pending.begin(), job.pending.begin() + static_cast<long>(n));
+  std::sort(batch.begin(), batch.end());
+  return batch;
+}
+
+// Background threads: half the cores (at least one, at most four), so that
+// a tier-up never takes all of a machine that is serving.
+class TierUpQueue {
+ public:
+  static TierUpQueue& get() {
+    static TierUpQueue queue;
+    return queue;
+  }
+
+  void push(std::shared_ptr<TierUpJob> job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;  // the module runs on interpreted
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+  // Lets the batches being compiled finish and joins the threads; queued
+  // work is dropped. Idempotent.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      jobs_.clear();
+    }
+    wake_.notify_all();
+    std::lock_guard lock(join_mutex_);
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+  ~TierUpQueue() { stop(); }
+
+ private:
+  TierUpQueue() {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned n = std::clamp(cores / 2, 1u, 4u);
+    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
+  }
+
+  void work() {
+    for (;;) {
+      std::shared_ptr<TierUpJob> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      {
+        std::lock_guard lock(job->mutex);
+        if (job->cancelled) continue;
+        job->running = true;
+      }
+      run_batch(*job);
+      bool again = false;
+      {
+        std::lock_guard lock(job->mutex);
+        again = !job->cancelled && !job->pending.empty();
+      }
+      // To the back: modules take turns, so one huge module does not
+      // hold up the others.
+      if (again) push(std::move(job));
+    }
+  }
+
+  // Called with job.running held; returns with it released.
+  static void run_batch(TierUpJob& job) {
+    auto release = [&] {
+      {
+        std::lock_guard lock(job.mutex);
+        job.running = false;
+      }
+      job.idle.notify_all();
+    };
+    if (job.batches == 0) {
+      auto any_hot = [&] {
+        for (uint32_t f : job.pending)
+          if (job.mod->code[f]->heat.load(std::memory_order_relaxed) > 0) return true;
+        return false;
+      };
+      while (!any_hot() && Clock::now() - job.started < kFirstHeatWait)
+        std::this_thread::sleep_for(std::chrono::microseconds(250));
+    }
+    const std::vector<uint32_t> batch = take_batch(job);
+    ++job.batches;
+    uint32_t hottest = 0;
+    for (uint32_t f : batch)
+      hottest = std::max(hottest, job.mod->code[f]->heat.load(std::memory_order_relaxed));
+    const size_t words = code_words(*job.mod, batch);
+    const std::string name = job.code->name;
+    const Clock::time_point t0 = Clock::now();
+    Result<BatchIr> ir = translate_batch(*job.mod, batch);
+    release();
+    Result<std::string> object = ir ? emit_object(ir.value()) : Result<std::string>(ir.error());
+    if (object && job.cache) job.cache->store(Batch{batch, object.value(), {}});
+    {
+      std::lock_guard lock(job.mutex);
+      if (job.cancelled) return;  // the module is gone; the cache has the batch
+      job.running = true;
+    }
+    Result<void> loaded =
+        object ? job.code->load(*job.mod, batch, object.value()) : Result<void>(object.error());
+    if (!loaded) {
+      // Those functions stay interpreted; the rest go on.
+      std::fprintf(stderr, "weft: warning: optimizing tier: %s: %zu functions stay interpreted\n",
+                   loaded.error().to_string().c_str(), batch.size());
+    } else {
+      job.compiled += batch.size();
+      if (tier_log()) {
+        std::fprintf(stderr,
+                     "weft: tier: %s: batch %zu: %zu functions (%zu words, heat %u) in %.1f ms\n",
+                     name.c_str(), job.batches, batch.size(), words, hottest, ms_since(t0));
+        if (job.pending.empty()) {
+          std::fprintf(stderr, "weft: tier: %s: all %zu functions native %.1f ms after start\n",
+                       name.c_str(), job.compiled, ms_since(job.started));
+        }
+      }
+    }
+    release();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<TierUpJob>> jobs_;
+  bool stopping_ = false;
+  std::mutex join_mutex_;
+  std::vector<std::thread> threads_;
+};
+
+std::atomic<bool> queue_made{false};
+TierUpQueue& tier_up_queue() {
+  queue_made.store(true);
+  return TierUpQueue::get();
+}
+
+Result<std::shared_ptr<NativeCode>> new_native_code(Jit* jit) {
+  auto code = std::make_shared<NativeCode>();
+  code->jit = jit;
+  code->name = "weft_m" + std::to_string(jit->next_module.fetch_add(1));
+  std::lock_guard lock(jit->mutex);
+  auto jd = jit->lljit->createJITDylib(code->name);
+  if (!jd) return Error::limit("LLVM: " + to_string(jd.takeError()));
+  code->jd = &*jd;
+  // The helpers are in the main JITDylib.
+  code->jd->addToLinkOrder(jit->lljit->getMainJITDylib());
+  return code;
+}
+
 class LlvmCompiler final : public OptimizingCompiler {
  public:
-  Result<void> compile(detail::ModuleImpl& mod) const override {
+  Result<void> compile(detail::ModuleImpl& mod, std::span<const uint8_t> wasm, Tier tier,
+                       const CompileOptions& options) const override {
     WEFT_TRY(Jit * jit, Jit::get());
-    auto context = std::make_unique<llvm::LLVMContext>();
-    auto m = std::make_unique<llvm::Module>("wasm", *context);
-    const std::string prefix =
-        "weft_m" + std::to_string(jit->next_module.fetch_add(1, std::memory_order_relaxed)) + "_f";
-    // The layout first: IRBuilder takes alignments from it.
-    m->setDataLayout(jit->lljit->getDataLayout());
-    m->setTargetTriple(jit->lljit->getTargetTriple().str());
-    std::vector<std::string> names = translate_module(*m, mod, prefix);
-    bool any = false;
-    for (const std::string& n : names) any = any || !n.empty();
-    if (!any) return {};
-    std::string broken;
-    llvm::raw_string_ostream os(broken);
-    if (llvm::verifyModule(*m, &os))
-      return Error::limit("invalid IR from the translator: " + broken);
-    {
-      auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-      if (!jtmb) return Error::limit("LLVM: " + to_string(jtmb.takeError()));
-      auto tm = jtmb->createTargetMachine();
-      if (!tm) return Error::limit("LLVM: " + to_string(tm.takeError()));
-      optimize(*m, tm->get());
+    const uint32_t defined = mod.decl.defined_func_count();
+    if (!options.precompiled.empty()) {
+      WEFT_TRY(std::vector<Batch> batches, parse_batches(options.precompiled, defined));
+      WEFT_TRY(std::shared_ptr<NativeCode> code, new_native_code(jit));
+      for (const Batch& b : batches) WEFT_CHECK(code->load(mod, b.funcs, b.object));
+      mod.native_code = std::move(code);
+      return {};
     }
-    // For whoever works on the translator: the optimized IR of each module,
-    // appended to the file WEFT_NATIVE_DUMP_IR names.
-    if (const char* dump = std::getenv("WEFT_NATIVE_DUMP_IR")) {
-      std::error_code ec;
-      llvm::raw_fd_ostream out(dump, ec, llvm::sys::fs::OF_Append);
-      if (!ec) m->print(out, nullptr);
+    std::vector<uint32_t> pending = translatable_functions(mod);
+    if (pending.empty()) return {};
+    WEFT_TRY(std::shared_ptr<NativeCode> code, new_native_code(jit));
+    std::optional<ModuleCache> cache = ModuleCache::open(wasm);
+    if (cache) {
+      std::vector<bool> done(defined, false);
+      size_t from_cache = 0;
+      for (const Batch& b : cache->load(defined)) {
+        // An entry for functions this build would not translate cannot
+        // come from this build: its key would differ. Still, load only
+        // what the translator covers.
+        bool usable = true;
+        for (uint32_t f : b.funcs)
+          usable = usable && std::binary_search(pending.begin(), pending.end(), f);
+        if (!usable || !code->load(mod, b.funcs, b.object)) {
+          cache->discard(b);
+          continue;
+        }
+        for (uint32_t f : b.funcs) done[f] = true;
+        from_cache += b.funcs.size();
+      }
+      std::erase_if(pending, [&](uint32_t f) { return done[f]; });
+      if (tier_log() && from_cache > 0) {
+        std::fprintf(stderr, "weft: tier: %s: %zu functions from the cache, %zu to compile\n",
+                     code->name.c_str(), from_cache, pending.size());
+      }
     }
-    auto code = std::make_shared<NativeCode>();
-    // The LLJIT has no compile threads: it materializes on the thread that
-    // looks a symbol up, with one TargetMachine, so compiles take turns.
-    std::lock_guard lock(jit->mutex);
-    llvm::orc::JITDylib& jd = jit->lljit->getMainJITDylib();
-    code->tracker = jd.createResourceTracker();
-    if (llvm::Error e = jit->lljit->addIRModule(
-            code->tracker, llvm::orc::ThreadSafeModule(std::move(m), std::move(context)))) {
-      return Error::limit("LLVM: " + to_string(std::move(e)));
+    if (!pending.empty() && tier == Tier::Optimized) {
+      // All at once, so that every call between them is direct.
+      const Clock::time_point t0 = Clock::now();
+      WEFT_TRY(std::string object, compile_object(mod, pending));
+      WEFT_CHECK(code->load(mod, pending, object));
+      if (tier_log()) {
+        std::fprintf(stderr, "weft: tier: %s: %zu functions (%zu words) compiled in %.1f ms\n",
+                     code->name.c_str(), pending.size(), code_words(mod, pending), ms_since(t0));
+      }
+      if (cache) cache->store(Batch{std::move(pending), std::move(object), {}});
+      pending.clear();
     }
-    std::vector<const void*> entries(names.size(), nullptr);
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i].empty()) continue;
-      auto addr = jit->lljit->lookup(jd, names[i]);
-      if (!addr) return Error::limit("LLVM: " + to_string(addr.takeError()));
-      entries[i] = addr->toPtr<void*>();
-    }
-    if (std::getenv("WEFT_NATIVE_PERF_MAP") != nullptr) write_perf_map(names, entries);
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (entries[i] == nullptr) continue;
-      code->funcs.push_back(make_native_func(entries[i]));
-      mod.code[i]->native.store(&code->funcs.back(), std::memory_order_release);
+    if (!pending.empty()) {
+      auto job = std::make_shared<TierUpJob>();
+      job->mod = &mod;
+      job->code = code.get();
+      job->cache = std::move(cache);
+      job->pending = std::move(pending);
+      code->job = job;
+      tier_up_queue().push(std::move(job));
     }
     mod.native_code = std::move(code);
     return {};
   }
 };
+
+constexpr char kPrecompiledMagic[8] = {'W', 'E', 'F', 'T', 'C', 'W', 'S', 'M'};
 
 }  // namespace
 
@@ -217,6 +553,87 @@ const OptimizingCompiler& llvm_compiler() {
 void enable(Tier tier) {
   set_optimizing_compiler(&llvm_compiler());
   set_default_tier(tier);
+}
+
+void stop_background_compiles() {
+  if (queue_made.load()) TierUpQueue::get().stop();
+}
+
+bool is_precompiled(std::span<const uint8_t> bytes) {
+  return bytes.size() >= sizeof kPrecompiledMagic &&
+         std::memcmp(bytes.data(), kPrecompiledMagic, sizeof kPrecompiledMagic) == 0;
+}
+
+// magic | u32 key length | key | SHA-256 of the rest | u64 wasm length |
+// wasm | batches (serialize_batches)
+Result<std::string> compile_precompiled(std::span<const uint8_t> wasm) {
+  if (code_key().empty())
+    return Error::limit(
+        "this weft binary has no build id, so its code cannot be told from "
+        "another build's: precompiling is off");
+  WEFT_TRY(Jit * jit, Jit::get());
+  (void)jit;
+  CompileOptions interp;
+  interp.tier = Tier::Interpreter;
+  WEFT_TRY(std::shared_ptr<const Module> module, Module::compile(wasm, interp));
+  const detail::ModuleImpl& mod = module->impl();
+  std::vector<Batch> batches;
+  std::vector<uint32_t> funcs = translatable_functions(mod);
+  if (!funcs.empty()) {
+    WEFT_TRY(std::string object, compile_object(mod, funcs));
+    batches.push_back(Batch{std::move(funcs), std::move(object), {}});
+  }
+  std::string rest;
+  for (int i = 0; i < 8; ++i) rest += static_cast<char>(uint64_t{wasm.size()} >> (8 * i));
+  rest.append(reinterpret_cast<const char*>(wasm.data()), wasm.size());
+  rest += serialize_batches(batches);
+  std::string out(kPrecompiledMagic, sizeof kPrecompiledMagic);
+  const std::string& key = code_key();
+  for (int i = 0; i < 4; ++i)
+    out += static_cast<char>(static_cast<uint32_t>(key.size()) >> (8 * i));
+  out += key;
+  const std::string digest =
+      sha256_hex({reinterpret_cast<const uint8_t*>(rest.data()), rest.size()});
+  out += digest;
+  out += rest;
+  return out;
+}
+
+Result<Precompiled> read_precompiled(std::span<const uint8_t> bytes) {
+  auto bad = [](uint64_t at, const std::string& what) {
+    return Error::malformed(at, "precompiled module: " + what);
+  };
+  if (!is_precompiled(bytes)) return bad(0, "no WEFTCWSM header");
+  size_t pos = sizeof kPrecompiledMagic;
+  auto u64_at = [&](size_t at, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= uint64_t{bytes[at + i]} << (8 * i);
+    return v;
+  };
+  if (bytes.size() - pos < 4) return bad(pos, "truncated key");
+  const uint64_t key_len = u64_at(pos, 4);
+  pos += 4;
+  if (key_len > bytes.size() - pos) return bad(pos, "truncated key");
+  const std::string_view key(reinterpret_cast<const char*>(bytes.data() + pos), key_len);
+  if (code_key().empty())
+    return bad(pos, "this weft binary has no build id and cannot check the file's");
+  if (key != code_key()) {
+    return bad(pos, "made by another weft build or for another CPU (it says \"" + std::string(key) +
+                        "\", this is \"" + code_key() + "\"); compile it again with this weft");
+  }
+  pos += key_len;
+  if (bytes.size() - pos < 64) return bad(pos, "truncated checksum");
+  const std::string_view digest(reinterpret_cast<const char*>(bytes.data() + pos), 64);
+  pos += 64;
+  if (digest != sha256_hex(bytes.subspan(pos))) return bad(pos, "checksum mismatch (corrupt file)");
+  if (bytes.size() - pos < 8) return bad(pos, "truncated module length");
+  const uint64_t wasm_len = u64_at(pos, 8);
+  pos += 8;
+  if (wasm_len > bytes.size() - pos) return bad(pos, "module runs past the end");
+  Precompiled out;
+  out.wasm = bytes.subspan(pos, wasm_len);
+  out.native = bytes.subspan(pos + wasm_len);
+  return out;
 }
 
 }  // namespace weft::native

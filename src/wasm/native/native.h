@@ -12,6 +12,9 @@
 // keeps its function in the interpreter.
 #pragma once
 
+#include <span>
+#include <string>
+
 #include "weft/weft.h"
 
 namespace weft::detail {
@@ -25,6 +28,25 @@ const OptimizingCompiler& llvm_compiler();
 
 // Registers llvm_compiler() with the engine and sets the default tier.
 void enable(Tier default_tier);
+
+// Waits for the background batches being compiled (Tier::Auto) and stops
+// the threads; later modules start none. Call it before leaving main():
+// LLVM's lazily made statics (made on a compile thread, so after the
+// queue) would otherwise be destroyed under a compile still running.
+void stop_background_compiles();
+
+// A .cwasm, as `weft compile` writes it: the module's wasm and machine
+// code for every function the tier translates, for this weft build and CPU
+// only (the file says which; loading checks). The code is trusted as the
+// weft binary is: whoever can write a .cwasm can run code as weft.
+bool is_precompiled(std::span<const uint8_t> bytes);
+Result<std::string> compile_precompiled(std::span<const uint8_t> wasm);
+struct Precompiled {
+  std::span<const uint8_t> wasm;    // for Module::compile
+  std::span<const uint8_t> native;  // for CompileOptions::precompiled
+};
+// Checks the header, the key and the checksum; the error says which fails.
+Result<Precompiled> read_precompiled(std::span<const uint8_t> bytes);
 
 // A NativeFunc whose invoke enters `entry` (runtime.cpp).
 detail::NativeFunc make_native_func(const void* entry);

@@ -1027,16 +1027,10 @@ constexpr size_t kMaxTranslatedWords = 5000;
 // translated: each is an alloca that SROA and mem2reg must place.
 constexpr uint32_t kMaxTranslatedSlots = 2000;
 
-std::vector<std::string> translate_module(llvm::Module& m, const detail::ModuleImpl& mod,
-                                          const std::string& prefix) {
-  if (op_table().ambiguous()) return {};
+std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod) {
+  std::vector<uint32_t> out;
+  if (op_table().ambiguous()) return out;
   const uint32_t defined = mod.decl.defined_func_count();
-  std::vector<std::optional<std::vector<Insn>>> decoded(defined);
-  std::vector<llvm::Function*> natives(defined, nullptr);
-  std::vector<std::string> names(defined);
-  llvm::LLVMContext& ctx = m.getContext();
-  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
-  llvm::FunctionType* fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false);
   for (uint32_t i = 0; i < defined; ++i) {
     const detail::CompiledFunc* code = mod.code[i].get();
     // A huge function (an interpreter loop, generated tables) would hold
@@ -1044,21 +1038,35 @@ std::vector<std::string> translate_module(llvm::Module& m, const detail::ModuleI
     if (code == nullptr || code->code.size() > kMaxTranslatedWords ||
         code->frame_size > kMaxTranslatedSlots)
       continue;
-    decoded[i] = decode(*code);
-    if (!decoded[i] || !can_translate(*decoded[i], mod)) {
-      decoded[i].reset();
-      continue;
-    }
-    names[i] = prefix + std::to_string(mod.decl.funcs_imported + i);
-    natives[i] = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, names[i], m);
+    std::optional<std::vector<Insn>> decoded = decode(*code);
+    if (decoded && can_translate(*decoded, mod)) out.push_back(i);
+  }
+  return out;
+}
+
+std::string native_symbol(uint32_t defined_index) {
+  return "weft_f" + std::to_string(defined_index);
+}
+
+void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
+                         std::span<const uint32_t> funcs) {
+  const uint32_t defined = mod.decl.defined_func_count();
+  std::vector<std::optional<std::vector<Insn>>> decoded(defined);
+  std::vector<llvm::Function*> natives(defined, nullptr);
+  llvm::LLVMContext& ctx = m.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::FunctionType* fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false);
+  // Declared first: calls between the functions given are direct; calls to
+  // any other function go through weft_native_call.
+  for (uint32_t i : funcs) {
+    decoded[i] = decode(*mod.code[i]);
+    natives[i] = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, native_symbol(i), m);
     natives[i]->addFnAttr(llvm::Attribute::NoUnwind);
   }
-  for (uint32_t i = 0; i < defined; ++i) {
-    if (!natives[i]) continue;
+  for (uint32_t i : funcs) {
     FunctionTranslator t(m, mod, natives, mod.decl.funcs_imported + i, *mod.code[i], *decoded[i]);
     t.run(natives[i]);
   }
-  return names;
 }
 
 }  // namespace weft::native

@@ -1,6 +1,8 @@
 // Register code → LLVM IR (translate.cpp).
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,10 +15,19 @@ struct ModuleImpl;
 
 namespace weft::native {
 
-// Adds a function named PREFIX + function index to `m` for every defined
-// function of `mod` the translator covers; returns the names by defined
-// function (empty where the function stays interpreted).
-std::vector<std::string> translate_module(llvm::Module& m, const detail::ModuleImpl& mod,
-                                          const std::string& prefix);
+// The defined functions (by index among the defined ones) the translator
+// covers and that are under its size cut-offs; the rest stay interpreted.
+std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod);
+
+// The symbol of defined function `defined_index`'s native code. The same
+// in every process, so that a cached object names its functions.
+std::string native_symbol(uint32_t defined_index);
+
+// Adds native_symbol(i) to `m` for each i in `funcs` (all from
+// translatable_functions). Calls among them are direct; calls to any other
+// function go through the runtime's call helper, which finds its native
+// code if it has any by then.
+void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
+                         std::span<const uint32_t> funcs);
 
 }  // namespace weft::native

@@ -32,6 +32,25 @@ void set_optimizing_compiler(const OptimizingCompiler* compiler) {
 void set_default_tier(Tier tier) { tier_by_default.store(tier, std::memory_order_relaxed); }
 Tier default_tier() { return tier_by_default.load(std::memory_order_relaxed); }
 
+std::optional<Tier> parse_tier(std::string_view name) {
+  if (name == "interp") return Tier::Interpreter;
+  if (name == "optimized") return Tier::Optimized;
+  if (name == "auto") return Tier::Auto;
+  return std::nullopt;
+}
+
+const char* tier_name(Tier tier) {
+  switch (tier) {
+    case Tier::Interpreter:
+      return "interp";
+    case Tier::Optimized:
+      return "optimized";
+    case Tier::Auto:
+      return "auto";
+  }
+  return "?";
+}
+
 Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> wasm,
                                                       const CompileOptions& options) {
   auto decl = wasm::decode_module(wasm);
@@ -43,9 +62,15 @@ Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> w
       interp::validate_and_compile(*impl, options.multi_memory.value_or(multi_memory_by_default()));
   if (!validated) return std::move(validated).error();
   detail::fill_module_infos(*impl);
-  if (options.tier.value_or(default_tier()) == Tier::Optimized) {
-    if (const OptimizingCompiler* native = optimizing_compiler.load(std::memory_order_acquire)) {
-      Result<void> compiled = native->compile(*impl);
+  const Tier tier =
+      options.precompiled.empty() ? options.tier.value_or(default_tier()) : Tier::Optimized;
+  if (tier != Tier::Interpreter) {
+    const OptimizingCompiler* native = optimizing_compiler.load(std::memory_order_acquire);
+    if (native == nullptr && !options.precompiled.empty())
+      return Error::limit("precompiled code needs the optimizing tier, which this program lacks");
+    if (native != nullptr) {
+      Result<void> compiled = native->compile(*impl, wasm, tier, options);
+      if (!compiled && !options.precompiled.empty()) return std::move(compiled).error();
       // The interpreter's code is complete without it: run on, but say so.
       if (!compiled) {
         std::fprintf(stderr, "weft: warning: optimizing tier: %s; running interpreted\n",

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# `--tier auto` (the default) and the code cache: code starts interpreted
+# while a background thread compiles the hottest functions; batches land in
+# $WEFT_CACHE; a warm cache gives native code from the first call; corrupt,
+# truncated and mismatched entries are recompiled, never run; an unwritable
+# cache warns once and runs on. And `weft compile` / `weft run FILE.cwasm`.
+# WEFT_TIER_LOG=1 makes the tier say what it did, which is what the checks
+# read: a guest cannot tell the tiers apart.
+source "$(dirname "$0")/common.bash"
+
+wat hot <<'W'
+(module
+  (memory 1)
+  ;; A hot leaf called from an interpreted driver: the calls switch to
+  ;; native code when it is ready (no on-stack replacement: the driver's
+  ;; own loop stays interpreted).
+  (func $mix (param i32 i32) (result i32)
+    (local i32)
+    (local.set 2 (i32.mul (i32.xor (local.get 0) (local.get 1)) (i32.const 0x9E3779B1)))
+    (i32.rotl (local.get 2) (i32.const 13)))
+  (func (export "run") (param i32) (result i32)
+    (local i32 i32)
+    (drop (table.size 0))  ;; keeps the driver interpreted in every tier
+    (loop $l
+      (local.set 2 (call $mix (local.get 2) (local.get 1)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 2))
+  (func (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call 2 (i32.sub (local.get 0) (i32.const 1)))
+                     (call 2 (i32.sub (local.get 0) (i32.const 2)))))))
+  (table 0 funcref))
+W
+m="$TMP/hot.wasm"
+N=20000000  # about a second in the interpreter
+
+expect_status 0 "$WEFT" run --tier interp --invoke run "$m" "$N"
+want=$(cat "$TMP/out")
+
+# Cold cache: starts interpreted, tiers up, same answer; the batch is cached.
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke run "$m" "$N"
+expect_output "$want"
+expect_contains "$TMP/err" "batch 1:"
+ls "$WEFT_CACHE"/native/*/*.obj >/dev/null 2>&1 || fail "no cache entry after a cold auto run"
+# The default is auto.
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --invoke run "$m" "$N"
+expect_output "$want"
+expect_contains "$TMP/err" "from the cache"
+
+# Warm: after a full compile (optimized), auto has nothing left to compile.
+rm -rf "$WEFT_CACHE"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+expect_output "6765"
+expect_contains "$TMP/err" "compiled in"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
+expect_output "6765"
+expect_contains "$TMP/err" "2 functions from the cache, 0 to compile"
+
+# A corrupt entry and a truncated one: recompiled, and replaced.
+entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
+python3 - "$entry" <<'P'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+b[len(b) // 2] ^= 0xFF
+open(p, 'wb').write(b)
+P
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+expect_output "6765"
+expect_contains "$TMP/err" "compiled in"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
+expect_contains "$TMP/err" "0 to compile"  # the entry was replaced by a good one
+entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
+truncate -s 100 "$entry"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+expect_output "6765"
+expect_contains "$TMP/err" "compiled in"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
+expect_contains "$TMP/err" "0 to compile"
+
+# An entry of another build or CPU (another key) is not loaded.
+entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
+python3 - "$entry" <<'P'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'cpu ') + 4
+b[i] = ord('X') if b[i] != ord('X') else ord('Y')
+open(p, 'wb').write(b)
+P
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+expect_contains "$TMP/err" "compiled in"
+
+# A cache that cannot be written: one warning, then on without it.
+touch "$TMP/not-a-dir"
+WEFT_CACHE="$TMP/not-a-dir/cache" expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+expect_output "6765"
+expect_contains "$TMP/err" "code cache: cannot create"
+expect_contains "$TMP/err" "running without the cache"
+# WEFT_CACHE=off: nothing written.
+rm -rf "$WEFT_CACHE"
+WEFT_CACHE=off expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+[ -e "$WEFT_CACHE" ] && fail "WEFT_CACHE=off wrote $WEFT_CACHE"
+
+# weft compile: a .cwasm runs native from the first call, without compiling.
+expect_status 0 "$WEFT" compile "$m" -o "$TMP/hot.cwasm"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --invoke fib "$TMP/hot.cwasm" 20
+expect_output "6765"
+grep -q "compiled in\|batch" "$TMP/err" && fail "a .cwasm was compiled again: $(cat "$TMP/err")"
+expect_status 0 "$WEFT" run --invoke run "$TMP/hot.cwasm" 1000
+expect_status 0 "$WEFT" run --tier interp --invoke run "$m" 1000
+# Default output name.
+cp "$m" "$TMP/other.wasm"
+expect_status 0 "$WEFT" compile "$TMP/other.wasm"
+[ -s "$TMP/other.cwasm" ] || fail "weft compile FILE.wasm did not write FILE.cwasm"
+
+# A damaged .cwasm: a clear error, never a run.
+cp "$TMP/hot.cwasm" "$TMP/bad.cwasm"
+python3 - "$TMP/bad.cwasm" <<'P'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+b[-10] ^= 0x01
+open(p, 'wb').write(b)
+P
+expect_status 1 "$WEFT" run --invoke fib "$TMP/bad.cwasm" 20
+expect_contains "$TMP/err" "checksum mismatch"
+head -c 40 "$TMP/hot.cwasm" > "$TMP/short.cwasm"
+expect_status 1 "$WEFT" run --invoke fib "$TMP/short.cwasm" 20
+expect_contains "$TMP/err" "precompiled module: truncated"
+python3 - "$TMP/hot.cwasm" "$TMP/other-cpu.cwasm" <<'P'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+i = b.index(b'cpu ') + 4
+b[i] = ord('X') if b[i] != ord('X') else ord('Y')
+open(sys.argv[2], 'wb').write(b)
+P
+expect_status 1 "$WEFT" run --invoke fib "$TMP/other-cpu.cwasm" 20
+expect_contains "$TMP/err" "made by another weft build or for another CPU"
+
+# Not a module: the error names the file.
+printf 'not wasm' > "$TMP/junk.wasm"
+expect_status 1 "$WEFT" compile "$TMP/junk.wasm" -o "$TMP/junk.cwasm"
+expect_contains "$TMP/err" "junk.wasm"
+expect_status 2 "$WEFT" run --tier fast --invoke fib "$m" 1
+
+finish
