@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "dummy_imports.h"
 #include "weft/weft.h"
 
 namespace {
@@ -28,49 +29,6 @@ weft::Value zero_of(weft::ValType type) {
   return weft::Value{type, 0};
 }
 
-// Defines one dummy per import. Returns false if an import cannot be
-// provided (e.g. a memory larger than the store cap), in which case the
-// input is not instantiated.
-bool define_dummy_imports(const weft::Module& module, weft::Store& store, weft::Linker& linker) {
-  for (const weft::ImportInfo& import : module.imports()) {
-    switch (import.kind) {
-      case weft::ExternKind::Func:
-        linker.func(import.module, import.name, import.func,
-                    [](weft::Caller&, std::span<const weft::Value>,
-                       std::span<weft::Value> results) -> weft::Result<void> {
-                      for (weft::Value& result : results) result.bits = 0;
-                      return {};
-                    });
-        break;
-      case weft::ExternKind::Memory: {
-        auto memory = store.create_memory(import.memory);
-        if (!memory) return false;
-        linker.define(import.module, import.name, memory.value());
-        break;
-      }
-      case weft::ExternKind::Table: {
-        auto table = store.create_table(import.table, zero_of(import.table.element));
-        if (!table) return false;
-        linker.define(import.module, import.name, table.value());
-        break;
-      }
-      case weft::ExternKind::Global: {
-        auto global = store.create_global(import.global, zero_of(import.global.type));
-        if (!global) return false;
-        linker.define(import.module, import.name, global.value());
-        break;
-      }
-      case weft::ExternKind::Tag: {
-        auto tag = store.create_tag(import.tag);
-        if (!tag) return false;
-        linker.define(import.module, import.name, tag.value());
-        break;
-      }
-    }
-  }
-  return true;
-}
-
 void run_module(const std::shared_ptr<const weft::Module>& module) {
   weft::StoreLimits limits;
   limits.max_memory_bytes = kMaxMemoryBytes;
@@ -79,7 +37,7 @@ void run_module(const std::shared_ptr<const weft::Module>& module) {
   weft::Store store(limits);
 
   weft::Linker linker;
-  if (!define_dummy_imports(*module, store, linker)) return;
+  if (!weft_fuzz::define_dummy_imports(*module, store, linker)) return;
   auto instance = linker.instantiate(store, module);
   if (!instance) return;  // link errors and start-function traps are fine
 
