@@ -159,14 +159,20 @@ TEST(ProxyWasmFilter, SharedDataCompareAndSwap) {
 }
 
 TEST(ProxyWasmFilter, SharedDataIsThreadSafe) {
+  // The key exists before the threads start: a set with cas 0 is
+  // unconditional (proxy-wasm's rule), so a thread that had seen no key
+  // would overwrite the others' increments.
+  ASSERT_EQ(shared_data_set("counter", "0", 0), Status::Ok);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([] {
       for (int i = 0; i < 500; ++i) {
         while (true) {
           auto v = shared_data_get("counter");
-          const int n = v ? std::stoi(v->value) : 0;
-          if (shared_data_set("counter", std::to_string(n + 1), v ? v->cas : 0) == Status::Ok) {
+          ASSERT_TRUE(v);
+          ASSERT_NE(v->cas, 0u);
+          if (shared_data_set("counter", std::to_string(std::stoi(v->value) + 1), v->cas) ==
+              Status::Ok) {
             break;
           }
         }
