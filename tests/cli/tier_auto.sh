@@ -36,16 +36,21 @@ W
 m="$TMP/hot.wasm"
 N=20000000  # about a second in the interpreter
 
-expect_status 0 "$WEFT" run --tier interp --invoke run "$m" "$N"
-want=$(cat "$TMP/out")
-
 # Cold cache: starts interpreted, tiers up, same answer; the batch is cached.
-WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke run "$m" "$N"
-expect_output "$want"
+# A run that ends before the first batch is ready (a loaded machine) is not
+# a failure of the tier: then a run five times as long must see it.
+for n in "$N" $((N * 5)); do
+  rm -rf "$WEFT_CACHE"
+  expect_status 0 "$WEFT" run --tier interp --invoke run "$m" "$n"
+  want=$(cat "$TMP/out")
+  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke run "$m" "$n"
+  expect_output "$want"
+  grep -q "batch 1:" "$TMP/err" && break
+done
 expect_contains "$TMP/err" "batch 1:"
 ls "$WEFT_CACHE"/native/*/*.obj >/dev/null 2>&1 || fail "no cache entry after a cold auto run"
 # The default is auto.
-WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --invoke run "$m" "$N"
+WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --invoke run "$m" "$n"
 expect_output "$want"
 expect_contains "$TMP/err" "from the cache"
 
@@ -71,14 +76,20 @@ WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 2
 expect_output "6765"
 expect_contains "$TMP/err" "compiled in"
 WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
-expect_contains "$TMP/err" "0 to compile"  # the entry was replaced by a good one
-entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
-truncate -s 100 "$entry"
-WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
 expect_output "6765"
-expect_contains "$TMP/err" "compiled in"
-WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
-expect_contains "$TMP/err" "0 to compile"
+expect_contains "$TMP/err" "0 to compile"  # the entry was replaced by a good one
+# Truncated inside the key, and inside the object (the key still matches,
+# the checksum does not).
+for cut in 100 -100; do
+  entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
+  truncate -s "$cut" "$entry"
+  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+  expect_output "6765"
+  expect_contains "$TMP/err" "compiled in"
+  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
+  expect_output "6765"
+  expect_contains "$TMP/err" "0 to compile"
+done
 
 # An entry of another build or CPU (another key) is not loaded.
 entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
@@ -108,6 +119,7 @@ WEFT_CACHE=off expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
 expect_status 0 "$WEFT" compile "$m" -o "$TMP/hot.cwasm"
 WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --invoke fib "$TMP/hot.cwasm" 20
 expect_output "6765"
+expect_contains "$TMP/err" "2 functions precompiled"
 grep -q "compiled in\|batch" "$TMP/err" && fail "a .cwasm was compiled again: $(cat "$TMP/err")"
 expect_status 0 "$WEFT" run --invoke run "$TMP/hot.cwasm" 1000
 expect_status 0 "$WEFT" run --tier interp --invoke run "$m" 1000

@@ -299,6 +299,10 @@ struct NativeFunc {
   Result<void> (*invoke)(const NativeFunc& self, StoreImpl& store, FuncInst* func,
                          uint64_t* slots, size_t frames_left) = nullptr;
   const void* entry = nullptr;  // the tier's own calling convention
+  // Compiled without bounds checks: runs only on an instance whose memory 0
+  // is guarded (MemoryInst::guarded); otherwise the function runs
+  // interpreted.
+  bool needs_guarded_memory = false;
 };
 
 struct CompiledFunc {

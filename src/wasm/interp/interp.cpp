@@ -501,7 +501,13 @@ do_call:
   }
 enter_wasm : {
   const CompiledFunc* code = callee->code;
-  if (const detail::NativeFunc* native = code->native.load(std::memory_order_acquire)) {
+  const detail::NativeFunc* native = code->native.load(std::memory_order_acquire);
+  // Code without bounds checks needs a guard region the instance's memory
+  // may lack (its reservation failed): then the function runs here.
+  if (native != nullptr && native->needs_guarded_memory &&
+      !callee->instance->memories[0]->guarded())
+    native = nullptr;
+  if (native != nullptr) {
     // Machine code from the optimizing tier: called as a host function is,
     // its slots above this frame's. It takes a frame as interpreted code
     // does, so that both tiers exhaust the stack at the same depth.

@@ -1,6 +1,8 @@
 // The code cache and the key that guards it (cache.h).
 #include "wasm/native/cache.h"
 
+#include "wasm/runtime/runtime.h"
+
 #include <elf.h>
 #include <link.h>
 #include <llvm/ADT/ArrayRef.h>
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -153,7 +156,7 @@ void cache_failure(const std::string& what) {
 std::string sha256_hex(std::span<const uint8_t> bytes) { return hex(sha256(bytes)); }
 
 const std::string& code_key() {
-  static const std::string key = [] {
+  static const std::string base = [] {
     const BuildIds ids = find_build_ids();
     if (ids.weft.empty()) return std::string();
     std::string features;
@@ -168,7 +171,11 @@ const std::string& code_key() {
       << " " << features << "; O2";
     return k.str();
   }();
-  return key;
+  // Code for guarded memories has no bounds checks: it must never load
+  // into a process that reserves none.
+  static const std::string guarded = base.empty() ? base : base + "; memory guarded";
+  static const std::string checked = base.empty() ? base : base + "; memory checked";
+  return detail::guarded_memories() ? guarded : checked;
 }
 
 std::string serialize_batches(std::span<const Batch> batches) {
@@ -296,14 +303,16 @@ void ModuleCache::store(const Batch& batch) const {
     out.write(file.data(), static_cast<std::streamsize>(file.size()));
     out.close();
     if (!out) {
+      const std::string why = std::strerror(errno);
       std::filesystem::remove(tmp, ec);
-      return cache_failure("cannot write " + tmp);
+      return cache_failure("cannot write " + tmp + ": " + why);
     }
   }
   std::filesystem::rename(tmp, name, ec);
   if (ec) {
+    const std::string why = ec.message();  // before remove() overwrites ec
     std::filesystem::remove(tmp, ec);
-    cache_failure("cannot write " + name);
+    cache_failure("cannot write " + name + ": " + why);
   }
 }
 

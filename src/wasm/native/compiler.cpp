@@ -17,6 +17,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "wasm/binary/reader.h"
@@ -37,6 +39,7 @@
 #include "wasm/native/native.h"
 #include "wasm/native/translate.h"
 #include "wasm/runtime/objects.h"
+#include "wasm/runtime/runtime.h"
 
 namespace weft::native {
 namespace {
@@ -148,6 +151,12 @@ struct BatchIr {
   std::unique_ptr<llvm::Module> m;
 };
 
+// Whether `mod`'s code goes without bounds checks: the process reserves
+// guarded memories (enable()) and the module has a memory to access.
+bool guarded_code(const detail::ModuleImpl& mod) {
+  return detail::guarded_memories() && !mod.decl.memories.empty();
+}
+
 Result<BatchIr> translate_batch(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs) {
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return Error::limit("LLVM: " + to_string(jtmb.takeError()));
@@ -160,7 +169,7 @@ Result<BatchIr> translate_batch(const detail::ModuleImpl& mod, std::span<const u
   // The layout first: IRBuilder takes alignments from it.
   ir.m->setDataLayout(ir.tm->createDataLayout());
   ir.m->setTargetTriple(ir.tm->getTargetTriple().str());
-  translate_functions(*ir.m, mod, funcs);
+  translate_functions(*ir.m, mod, funcs, guarded_code(mod));
   return ir;
 }
 
@@ -254,7 +263,7 @@ struct NativeCode {
     }
     if (std::getenv("WEFT_NATIVE_PERF_MAP") != nullptr) write_perf_map(name, batch_funcs, entries);
     for (size_t i = 0; i < batch_funcs.size(); ++i) {
-      funcs.push_back(make_native_func(entries[i]));
+      funcs.push_back(make_native_func(entries[i], guarded_code(mod)));
       mod.code[batch_funcs[i]]->native.store(&funcs.back(), std::memory_order_release);
     }
     return {};
@@ -306,20 +315,31 @@ constexpr auto kFirstHeatWait = std::chrono::milliseconds(3);
 
 std::vector<uint32_t> take_batch(TierUpJob& job) {
   const detail::ModuleImpl& mod = *job.mod;
-  auto heat = [&](uint32_t f) { return mod.code[f]->heat.load(std::memory_order_relaxed); };
-  std::stable_sort(job.pending.begin(), job.pending.end(),
-                   [&](uint32_t a, uint32_t b) { return heat(a) > heat(b); });
-  const bool hot = heat(job.pending.front()) > 0;
+  // A snapshot of the counters: running guests bump them during the sort,
+  // and a comparator whose answers change is undefined behaviour.
+  struct Heat {
+    uint32_t heat;
+    uint32_t func;
+  };
+  std::vector<Heat> by_heat;
+  by_heat.reserve(job.pending.size());
+  for (uint32_t f : job.pending)
+    by_heat.push_back({mod.code[f]->heat.load(std::memory_order_relaxed), f});
+  std::stable_sort(by_heat.begin(), by_heat.end(),
+                   [](const Heat& a, const Heat& b) { return a.heat > b.heat; });
+  const bool hot = by_heat.front().heat > 0;
   const size_t budget = hot ? kHotBatchWords : kColdBatchWords;
   size_t n = 0;
   size_t words = 0;
-  while (n < job.pending.size() && (n == 0 || words < budget) &&
-         (!hot || heat(job.pending[n]) > 0)) {
-    words += mod.code[job.pending[n]]->code.size();
+  while (n < by_heat.size() && (n == 0 || words < budget) && (!hot || by_heat[n].heat > 0)) {
+    words += mod.code[by_heat[n].func]->code.size();
     ++n;
   }
-  std::vector<uint32_t> batch(job.pending.begin(), job.pending.begin() + static_cast<long>(n));
-  job.pending.erase(job.pending.begin(), job.pending.begin() + static_cast<long>(n));
+  std::vector<uint32_t> batch;
+  batch.reserve(n);
+  for (size_t i = 0; i < n; ++i) batch.push_back(by_heat[i].func);
+  job.pending.clear();
+  for (size_t i = n; i < by_heat.size(); ++i) job.pending.push_back(by_heat[i].func);
   std::sort(batch.begin(), batch.end());
   return batch;
 }
@@ -357,6 +377,11 @@ class TierUpQueue {
   }
 
   ~TierUpQueue() { stop(); }
+
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
 
  private:
   TierUpQueue() {
@@ -420,6 +445,13 @@ class TierUpQueue {
     const Clock::time_point t0 = Clock::now();
     Result<BatchIr> ir = translate_batch(*job.mod, batch);
     release();
+    {
+      // Optimizing takes the longest: a module that went, or a program
+      // that is stopping, does not wait for it.
+      std::lock_guard lock(job.mutex);
+      if (job.cancelled) return;
+    }
+    if (TierUpQueue::get().stopping()) return;
     Result<std::string> object = ir ? emit_object(ir.value()) : Result<std::string>(ir.error());
     if (object && job.cache) job.cache->store(Batch{batch, object.value(), {}});
     {
@@ -484,13 +516,24 @@ class LlvmCompiler final : public OptimizingCompiler {
     if (!options.precompiled.empty()) {
       WEFT_TRY(std::vector<Batch> batches, parse_batches(options.precompiled, defined));
       WEFT_TRY(std::shared_ptr<NativeCode> code, new_native_code(jit));
-      for (const Batch& b : batches) WEFT_CHECK(code->load(mod, b.funcs, b.object));
-      mod.native_code = std::move(code);
+      // The module owns the code before any function points into it, so
+      // that a failure after some batches are linked leaves no function
+      // pointing at freed code.
+      mod.native_code = code;
+      size_t linked = 0;
+      for (const Batch& b : batches) {
+        WEFT_CHECK(code->load(mod, b.funcs, b.object));
+        linked += b.funcs.size();
+      }
+      if (tier_log())
+        std::fprintf(stderr, "weft: tier: %s: %zu functions precompiled\n", code->name.c_str(),
+                     linked);
       return {};
     }
     std::vector<uint32_t> pending = translatable_functions(mod);
     if (pending.empty()) return {};
     WEFT_TRY(std::shared_ptr<NativeCode> code, new_native_code(jit));
+    mod.native_code = code;  // as above
     std::optional<ModuleCache> cache = ModuleCache::open(wasm);
     if (cache) {
       std::vector<bool> done(defined, false);
@@ -502,7 +545,15 @@ class LlvmCompiler final : public OptimizingCompiler {
         bool usable = true;
         for (uint32_t f : b.funcs)
           usable = usable && std::binary_search(pending.begin(), pending.end(), f);
-        if (!usable || !code->load(mod, b.funcs, b.object)) {
+        if (!usable) {
+          cache->discard(b);
+          continue;
+        }
+        if (Result<void> linked = code->load(mod, b.funcs, b.object); !linked) {
+          if (tier_log()) {
+            std::fprintf(stderr, "weft: tier: %s: cache entry for %zu functions not linked (%s)\n",
+                         code->name.c_str(), b.funcs.size(), linked.error().to_string().c_str());
+          }
           cache->discard(b);
           continue;
         }
@@ -536,7 +587,6 @@ class LlvmCompiler final : public OptimizingCompiler {
       code->job = job;
       tier_up_queue().push(std::move(job));
     }
-    mod.native_code = std::move(code);
     return {};
   }
 };
@@ -553,6 +603,31 @@ const OptimizingCompiler& llvm_compiler() {
 void enable(Tier tier) {
   set_optimizing_compiler(&llvm_compiler());
   set_default_tier(tier);
+  // Memories with guard regions, so that native code has no bounds checks,
+  // unless WEFT_NATIVE_BOUNDS=checks asks for them (tests, benchmarks) or
+  // the process cannot have them: no fault handler for this CPU, or an
+  // address-space limit (ulimit -v) below one guarded reservation.
+  static const bool guarded = [] {
+    const char* why = nullptr;
+    const char* bounds = std::getenv("WEFT_NATIVE_BOUNDS");
+    if (bounds != nullptr && std::string_view(bounds) == "checks") {
+      why = "WEFT_NATIVE_BOUNDS=checks";
+    } else if (void* probe = mmap(nullptr, detail::kGuardedReservationBytes, PROT_NONE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+               probe == MAP_FAILED) {
+      why = "no address space for a guard region";
+    } else {
+      munmap(probe, detail::kGuardedReservationBytes);
+      if (!install_fault_handler()) why = "no fault handler for this CPU";
+    }
+    if (tier_log()) {
+      std::fprintf(stderr, "weft: tier: memory accesses %s%s%s\n",
+                   why ? "bounds-checked (" : "guarded (no bounds checks)", why ? why : "",
+                   why ? ")" : "");
+    }
+    return why == nullptr;
+  }();
+  detail::set_guarded_memories(guarded);
 }
 
 void stop_background_compiles() {

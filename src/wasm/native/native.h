@@ -5,7 +5,8 @@
 // the interpreter's slot convention (context.h).
 //
 // Covered: integer and float arithmetic, conversions (with the spec's
-// traps), locals, globals, loads and stores with explicit bounds checks,
+// traps), locals, globals, loads and stores (on x86-64 without bounds
+// checks: memories have guard regions, see enable()),
 // branches, calls (direct between native functions, through a helper to
 // anything else, call_indirect), memory.size/grow and bulk memory. Not yet:
 // table and reference instructions, exception handling, multi-memory; each
@@ -48,7 +49,13 @@ struct Precompiled {
 // Checks the header, the key and the checksum; the error says which fails.
 Result<Precompiled> read_precompiled(std::span<const uint8_t> bytes);
 
-// A NativeFunc whose invoke enters `entry` (runtime.cpp).
-detail::NativeFunc make_native_func(const void* entry);
+// A NativeFunc whose invoke enters `entry` (runtime.cpp); `guarded`: the
+// code has no bounds checks (NativeFunc::needs_guarded_memory).
+detail::NativeFunc make_native_func(const void* entry, bool guarded);
+
+// Installs the SIGSEGV/SIGBUS handler that turns a fault of native code in
+// its memory's guard region into a MemoryOutOfBounds trap (runtime.cpp).
+// False where it cannot (not x86-64): code then keeps its bounds checks.
+bool install_fault_handler();
 
 }  // namespace weft::native

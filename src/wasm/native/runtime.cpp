@@ -3,6 +3,8 @@
 // does not do inline (calls into other tiers, memory.grow, bulk memory,
 // fuel). No LLVM here.
 #include <pthread.h>
+#include <signal.h>
+#include <ucontext.h>
 
 #include <algorithm>
 #include <cstring>
@@ -93,14 +95,65 @@ void fill_context(NativeContext& ctx, StoreImpl& store, InstanceImpl* inst) {
   ctx.stack_limit = thread_stack_limit();
 }
 
+// The context of the native code this thread runs, if it runs native code
+// now; null while a helper runs other code for it (call_any). The fault
+// handler reads it: only a fault of native code becomes a trap.
+thread_local NativeContext* running_native = nullptr;
+
 // The only frame between the setjmp and native code: nothing with a
 // destructor lives here, so a trap's longjmp skips nothing.
 __attribute__((noinline)) bool run_guarded(NativeEntry entry, NativeContext* ctx, uint64_t* slots) {
   std::jmp_buf jump;
   ctx->trap_jump = &jump;
-  if (setjmp(jump) != 0) return false;
+  NativeContext* const outer = running_native;
+  if (setjmp(jump) != 0) {
+    running_native = outer;
+    return false;
+  }
+  running_native = ctx;
   entry(ctx, slots);
+  running_native = outer;
   return true;
+}
+
+struct sigaction previous_segv;
+struct sigaction previous_bus;
+
+// A fault in a guarded memory's reservation, by this thread's native code:
+// the access was out of bounds (every byte past the memory's size is
+// PROT_NONE). The handler returns into weft_native_trap(ctx,
+// MemoryOutOfBounds) as if the faulting instruction had called it; the
+// trap's longjmp then leaves from an ordinary frame, and sigreturn has
+// restored the signal mask. Any other fault goes to the handler before us.
+void on_fault(int sig, siginfo_t* info, void* ucontext) {
+  NativeContext* ctx = running_native;
+  const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  if (ctx != nullptr && ctx->mem != nullptr && ctx->mem->guarded()) {
+    const auto base = reinterpret_cast<uintptr_t>(ctx->mem->base);
+    if (addr >= base && addr - base < ctx->mem->reserved_bytes) {
+#if defined(__x86_64__)
+      auto* uc = static_cast<ucontext_t*>(ucontext);
+      greg_t* regs = uc->uc_mcontext.gregs;
+      // Below the faulting frame's red zone, aligned as at a call.
+      const auto sp = static_cast<uintptr_t>(regs[REG_RSP]);
+      regs[REG_RSP] = static_cast<greg_t>(((sp - 128) & ~uintptr_t{15}) - 8);
+      regs[REG_RDI] = static_cast<greg_t>(reinterpret_cast<uintptr_t>(ctx));
+      regs[REG_RSI] = static_cast<greg_t>(TrapKind::MemoryOutOfBounds);
+      regs[REG_RIP] = static_cast<greg_t>(reinterpret_cast<uintptr_t>(&weft_native_trap));
+      running_native = nullptr;
+      return;
+#endif
+    }
+  }
+  const struct sigaction& prev = sig == SIGBUS ? previous_bus : previous_segv;
+  if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
+    prev.sa_sigaction(sig, info, ucontext);
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+  } else {
+    // The default action, when the instruction faults again on return.
+    signal(sig, SIG_DFL);
+  }
 }
 
 Result<void> invoke_native(const detail::NativeFunc& self, StoreImpl& store, FuncInst* func,
@@ -156,6 +209,9 @@ uint32_t call_any(NativeContext* ctx, FuncInst* func, uint64_t* slots) {
     trace.base = static_cast<size_t>(ctx->trace_end - trace.entries.get()) - ctx->frames_left;
     // JIT frames have no unwind tables: a C++ exception from a host
     // function must stop here, as a trap, not run into them.
+    // What runs here is not this context's native code: its faults are
+    // not traps (run_guarded sets it again for native code further in).
+    running_native = nullptr;
     try {
       Result<void> r =
           interp::invoke_from_native(*ctx->store, ctx->inst, func, slots, ctx->frames_left);
@@ -168,6 +224,7 @@ uint32_t call_any(NativeContext* ctx, FuncInst* func, uint64_t* slots) {
       failed = true;
     }
     trace.base = saved_base;
+    running_native = ctx;
   }
   refresh_memory(ctx);
   return failed ? 1 : 0;
@@ -184,11 +241,30 @@ size_t global_bits_offset() {
   return offset;
 }
 
-detail::NativeFunc make_native_func(const void* entry) {
+detail::NativeFunc make_native_func(const void* entry, bool guarded) {
   detail::NativeFunc f;
   f.invoke = &invoke_native;
   f.entry = entry;
+  f.needs_guarded_memory = guarded;
   return f;
+}
+
+bool install_fault_handler() {
+#if defined(__x86_64__)
+  static const bool installed = [] {
+    struct sigaction action {};
+    action.sa_sigaction = &on_fault;
+    // SA_ONSTACK: a thread with an alternate signal stack (the sanitizers
+    // give each one) takes the fault there.
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGSEGV, &action, &previous_segv) == 0 &&
+           sigaction(SIGBUS, &action, &previous_bus) == 0;
+  }();
+  return installed;
+#else
+  return false;
+#endif
 }
 
 }  // namespace weft::native

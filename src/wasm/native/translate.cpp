@@ -146,7 +146,7 @@ class FunctionTranslator {
  public:
   FunctionTranslator(llvm::Module& m, const detail::ModuleImpl& mod,
                      const std::vector<llvm::Function*>& natives, uint32_t func_index,
-                     const detail::CompiledFunc& code, const std::vector<Insn>& insns)
+                     const detail::CompiledFunc& code, const std::vector<Insn>& insns, bool guarded)
       : m_(m),
         ctx_(m.getContext()),
         b_(ctx_),
@@ -154,7 +154,8 @@ class FunctionTranslator {
         natives_(natives),
         index_(func_index),
         code_(code),
-        insns_(insns) {
+        insns_(insns),
+        guarded_(guarded) {
     i8_ = b_.getInt8Ty();
     i32_ = b_.getInt32Ty();
     i64_ = b_.getInt64Ty();
@@ -354,17 +355,25 @@ class FunctionTranslator {
     return b_.CreateIntrinsic(id, {t}, args);
   }
 
-  // Effective address with its bounds check; the pointer into memory.
+  // Effective address, with its bounds check unless memory is guarded
+  // (then ea + bytes < kGuardedReservationBytes: past the memory's size it
+  // faults); the pointer into memory.
   llvm::Value* address(const uint32_t* p, uint32_t addr_slot, unsigned bytes) {
     llvm::Value* a = b_.CreateAdd(get32(addr_slot), b_.getInt32(p[3]));
     llvm::Value* ea = b_.CreateAdd(b_.CreateZExt(a, i64_), b_.getInt64(p[4]));
-    llvm::Value* end = b_.CreateAdd(ea, b_.getInt64(bytes));
-    trap_if(b_.CreateICmpUGT(end, b_.CreateLoad(i64_, mem_size_)), TrapKind::MemoryOutOfBounds);
+    if (!guarded_) {
+      llvm::Value* end = b_.CreateAdd(ea, b_.getInt64(bytes));
+      trap_if(b_.CreateICmpUGT(end, b_.CreateLoad(i64_, mem_size_)), TrapKind::MemoryOutOfBounds);
+    }
     return b_.CreateInBoundsGEP(i8_, b_.CreateLoad(ptr_, mem_base_), ea);
   }
   void load(const uint32_t* p, llvm::Type* t, unsigned bytes, bool sign, bool wide) {
     llvm::LoadInst* v = b_.CreateLoad(t, address(p, p[2], bytes));
     v->setAlignment(llvm::Align(1));
+    // Without a check, the fault is the trap: a load whose value is never
+    // used must still happen, and stores must not move across it, which a
+    // volatile load ensures (LLVM treats it as touching all memory).
+    if (guarded_) v->setVolatile(true);
     llvm::Type* out = wide ? i64_ : i32_;
     llvm::Value* r = t == out ? static_cast<llvm::Value*>(v)
                               : (sign ? b_.CreateSExt(v, out) : b_.CreateZExt(v, out));
@@ -976,6 +985,7 @@ class FunctionTranslator {
   uint32_t index_;
   const detail::CompiledFunc& code_;
   const std::vector<Insn>& insns_;
+  const bool guarded_;
   llvm::Function* f_ = nullptr;
   llvm::Value* ctx_arg_ = nullptr;
   std::vector<llvm::AllocaInst*> slots_;
@@ -1049,7 +1059,7 @@ std::string native_symbol(uint32_t defined_index) {
 }
 
 void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
-                         std::span<const uint32_t> funcs) {
+                         std::span<const uint32_t> funcs, bool guarded) {
   const uint32_t defined = mod.decl.defined_func_count();
   std::vector<std::optional<std::vector<Insn>>> decoded(defined);
   std::vector<llvm::Function*> natives(defined, nullptr);
@@ -1064,7 +1074,8 @@ void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
     natives[i]->addFnAttr(llvm::Attribute::NoUnwind);
   }
   for (uint32_t i : funcs) {
-    FunctionTranslator t(m, mod, natives, mod.decl.funcs_imported + i, *mod.code[i], *decoded[i]);
+    FunctionTranslator t(m, mod, natives, mod.decl.funcs_imported + i, *mod.code[i], *decoded[i],
+                         guarded);
     t.run(natives[i]);
   }
 }

@@ -27,7 +27,10 @@ std::string native_symbol(uint32_t defined_index);
 // translatable_functions). Calls among them are direct; calls to any other
 // function go through the runtime's call helper, which finds its native
 // code if it has any by then.
+// `guarded`: memory 0 is guarded (MemoryInst::guarded), so loads and
+// stores carry no bounds check; an out-of-bounds one faults and the fault
+// handler (runtime.cpp) makes it a trap. Otherwise each access is checked.
 void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
-                         std::span<const uint32_t> funcs);
+                         std::span<const uint32_t> funcs, bool guarded);
 
 }  // namespace weft::native

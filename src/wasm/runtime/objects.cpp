@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -265,6 +266,12 @@ class ReservationPool {
 
 void set_memory_pooling(bool enabled) { ReservationPool::get().set_enabled(enabled); }
 
+namespace {
+std::atomic<bool> guarded_reservations{false};
+}
+void set_guarded_memories(bool enabled) { guarded_reservations.store(enabled); }
+bool guarded_memories() { return guarded_reservations.load(std::memory_order_relaxed); }
+
 uint64_t MemoryInst::grow(uint64_t delta_pages) {
   uint64_t old_pages = pages();
   if (delta_pages == 0) return old_pages;
@@ -315,7 +322,9 @@ Result<MemoryInst*> new_memory(StoreImpl& store, const MemoryType& type, const M
   }
   // Reserve at least one page so `base` is never null, even for a memory
   // whose maximum is zero.
-  uint64_t reserve_bytes = std::max<uint64_t>(max_pages * kPageSize, kPageSize);
+  const uint64_t max_bytes = std::max<uint64_t>(max_pages * kPageSize, kPageSize);
+  uint64_t reserve_bytes =
+      guarded_memories() ? std::max(max_bytes, kGuardedReservationBytes) : max_bytes;
   uint8_t* base = nullptr;
   uint64_t touched = 0;
   std::shared_ptr<const MemoryImage> pooled_image;
@@ -324,8 +333,21 @@ Result<MemoryInst*> new_memory(StoreImpl& store, const MemoryType& type, const M
     touched = pooled->touched;
     pooled_image = std::move(pooled->image);
   } else {
-    void* reserved =
-        mmap(nullptr, reserve_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    auto reserve = [](uint64_t bytes) {
+      return mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    };
+    void* reserved = reserve(reserve_bytes);
+    if (reserved == MAP_FAILED && reserve_bytes > max_bytes) {
+      // No room for the guard region: a memory that needs explicit checks.
+      static std::once_flag warned;
+      std::call_once(warned, [] {
+        std::fprintf(stderr,
+                     "weft: warning: no address space for a memory's guard region; code "
+                     "compiled for guarded memories runs interpreted on such memories\n");
+      });
+      reserve_bytes = max_bytes;
+      reserved = reserve(reserve_bytes);
+    }
     if (reserved == MAP_FAILED) return Error::limit("cannot reserve address space for a memory");
     if (initial_bytes > 0 && mprotect(reserved, initial_bytes, PROT_READ | PROT_WRITE) != 0) {
       munmap(reserved, reserve_bytes);

@@ -72,6 +72,13 @@ struct ModuleImpl {
   ~ModuleImpl();
 };
 
+// A memory whose reservation is at least this large can be accessed by
+// machine code without a bounds check: any 32-bit address plus any 32-bit
+// offset plus an access's size falls inside it, and every byte past the
+// memory's size is PROT_NONE, so an out-of-bounds access faults (and the
+// optimizing tier's signal handler makes the fault a trap).
+inline constexpr uint64_t kGuardedReservationBytes = (uint64_t{8} << 30) + 65536;
+
 struct MemoryInst {
   uint8_t* base = nullptr;      // start of a reserved range; never moves
   uint64_t size_bytes = 0;      // current accessible size
@@ -86,6 +93,7 @@ struct MemoryInst {
   std::shared_ptr<const MemoryImage> image;
 
   uint64_t pages() const { return size_bytes >> 16; }
+  bool guarded() const { return reserved_bytes >= kGuardedReservationBytes; }
   // memory.grow semantics: returns old page count, or -1 (as uint64 max) on
   // failure (over max, over the store's memory cap, mapping failure).
   uint64_t grow(uint64_t delta_pages);

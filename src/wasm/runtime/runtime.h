@@ -25,6 +25,13 @@ FuncInst* new_host_func(StoreImpl& store, const FuncType& type, std::shared_ptr<
 // Process-wide: whether destroyed memories' reservations are scrubbed and
 // reused (default on). Turning it off unmaps the pooled ones.
 void set_memory_pooling(bool enabled);
+// Process-wide: whether new memories get a guarded reservation
+// (kGuardedReservationBytes) rather than one of their maximum size. The
+// optimizing tier turns it on when it can turn faults into traps. A memory
+// whose guarded reservation cannot be had (address space exhausted) gets
+// the smaller one; code compiled for guarded memories does not run on it.
+void set_guarded_memories(bool enabled);
+bool guarded_memories();
 // Same, for a type already interned (`type` == &interned_func_type(type_id)).
 FuncInst* new_host_func(StoreImpl& store, uint32_t type_id, const FuncType* type,
                         std::shared_ptr<HostFunc> fn);
