@@ -23,6 +23,21 @@ cat > "$TMP/guard.wast" <<'W'
   (func (export "st_then_ld") (param i32) (result i32)
     (i32.store8 (i32.const 7) (i32.const 9))
     (i32.load (local.get 0)))
+  ;; the first store is not dead: the second one traps before the third
+  (func (export "st3") (param i32)
+    (i32.store (local.get 0) (i32.const 1))
+    (i32.store offset=8 (local.get 0) (i32.const 0))
+    (i32.store (local.get 0) (i32.const 2)))
+  ;; nor is a global.set done before its turn
+  (global $g (export "g") (mut i32) (i32.const 0))
+  (func (export "st_global") (param i32)
+    (i32.store (local.get 0) (i32.const 3))
+    (global.set $g (i32.const 5))
+    (i32.store (local.get 0) (i32.const 4)))
+  ;; byte stores side by side are not merged into one wider store
+  (func (export "st_bytes") (param i32)
+    (i32.store8 (local.get 0) (i32.const 0xAA))
+    (i32.store8 offset=1 (local.get 0) (i32.const 0xBB)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
   ;; a fault two native frames down
   (func (export "deep") (param i32) (result i32) (i32.add (i32.const 1) (call $ld (local.get 0)))))
@@ -40,6 +55,12 @@ cat > "$TMP/guard.wast" <<'W'
 (assert_return (invoke $a "ld8" (i32.const 65535)) (i32.const 0))
 (assert_trap (invoke $a "st_then_ld" (i32.const 70000)) "out of bounds memory access")
 (assert_return (invoke $a "ld8" (i32.const 7)) (i32.const 9))
+(assert_trap (invoke $a "st3" (i32.const 65530)) "out of bounds memory access")
+(assert_return (invoke $a "ld" (i32.const 65530)) (i32.const 1))
+(assert_trap (invoke $a "st_global" (i32.const 65535)) "out of bounds memory access")
+(assert_return (get $a "g") (i32.const 0))
+(assert_trap (invoke $a "st_bytes" (i32.const 65535)) "out of bounds memory access")
+(assert_return (invoke $a "ld8" (i32.const 65535)) (i32.const 0xAA))
 ;; grown: the new page is in bounds, the one after it is not
 (assert_return (invoke $a "grow" (i32.const 1)) (i32.const 1))
 (assert_return (invoke $a "ld" (i32.const 131068)) (i32.const 0))
@@ -60,7 +81,7 @@ cat > "$TMP/guard.wast" <<'W'
 (assert_trap (invoke $a "ld" (i32.const 131069)) "out of bounds memory access")
 W
 S="$TMP/guard.wast"
-PASSED="23 passed, 0 failed"
+PASSED="29 passed, 0 failed"
 
 expect_status 0 "$WEFT" wast --tier interp "$S"
 expect_contains "$TMP/out" "$PASSED"
@@ -85,6 +106,11 @@ expect_contains "$TMP/err" "1: func[1] outer"
 WEFT_NATIVE_BOUNDS=checks WEFT_TIER_LOG=1 expect_status 0 "$WEFT" wast --tier optimized "$S"
 expect_contains "$TMP/out" "$PASSED"
 expect_contains "$TMP/err" "memory accesses bounds-checked (WEFT_NATIVE_BOUNDS=checks)"
+
+# A .cwasm holds code for one memory mode and says so in the other.
+expect_status 0 "$WEFT" compile "$TMP/names.wasm" -o "$TMP/names.cwasm"
+WEFT_NATIVE_BOUNDS=checks expect_status 1 "$WEFT" run --invoke deep "$TMP/names.cwasm" 0
+expect_contains "$TMP/err" "compiled for guarded memories, but this process has bounds-checked ones"
 
 # 4 GB of address space: no room for one guard region, so checked code.
 (ulimit -v 4000000 && WEFT_TIER_LOG=1 "$WEFT" wast --tier optimized "$S") > "$TMP/out" 2> "$TMP/err" ||

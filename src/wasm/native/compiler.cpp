@@ -179,6 +179,7 @@ Result<std::string> emit_object(BatchIr& ir) {
   if (llvm::verifyModule(*ir.m, &os))
     return Error::limit("invalid IR from the translator: " + broken);
   optimize(*ir.m, ir.tm.get());
+  lower_canonicalize(*ir.m);
   // For whoever works on the translator: the optimized IR of each batch,
   // appended to the file WEFT_NATIVE_DUMP_IR names.
   if (const char* dump = std::getenv("WEFT_NATIVE_DUMP_IR")) {
@@ -693,6 +694,22 @@ Result<Precompiled> read_precompiled(std::span<const uint8_t> bytes) {
   if (code_key().empty())
     return bad(pos, "this weft binary has no build id and cannot check the file's");
   if (key != code_key()) {
+    // The same build and CPU, the other memory mode (WEFT_NATIVE_BOUNDS,
+    // or an address-space limit too small for guard regions).
+    auto mode_of = [](std::string_view k) {
+      const size_t at = k.rfind("; memory ");
+      return at == std::string_view::npos ? k : k.substr(0, at);
+    };
+    if (mode_of(key) == mode_of(code_key())) {
+      return bad(pos, std::string("compiled for ") +
+                          (detail::guarded_memories() ? "bounds-checked" : "guarded") +
+                          " memories, but this process has " +
+                          (detail::guarded_memories()
+                               ? "guarded ones"
+                               : "bounds-checked ones (WEFT_NATIVE_BOUNDS=checks, or an "
+                                 "address-space limit below 8 GiB)") +
+                          "; compile it again in the same setting");
+    }
     return bad(pos, "made by another weft build or for another CPU (it says \"" + std::string(key) +
                         "\", this is \"" + code_key() + "\"); compile it again with this weft");
   }

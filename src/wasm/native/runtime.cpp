@@ -128,7 +128,8 @@ struct sigaction previous_bus;
 void on_fault(int sig, siginfo_t* info, void* ucontext) {
   NativeContext* ctx = running_native;
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  if (ctx != nullptr && ctx->mem != nullptr && ctx->mem->guarded()) {
+  // si_code > 0: raised by the kernel for this access, not sent by kill().
+  if (ctx != nullptr && info->si_code > 0 && ctx->mem != nullptr && ctx->mem->guarded()) {
     const auto base = reinterpret_cast<uintptr_t>(ctx->mem->base);
     if (addr >= base && addr - base < ctx->mem->reserved_bytes) {
 #if defined(__x86_64__)

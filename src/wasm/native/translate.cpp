@@ -6,6 +6,7 @@
 #include "wasm/native/translate.h"
 
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/MDBuilder.h>
@@ -337,16 +338,15 @@ class FunctionTranslator {
   void setf64(uint32_t s, llvm::Value* v) { set64(s, b_.CreateBitCast(v, i64_)); }
   void set_bool(uint32_t s, llvm::Value* i1) { set64(s, b_.CreateZExt(i1, i64_)); }
   // A float operation's result as the spec allows it: a NaN result is an
-  // arithmetic NaN (quiet bit set). LLVM keeps a signalling NaN operand as
-  // it is where it folds x-0, x*1, x/1 or picks a min/max operand, so the
-  // quiet bit is set on the result, which no fold can remove.
+  // arithmetic NaN (quiet bit set). The hardware quiets a signalling NaN
+  // operand of its arithmetic, but LLVM folds x-0, x*1, x/1 to x and min/max
+  // to an operand without quieting, which the spec's `nan:arithmetic`
+  // forbids. llvm.canonicalize says "quiet here" in a form the optimizer
+  // keeps through those folds; lower_canonicalize (after optimizing) drops
+  // it where the value comes straight from quieting arithmetic and makes it
+  // the explicit bit operation elsewhere (x86 has no instruction for it).
   llvm::Value* quiet(llvm::Value* r) {
-    const bool wide = r->getType() == f64_;
-    llvm::Type* it = wide ? i64_ : i32_;
-    llvm::Value* bits = b_.CreateBitCast(r, it);
-    llvm::Value* q =
-        b_.CreateOr(bits, wide ? b_.getInt64(uint64_t{1} << 51) : b_.getInt32(1u << 22));
-    return b_.CreateBitCast(b_.CreateSelect(b_.CreateFCmpUNO(r, r), q, bits), r->getType());
+    return b_.CreateIntrinsic(llvm::Intrinsic::canonicalize, {r->getType()}, {r});
   }
   void setq32(uint32_t s, llvm::Value* v) { setf32(s, quiet(v)); }
   void setq64(uint32_t s, llvm::Value* v) { setf64(s, quiet(v)); }
@@ -371,8 +371,8 @@ class FunctionTranslator {
     llvm::LoadInst* v = b_.CreateLoad(t, address(p, p[2], bytes));
     v->setAlignment(llvm::Align(1));
     // Without a check, the fault is the trap: a load whose value is never
-    // used must still happen, and stores must not move across it, which a
-    // volatile load ensures (LLVM treats it as touching all memory).
+    // used must still happen (volatile: never deleted, never reordered
+    // with the other volatile accesses, stores included).
     if (guarded_) v->setVolatile(true);
     llvm::Type* out = wide ? i64_ : i32_;
     llvm::Value* r = t == out ? static_cast<llvm::Value*>(v)
@@ -386,6 +386,10 @@ class FunctionTranslator {
     llvm::Value* ptr = address(p, p[1], bytes);
     llvm::StoreInst* s = b_.CreateStore(b_.CreateTrunc(get64(p[2]), t), ptr);
     s->setAlignment(llvm::Align(1));
+    // Volatile too: a store may fault, so none may be deleted as dead
+    // (DSE), merged with its neighbour, or turned into a memset, and what
+    // the guest sees in memory after a trap is what it wrote before it.
+    if (guarded_) s->setVolatile(true);
   }
 
   llvm::BasicBlock* jump_source(uint32_t from, int32_t off, llvm::BasicBlock* target) {
@@ -558,10 +562,14 @@ class FunctionTranslator {
         const uint32_t idx = in.op == Op::global_get ? p[2] : p[1];
         llvm::Value* g = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(ptr_, globals_, idx));
         llvm::Value* bits = b_.CreateConstInBoundsGEP1_64(i8_, g, global_bits_offset());
-        if (in.op == Op::global_get)
+        if (in.op == Op::global_get) {
           set64(p[1], b_.CreateLoad(i64_, bits));
-        else
-          b_.CreateStore(get64(p[2]), bits);
+        } else {
+          // Guarded: kept in order with the memory accesses that may fault,
+          // so that a trap never sees a later global.set done.
+          llvm::StoreInst* st = b_.CreateStore(get64(p[2]), bits);
+          if (guarded_) st->setVolatile(true);
+        }
         return;
       }
       case Op::ref_is_null:
@@ -1036,6 +1044,73 @@ constexpr size_t kMaxTranslatedWords = 5000;
 // Frame slots (params, locals, operand stack) above which a function is not
 // translated: each is an alloca that SROA and mem2reg must place.
 constexpr uint32_t kMaxTranslatedSlots = 2000;
+
+namespace {
+
+// Whether the machine's result of `v` is already quiet when it is a NaN:
+// the IEEE arithmetic operations (on x86 SSE and on AArch64 alike), not
+// min/max (x86's minsd returns an operand as it is), loads or selects, and
+// not conversions: the code generator folds demote(promote(x)) to x.
+bool quiets_nans(const llvm::Value* v) {
+  const auto* inst = llvm::dyn_cast<llvm::Instruction>(v);
+  if (inst == nullptr) return false;
+  switch (inst->getOpcode()) {
+    case llvm::Instruction::FAdd:
+    case llvm::Instruction::FSub:
+    case llvm::Instruction::FMul:
+    case llvm::Instruction::FDiv:
+      return true;
+    default:
+      break;
+  }
+  if (const auto* call = llvm::dyn_cast<llvm::IntrinsicInst>(inst)) {
+    switch (call->getIntrinsicID()) {
+      case llvm::Intrinsic::sqrt:
+      case llvm::Intrinsic::ceil:
+      case llvm::Intrinsic::floor:
+      case llvm::Intrinsic::trunc:
+      case llvm::Intrinsic::roundeven:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void lower_canonicalize(llvm::Module& m) {
+  std::vector<llvm::IntrinsicInst*> calls;
+  for (llvm::Function& f : m)
+    for (llvm::BasicBlock& bb : f)
+      for (llvm::Instruction& inst : bb)
+        if (auto* call = llvm::dyn_cast<llvm::IntrinsicInst>(&inst))
+          if (call->getIntrinsicID() == llvm::Intrinsic::canonicalize) calls.push_back(call);
+  for (llvm::IntrinsicInst* call : calls) {
+    llvm::Value* x = call->getArgOperand(0);
+    llvm::Value* quieted = x;
+    if (!quiets_nans(x)) {
+      // x | quiet bit when x is a NaN (scalars and the vectors LLVM may
+      // have made of them alike).
+      llvm::IRBuilder<> b(call);
+      llvm::Type* t = x->getType();
+      llvm::Type* scalar = t->getScalarType();
+      const bool wide = scalar->isDoubleTy();
+      llvm::Type* int_scalar = wide ? b.getInt64Ty() : b.getInt32Ty();
+      llvm::Type* it = t->isVectorTy()
+                           ? static_cast<llvm::Type*>(llvm::VectorType::get(
+                                 int_scalar, llvm::cast<llvm::VectorType>(t)->getElementCount()))
+                           : int_scalar;
+      llvm::Value* bits = b.CreateBitCast(x, it);
+      llvm::Value* q = b.CreateOr(
+          bits, llvm::ConstantInt::get(it, wide ? uint64_t{1} << 51 : uint64_t{1} << 22));
+      quieted = b.CreateBitCast(b.CreateSelect(b.CreateFCmpUNO(x, x), q, bits), t);
+    }
+    call->replaceAllUsesWith(quieted);
+    call->eraseFromParent();
+  }
+}
 
 std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod) {
   std::vector<uint32_t> out;

@@ -33,4 +33,10 @@ std::string native_symbol(uint32_t defined_index);
 void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
                          std::span<const uint32_t> funcs, bool guarded);
 
+// After optimizing: each llvm.canonicalize the translator put after a float
+// operation (its NaN result must be quiet) is dropped where the operation's
+// machine instruction quiets by itself, and made explicit elsewhere (an
+// optimizer fold left an operand, or a min/max).
+void lower_canonicalize(llvm::Module& m);
+
 }  // namespace weft::native
