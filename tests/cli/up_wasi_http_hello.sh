@@ -62,7 +62,7 @@ if [[ "$WH_REFERENCE" != jco ]]; then
     if [[ $tier == optimized ]]; then
       grep -q "weft: tier: .* compiled in\|from the cache" "$work/$tier.log" ||
         up_fail "tier = \"optimized\" compiled nothing: $(cat "$work/$tier.log")"
-    elif grep -q "weft: tier:" "$work/$tier.log"; then
+    elif grep -q "weft: tier: weft_m" "$work/$tier.log"; then
       up_fail "tier = \"interp\" compiled: $(cat "$work/$tier.log")"
     fi
   done
