@@ -63,6 +63,17 @@ WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
 expect_output "6765"
 expect_contains "$TMP/err" "2 functions from the cache, 0 to compile"
 
+# After damaging the cache's entry: an optimized run compiles again (the
+# entry is not used) and stores a good entry, which auto then loads whole.
+expect_recompiled_and_replaced() {
+  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+  expect_output "6765"
+  expect_contains "$TMP/err" "compiled in"
+  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
+  expect_output "6765"
+  expect_contains "$TMP/err" "0 to compile"
+}
+
 # A corrupt entry and a truncated one: recompiled, and replaced.
 entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
 python3 - "$entry" <<'P'
@@ -72,23 +83,13 @@ b = bytearray(open(p, 'rb').read())
 b[len(b) // 2] ^= 0xFF
 open(p, 'wb').write(b)
 P
-WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
-expect_output "6765"
-expect_contains "$TMP/err" "compiled in"
-WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
-expect_output "6765"
-expect_contains "$TMP/err" "0 to compile"  # the entry was replaced by a good one
+expect_recompiled_and_replaced
 # Truncated inside the key, and inside the object (the key still matches,
 # the checksum does not).
 for cut in 100 -100; do
   entry=$(ls "$WEFT_CACHE"/native/*/*.obj | head -1)
   truncate -s "$cut" "$entry"
-  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
-  expect_output "6765"
-  expect_contains "$TMP/err" "compiled in"
-  WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
-  expect_output "6765"
-  expect_contains "$TMP/err" "0 to compile"
+  expect_recompiled_and_replaced
 done
 
 # An entry of another build or CPU (another key) is not loaded.
