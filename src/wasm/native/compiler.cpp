@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -126,12 +127,33 @@ class Jit {
   }
 };
 
-void optimize(llvm::Module& m, llvm::TargetMachine* tm) {
+// When a batch stops: past its own time cap (batch_time_cap), or past the
+// caller's deadline (the up-front compile's budget). Checked between
+// optimization passes, so a batch runs at most one pass past either.
+struct GiveUp {
+  enum class Why { No, Cap, Deadline };
+  Clock::time_point cap = Clock::time_point::max();
+  Clock::time_point deadline = Clock::time_point::max();
+  Why why() const {
+    const Clock::time_point now = Clock::now();
+    return now >= cap ? Why::Cap : now >= deadline ? Why::Deadline : Why::No;
+  }
+};
+
+// O2. Returns false when `give_up` said so before the last pass (the rest
+// were skipped: the module is not worth emitting).
+bool optimize(llvm::Module& m, llvm::TargetMachine* tm, const GiveUp& give_up) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm);
+  llvm::PassInstrumentationCallbacks callbacks;
+  bool gave_up = false;
+  callbacks.registerShouldRunOptionalPassCallback([&](llvm::StringRef, llvm::Any) {
+    gave_up = gave_up || give_up.why() != GiveUp::Why::No;
+    return !gave_up;
+  });
+  llvm::PassBuilder pb(tm, llvm::PipelineTuningOptions(), std::nullopt, &callbacks);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -139,6 +161,7 @@ void optimize(llvm::Module& m, llvm::TargetMachine* tm) {
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
   mpm.run(m, mam);
+  return !gave_up;
 }
 
 // One batch on its way to an object file. Translating reads the wasm
@@ -173,12 +196,28 @@ Result<BatchIr> translate_batch(const detail::ModuleImpl& mod, std::span<const u
   return ir;
 }
 
-Result<std::string> emit_object(BatchIr& ir) {
+// An object file, or none when the batch gave up (GiveUp): over its time
+// cap, or abandoned.
+struct Emitted {
+  std::optional<std::string> object;
+  GiveUp::Why gave_up = GiveUp::Why::No;  // why there is no object
+  double optimize_ms = 0;
+  double codegen_ms = 0;
+};
+
+Result<Emitted> emit_object(BatchIr& ir, const GiveUp& give_up) {
   std::string broken;
   llvm::raw_string_ostream os(broken);
   if (llvm::verifyModule(*ir.m, &os))
     return Error::limit("invalid IR from the translator: " + broken);
-  optimize(*ir.m, ir.tm.get());
+  Emitted out;
+  const Clock::time_point t0 = Clock::now();
+  const bool optimized = optimize(*ir.m, ir.tm.get(), give_up);
+  out.optimize_ms = ms_since(t0);
+  if (!optimized) {
+    out.gave_up = give_up.why();
+    return out;
+  }
   lower_canonicalize(*ir.m);
   // For whoever works on the translator: the optimized IR of each batch,
   // appended to the file WEFT_NATIVE_DUMP_IR names.
@@ -186,21 +225,29 @@ Result<std::string> emit_object(BatchIr& ir) {
     static std::mutex dump_mutex;
     std::lock_guard lock(dump_mutex);
     std::error_code ec;
-    llvm::raw_fd_ostream out(dump, ec, llvm::sys::fs::OF_Append);
-    if (!ec) ir.m->print(out, nullptr);
+    llvm::raw_fd_ostream file(dump, ec, llvm::sys::fs::OF_Append);
+    if (!ec) ir.m->print(file, nullptr);
   }
+  const Clock::time_point t1 = Clock::now();
   llvm::SmallVector<char, 0> object;
-  llvm::raw_svector_ostream out(object);
+  llvm::raw_svector_ostream stream(object);
   llvm::legacy::PassManager codegen;
-  if (ir.tm->addPassesToEmitFile(codegen, out, nullptr, llvm::CodeGenFileType::ObjectFile))
+  if (ir.tm->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::ObjectFile))
     return Error::limit("LLVM cannot emit an object file for this machine");
+  // The code generator cannot be interrupted; its time is about the
+  // optimizer's, and the per-function cut-off bounds both.
   codegen.run(*ir.m);
-  return std::string(object.begin(), object.end());
+  out.codegen_ms = ms_since(t1);
+  out.gave_up = give_up.why();
+  if (out.gave_up != GiveUp::Why::No) return out;
+  out.object = std::string(object.begin(), object.end());
+  return out;
 }
 
-Result<std::string> compile_object(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs) {
+Result<Emitted> compile_object(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs,
+                               const GiveUp& give_up) {
   WEFT_TRY(BatchIr ir, translate_batch(mod, funcs));
-  return emit_object(ir);
+  return emit_object(ir, give_up);
 }
 
 size_t code_words(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs) {
@@ -230,6 +277,146 @@ void write_perf_map(const std::string& module_name, std::span<const uint32_t> fu
     }
     std::fclose(out);
   }
+}
+
+// ---- caps on compiling ----------------------------------------------------
+// A module built to be slow to compile must not hold anything up (issue 11,
+// "Bad input"). Three caps:
+// - per function: the cut-off in translate.cpp (5000 register words, 2000
+//   slots); bigger functions stay interpreted;
+// - memory: a batch has at most kMaxBatchWords words. LLVM's memory grows
+//   with the batch: the 5.5 MB spidermonkey-embedding-splicer module as one
+//   batch (2.07 M words) peaked at 978 MB, about 470 bytes a word, so a
+//   batch stays near 30 MB;
+// - time: a batch stops at the first pass boundary past its cap
+//   (batch_time_cap), and is split in two and tried again; a single
+//   function over its cap stays interpreted.
+constexpr size_t kMaxBatchWords = 60000;
+
+// 2 s plus 1 ms a word: ten times what measured batches take (json's
+// 11,488 words: 0.05 ms a word; a 300-deep loop nest, the worst found:
+// 0.11 ms a word). WEFT_NATIVE_BATCH_CAP_MS sets it outright (tests).
+std::chrono::milliseconds batch_time_cap(size_t words) {
+  static const long fixed = [] {
+    const char* env = std::getenv("WEFT_NATIVE_BATCH_CAP_MS");
+    return env != nullptr && *env != 0 ? std::atol(env) : -1L;
+  }();
+  if (fixed >= 0) return std::chrono::milliseconds(fixed);
+  return std::chrono::milliseconds(2000 + static_cast<long>(words));
+}
+
+// How long `--tier optimized` compiles before the module runs: what is not
+// compiled by then starts interpreted and tiers up in the background, as
+// with `auto`. WEFT_TIER_BUDGET_MS sets it.
+std::chrono::milliseconds up_front_budget() {
+  static const long ms = [] {
+    const char* env = std::getenv("WEFT_TIER_BUDGET_MS");
+    return env != nullptr && *env != 0 ? std::atol(env) : 5000L;
+  }();
+  return std::chrono::milliseconds(std::max(0L, ms));
+}
+
+// `funcs` in function-index order, cut into batches of at most `max_words`.
+std::vector<std::vector<uint32_t>> split_batches(const detail::ModuleImpl& mod,
+                                                 std::span<const uint32_t> funcs,
+                                                 size_t max_words) {
+  std::vector<std::vector<uint32_t>> out;
+  size_t words = 0;
+  for (uint32_t f : funcs) {
+    const size_t w = mod.code[f]->code.size();
+    if (out.empty() || (words > 0 && words + w > max_words)) {
+      out.emplace_back();
+      words = 0;
+    }
+    out.back().push_back(f);
+    words += w;
+  }
+  return out;
+}
+
+// A batch over its time cap: halves to try next, or (one function) none.
+bool split_in_two(std::vector<uint32_t>& batch, std::deque<std::vector<uint32_t>>& front) {
+  if (batch.size() < 2) return false;
+  std::vector<uint32_t> second(batch.begin() + static_cast<ptrdiff_t>(batch.size() / 2),
+                               batch.end());
+  batch.resize(batch.size() / 2);
+  front.push_front(std::move(second));
+  front.push_front(std::move(batch));
+  return true;
+}
+
+void warn_over_cap(const std::string& module_name, const detail::ModuleImpl& mod, uint32_t func) {
+  std::fprintf(stderr,
+               "weft: warning: optimizing tier: %s: function %u (%zu words) took longer than its "
+               "compile cap (%lld ms); it stays interpreted\n",
+               module_name.c_str(), func + mod.decl.funcs_imported, mod.code[func]->code.size(),
+               static_cast<long long>(batch_time_cap(mod.code[func]->code.size()).count()));
+}
+
+// The up-front compile of `--tier optimized` and `weft compile`: batches
+// on up to four threads until `deadline`. Batches not started by then, or
+// stopped by it, are handed back in `left`; functions over their cap in
+// `over_cap`.
+struct UpFront {
+  std::vector<Batch> compiled;
+  std::vector<uint32_t> left;
+  std::vector<uint32_t> over_cap;
+  std::optional<Error> error;  // the first LLVM or translator failure
+};
+
+UpFront compile_up_front(const detail::ModuleImpl& mod, std::span<const uint32_t> funcs,
+                         Clock::time_point deadline, const std::string& module_name) {
+  std::deque<std::vector<uint32_t>> queue;
+  for (auto& b : split_batches(mod, funcs, kMaxBatchWords)) queue.push_back(std::move(b));
+  UpFront out;
+  std::mutex mutex;
+  auto work = [&] {
+    for (;;) {
+      std::vector<uint32_t> batch;
+      {
+        std::lock_guard lock(mutex);
+        if (queue.empty() || out.error || Clock::now() >= deadline) return;
+        batch = std::move(queue.front());
+        queue.pop_front();
+      }
+      const size_t words = code_words(mod, batch);
+      GiveUp give_up;
+      give_up.cap = Clock::now() + batch_time_cap(words);
+      give_up.deadline = deadline;
+      Result<Emitted> emitted = compile_object(mod, batch, give_up);
+      std::lock_guard lock(mutex);
+      if (!emitted) {
+        if (!out.error) out.error = emitted.error();
+      } else if (emitted->object) {
+        if (tier_log()) {
+          std::fprintf(stderr,
+                       "weft: tier: %s: batch of %zu functions (%zu words): optimized in %.1f ms, "
+                       "code generated in %.1f ms\n",
+                       module_name.c_str(), batch.size(), words, emitted->optimize_ms,
+                       emitted->codegen_ms);
+        }
+        out.compiled.push_back(Batch{std::move(batch), std::move(*emitted->object), {}});
+      } else if (emitted->gave_up == GiveUp::Why::Deadline) {
+        queue.push_front(std::move(batch));
+      } else if (!split_in_two(batch, queue)) {
+        warn_over_cap(module_name, mod, batch.front());
+        out.over_cap.push_back(batch.front());
+      }
+    }
+  };
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t helpers = std::min<size_t>({cores, 4, queue.size()}) - 1;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < helpers; ++i) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (const auto& b : queue) out.left.insert(out.left.end(), b.begin(), b.end());
+  std::sort(out.left.begin(), out.left.end());
+  // In function order whichever thread finished first, so that a .cwasm
+  // is the same for the same module.
+  std::sort(out.compiled.begin(), out.compiled.end(),
+            [](const Batch& a, const Batch& b) { return a.funcs.front() < b.funcs.front(); });
+  return out;
 }
 
 struct TierUpJob;
@@ -283,6 +470,9 @@ struct TierUpJob {
   NativeCode* code = nullptr;
   std::optional<ModuleCache> cache;
   std::vector<uint32_t> pending;  // translatable, not yet native; the worker's only
+  // Halves of a batch that went over its time cap, compiled before the
+  // rest (the worker's only).
+  std::deque<std::vector<uint32_t>> splits;
   Clock::time_point started = Clock::now();
   size_t batches = 0;
   size_t compiled = 0;
@@ -410,7 +600,7 @@ class TierUpQueue {
       bool again = false;
       {
         std::lock_guard lock(job->mutex);
-        again = !job->cancelled && !job->pending.empty();
+        again = !job->cancelled && (!job->pending.empty() || !job->splits.empty());
       }
       // To the back: modules take turns, so one huge module does not
       // hold up the others.
@@ -436,7 +626,13 @@ class TierUpQueue {
       while (!any_hot() && Clock::now() - job.started < kFirstHeatWait)
         std::this_thread::sleep_for(std::chrono::microseconds(250));
     }
-    const std::vector<uint32_t> batch = take_batch(job);
+    std::vector<uint32_t> batch;
+    if (!job.splits.empty()) {
+      batch = std::move(job.splits.front());
+      job.splits.pop_front();
+    } else {
+      batch = take_batch(job);
+    }
     ++job.batches;
     uint32_t hottest = 0;
     for (uint32_t f : batch)
@@ -453,7 +649,17 @@ class TierUpQueue {
       if (job.cancelled) return;
     }
     if (TierUpQueue::get().stopping()) return;
-    Result<std::string> object = ir ? emit_object(ir.value()) : Result<std::string>(ir.error());
+    GiveUp give_up;
+    give_up.cap = Clock::now() + batch_time_cap(words);
+    Result<Emitted> emitted = ir ? emit_object(ir.value(), give_up) : Result<Emitted>(ir.error());
+    if (emitted && !emitted->object) {
+      // Over its cap: its halves go next, or the one function stays
+      // interpreted. `splits` is the worker's: no lock.
+      if (!split_in_two(batch, job.splits)) warn_over_cap(name, *job.mod, batch.front());
+      return;
+    }
+    Result<std::string> object = emitted ? Result<std::string>(std::move(*emitted->object))
+                                         : Result<std::string>(emitted.error());
     if (object && job.cache) job.cache->store(Batch{batch, object.value(), {}});
     {
       std::lock_guard lock(job.mutex);
@@ -472,7 +678,7 @@ class TierUpQueue {
         std::fprintf(stderr,
                      "weft: tier: %s: batch %zu: %zu functions (%zu words, heat %u) in %.1f ms\n",
                      name.c_str(), job.batches, batch.size(), words, hottest, ms_since(t0));
-        if (job.pending.empty()) {
+        if (job.pending.empty() && job.splits.empty()) {
           std::fprintf(stderr, "weft: tier: %s: all %zu functions native %.1f ms after start\n",
                        name.c_str(), job.compiled, ms_since(job.started));
         }
@@ -531,7 +737,17 @@ class LlvmCompiler final : public OptimizingCompiler {
                      linked);
       return {};
     }
-    std::vector<uint32_t> pending = translatable_functions(mod);
+    std::vector<uint32_t> too_big;
+    std::vector<uint32_t> pending = translatable_functions(mod, &too_big);
+    if (tier_log()) {
+      for (uint32_t f : too_big) {
+        std::fprintf(stderr,
+                     "weft: tier: function %u (%zu words, %u slots) stays interpreted: over the "
+                     "size cut-off\n",
+                     f + mod.decl.funcs_imported, mod.code[f]->code.size(),
+                     mod.code[f]->frame_size);
+      }
+    }
     if (pending.empty()) return {};
     WEFT_TRY(std::shared_ptr<NativeCode> code, new_native_code(jit));
     mod.native_code = code;  // as above
@@ -568,16 +784,33 @@ class LlvmCompiler final : public OptimizingCompiler {
       }
     }
     if (!pending.empty() && tier == Tier::Optimized) {
-      // All at once, so that every call between them is direct.
+      // Up front, in batches of at most kMaxBatchWords (a small module is
+      // one batch, so every call between its functions is direct), until
+      // the budget is spent; the rest tiers up in the background.
       const Clock::time_point t0 = Clock::now();
-      WEFT_TRY(std::string object, compile_object(mod, pending));
-      WEFT_CHECK(code->load(mod, pending, object));
+      UpFront done = compile_up_front(mod, pending, t0 + up_front_budget(), code->name);
+      if (done.error) return *done.error;
+      size_t compiled = 0;
+      size_t words = 0;
+      for (Batch& b : done.compiled) {
+        WEFT_CHECK(code->load(mod, b.funcs, b.object));
+        compiled += b.funcs.size();
+        words += code_words(mod, b.funcs);
+        if (cache) cache->store(std::move(b));
+      }
       if (tier_log()) {
         std::fprintf(stderr, "weft: tier: %s: %zu functions (%zu words) compiled in %.1f ms\n",
-                     code->name.c_str(), pending.size(), code_words(mod, pending), ms_since(t0));
+                     code->name.c_str(), compiled, words, ms_since(t0));
       }
-      if (cache) cache->store(Batch{std::move(pending), std::move(object), {}});
-      pending.clear();
+      if (!done.left.empty()) {
+        std::fprintf(stderr,
+                     "weft: warning: optimizing tier: %s: %zu of %zu functions not compiled within "
+                     "%lld ms (WEFT_TIER_BUDGET_MS); they start interpreted and tier up in the "
+                     "background\n",
+                     code->name.c_str(), done.left.size(), pending.size(),
+                     static_cast<long long>(up_front_budget().count()));
+      }
+      pending = std::move(done.left);
     }
     if (!pending.empty()) {
       auto job = std::make_shared<TierUpJob>();
@@ -656,8 +889,9 @@ Result<std::string> compile_precompiled(std::span<const uint8_t> wasm) {
   std::vector<Batch> batches;
   std::vector<uint32_t> funcs = translatable_functions(mod);
   if (!funcs.empty()) {
-    WEFT_TRY(std::string object, compile_object(mod, funcs));
-    batches.push_back(Batch{std::move(funcs), std::move(object), {}});
+    UpFront done = compile_up_front(mod, funcs, Clock::time_point::max(), "weft compile");
+    if (done.error) return *done.error;
+    batches = std::move(done.compiled);
   }
   std::string rest;
   for (int i = 0; i < 8; ++i) rest += static_cast<char>(uint64_t{wasm.size()} >> (8 * i));

@@ -1112,17 +1112,26 @@ void lower_canonicalize(llvm::Module& m) {
   }
 }
 
-std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod) {
+bool over_size_cut_off(const detail::ModuleImpl& mod, uint32_t defined_index) {
+  const detail::CompiledFunc* code = mod.code[defined_index].get();
+  return code->code.size() > kMaxTranslatedWords || code->frame_size > kMaxTranslatedSlots;
+}
+
+std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod,
+                                             std::vector<uint32_t>* too_big) {
   std::vector<uint32_t> out;
   if (op_table().ambiguous()) return out;
   const uint32_t defined = mod.decl.defined_func_count();
   for (uint32_t i = 0; i < defined; ++i) {
     const detail::CompiledFunc* code = mod.code[i].get();
-    // A huge function (an interpreter loop, generated tables) would hold
-    // up the whole module's compile: it stays interpreted.
-    if (code == nullptr || code->code.size() > kMaxTranslatedWords ||
-        code->frame_size > kMaxTranslatedSlots)
+    if (code == nullptr) continue;
+    // A huge function (an interpreter loop, generated tables, a module
+    // built to be slow to compile) would hold up the whole module's
+    // compile: it stays interpreted.
+    if (over_size_cut_off(mod, i)) {
+      if (too_big != nullptr) too_big->push_back(i);
       continue;
+    }
     std::optional<std::vector<Insn>> decoded = decode(*code);
     if (decoded && can_translate(*decoded, mod)) out.push_back(i);
   }

@@ -17,7 +17,12 @@ namespace weft::native {
 
 // The defined functions (by index among the defined ones) the translator
 // covers and that are under its size cut-offs; the rest stay interpreted.
-std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod);
+// `too_big`, if given, gets the functions left out for their size.
+std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod,
+                                             std::vector<uint32_t>* too_big = nullptr);
+
+// The size cut-offs (a cap on what one function may cost to compile).
+bool over_size_cut_off(const detail::ModuleImpl& mod, uint32_t defined_index);
 
 // The symbol of defined function `defined_index`'s native code. The same
 // in every process, so that a cached object names its functions.
