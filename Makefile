@@ -51,6 +51,7 @@ run: setup build
 
 bench: setup build
 	./bench/compute/run.sh $(BUILD_DIR)
+	./bench/rust/run.sh $(BUILD_DIR)
 	./bench/instantiate/run.sh $(BUILD_DIR)
 	./bench/component/run.sh $(BUILD_DIR)
 	./bench/validate/run.sh $(BUILD_DIR)

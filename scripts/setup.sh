@@ -12,6 +12,7 @@ packages=(
   rustc cargo libstd-rust-dev-wasm32              # guests: /usr/bin/rustc --target wasm32-wasi
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev  # examples/uppercase-rust
   librust-wasm-bindgen-dev                        # examples/seed-rust (wasm-bindgen 0.2.83)
+  librust-regex-dev librust-aho-corasick-dev librust-memchr-dev librust-sha2-dev  # bench/rust
   wabt                                            # wast2json, wat2wasm, wasm-interp (reference)
   binaryen nodejs                                 # fuzz/diff: wasm-opt -ttf modules, V8 as the reference
   libgtest-dev libgmock-dev libbenchmark-dev

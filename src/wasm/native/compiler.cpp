@@ -282,8 +282,8 @@ void write_perf_map(const std::string& module_name, std::span<const uint32_t> fu
 // ---- caps on compiling ----------------------------------------------------
 // A module built to be slow to compile must not hold anything up (issue 11,
 // "Bad input"). Three caps:
-// - per function: the cut-off in translate.cpp (5000 register words, 2000
-//   slots); bigger functions stay interpreted;
+// - per function: the cut-off in translate.cpp (50,000 register words,
+//   2000 slots); bigger functions stay interpreted;
 // - memory: a batch has at most kMaxBatchWords words. LLVM's memory grows
 //   with the batch: the 5.5 MB spidermonkey-embedding-splicer module as one
 //   batch (2.07 M words) peaked at 978 MB, about 470 bytes a word, so a
