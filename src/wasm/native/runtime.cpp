@@ -151,9 +151,16 @@ void on_fault(int sig, siginfo_t* info, void* ucontext) {
     prev.sa_sigaction(sig, info, ucontext);
   } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
     prev.sa_handler(sig);
+  } else if (prev.sa_handler == SIG_IGN && info->si_code <= 0) {
+    // A sent signal the process ignored before this handler: still ignored.
   } else {
-    // The default action, when the instruction faults again on return.
+    // The default action: a fault comes again when its instruction runs
+    // again on return; a signal sent by kill() or pthread_kill() (si_code
+    // <= 0) would not, so it is raised again (blocked in this handler,
+    // delivered on return). Before, such a SIGSEGV was swallowed
+    // (tests/wasm/native/fault_handler_test.cpp).
     signal(sig, SIG_DFL);
+    if (info->si_code <= 0) raise(sig);
   }
 }
 
