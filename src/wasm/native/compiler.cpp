@@ -31,6 +31,7 @@
 #include <functional>
 #include <mutex>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "wasm/binary/reader.h"
@@ -131,12 +132,17 @@ class Jit {
 // caller's deadline (the up-front compile's budget). Checked between
 // optimization passes, so a batch runs at most one pass past either.
 struct GiveUp {
-  enum class Why { No, Cap, Deadline };
+  enum class Why { No, Cap, Deadline, Abandoned };
   Clock::time_point cap = Clock::time_point::max();
   Clock::time_point deadline = Clock::time_point::max();
+  // The program is stopping: its exit does not wait for LLVM.
+  std::function<bool()> abandoned;
   Why why() const {
     const Clock::time_point now = Clock::now();
-    return now >= cap ? Why::Cap : now >= deadline ? Why::Deadline : Why::No;
+    if (now >= cap) return Why::Cap;
+    if (now >= deadline) return Why::Deadline;
+    if (abandoned && abandoned()) return Why::Abandoned;
+    return Why::No;
   }
 };
 
@@ -196,8 +202,9 @@ Result<BatchIr> translate_batch(const detail::ModuleImpl& mod, std::span<const u
   return ir;
 }
 
-// An object file, or none when the batch gave up (GiveUp): over its time
-// cap, or abandoned.
+// An object file, or none when the batch gave up (GiveUp) while it was
+// being optimized. Once the code generator has run, its object is kept
+// whatever the time: the work is done.
 struct Emitted {
   std::optional<std::string> object;
   GiveUp::Why gave_up = GiveUp::Why::No;  // why there is no object
@@ -238,8 +245,6 @@ Result<Emitted> emit_object(BatchIr& ir, const GiveUp& give_up) {
   // optimizer's, and the per-function cut-off bounds both.
   codegen.run(*ir.m);
   out.codegen_ms = ms_since(t1);
-  out.gave_up = give_up.why();
-  if (out.gave_up != GiveUp::Why::No) return out;
   out.object = std::string(object.begin(), object.end());
   return out;
 }
@@ -345,12 +350,13 @@ bool split_in_two(std::vector<uint32_t>& batch, std::deque<std::vector<uint32_t>
   return true;
 }
 
-void warn_over_cap(const std::string& module_name, const detail::ModuleImpl& mod, uint32_t func) {
+// `func` is the function's index in the module (imports counted).
+void warn_over_cap(const std::string& module_name, uint32_t func, size_t words) {
   std::fprintf(stderr,
                "weft: warning: optimizing tier: %s: function %u (%zu words) took longer than its "
                "compile cap (%lld ms); it stays interpreted\n",
-               module_name.c_str(), func + mod.decl.funcs_imported, mod.code[func]->code.size(),
-               static_cast<long long>(batch_time_cap(mod.code[func]->code.size()).count()));
+               module_name.c_str(), func, words,
+               static_cast<long long>(batch_time_cap(words).count()));
 }
 
 // The up-front compile of `--tier optimized` and `weft compile`: batches
@@ -399,21 +405,25 @@ UpFront compile_up_front(const detail::ModuleImpl& mod, std::span<const uint32_t
       } else if (emitted->gave_up == GiveUp::Why::Deadline) {
         queue.push_front(std::move(batch));
       } else if (!split_in_two(batch, queue)) {
-        warn_over_cap(module_name, mod, batch.front());
+        warn_over_cap(module_name, batch.front() + mod.decl.funcs_imported, words);
         out.over_cap.push_back(batch.front());
       }
     }
   };
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const size_t helpers = std::min<size_t>({cores, 4, queue.size()}) - 1;
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < helpers; ++i) threads.emplace_back(work);
+  std::vector<std::jthread> threads;  // joined however this returns
+  try {
+    for (size_t i = 0; i < helpers; ++i) threads.emplace_back(work);
+  } catch (const std::system_error&) {
+    // No more threads to be had: the ones made (and this one) do the work.
+  }
   work();
-  for (std::thread& t : threads) t.join();
+  threads.clear();
   for (const auto& b : queue) out.left.insert(out.left.end(), b.begin(), b.end());
   std::sort(out.left.begin(), out.left.end());
-  // In function order whichever thread finished first, so that a .cwasm
-  // is the same for the same module.
+  // In function order whichever thread finished first (a .cwasm of the
+  // same module is the same unless a batch went over its cap).
   std::sort(out.compiled.begin(), out.compiled.end(),
             [](const Batch& a, const Batch& b) { return a.funcs.front() < b.funcs.front(); });
   return out;
@@ -639,6 +649,8 @@ class TierUpQueue {
       hottest = std::max(hottest, job.mod->code[f]->heat.load(std::memory_order_relaxed));
     const size_t words = code_words(*job.mod, batch);
     const std::string name = job.code->name;
+    // For the warning after release(), when the module may be gone.
+    const uint32_t first_index = batch.front() + job.mod->decl.funcs_imported;
     const Clock::time_point t0 = Clock::now();
     Result<BatchIr> ir = translate_batch(*job.mod, batch);
     release();
@@ -651,11 +663,13 @@ class TierUpQueue {
     if (TierUpQueue::get().stopping()) return;
     GiveUp give_up;
     give_up.cap = Clock::now() + batch_time_cap(words);
+    give_up.abandoned = [] { return TierUpQueue::get().stopping(); };
     Result<Emitted> emitted = ir ? emit_object(ir.value(), give_up) : Result<Emitted>(ir.error());
     if (emitted && !emitted->object) {
+      if (emitted->gave_up != GiveUp::Why::Cap) return;  // stopping
       // Over its cap: its halves go next, or the one function stays
       // interpreted. `splits` is the worker's: no lock.
-      if (!split_in_two(batch, job.splits)) warn_over_cap(name, *job.mod, batch.front());
+      if (!split_in_two(batch, job.splits)) warn_over_cap(name, first_index, words);
       return;
     }
     Result<std::string> object = emitted ? Result<std::string>(std::move(*emitted->object))
