@@ -153,6 +153,33 @@ P
 expect_status 1 "$WEFT" run --invoke fib "$TMP/other-cpu.cwasm" 20
 expect_contains "$TMP/err" "made by another weft build or for another CPU"
 
+# Eviction: the cache keeps WEFT_CACHE_MAX_MB, least recently used first.
+# An old build's entries (3 MiB, last used two days ago) and a temporary an
+# interrupted store left go at the next store; this module's entry, just
+# stored, stays and loads.
+rm -rf "$WEFT_CACHE"
+mkdir -p "$WEFT_CACHE/native/oldbuild"
+head -c 3145728 /dev/zero > "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+touch -d '2 days ago' "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+WEFT_CACHE_MAX_MB=2 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+mkdir -p "$WEFT_CACHE/native/stale"
+: > "$WEFT_CACHE/native/stale/b0-x.obj.tmp123-0"
+touch -d '2 hours ago' "$WEFT_CACHE/native/stale/b0-x.obj.tmp123-0"
+rm -f "$WEFT_CACHE"/native/[0-9a-f]*/*.obj  # a store again, in a new process
+WEFT_CACHE_MAX_MB=2 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+[[ -e $WEFT_CACHE/native/oldbuild ]] && fail "the old build's entries outlived the limit: $(ls -R "$WEFT_CACHE")"
+[[ -e $WEFT_CACHE/native/stale ]] && fail "an hour-old temporary stayed: $(ls -R "$WEFT_CACHE")"
+WEFT_CACHE_MAX_MB=2 WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --invoke fib "$m" 20
+expect_output "6765"
+expect_contains "$TMP/err" "2 functions from the cache, 0 to compile"
+# Within the limit nothing goes.
+mkdir -p "$WEFT_CACHE/native/oldbuild"
+head -c 1048576 /dev/zero > "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+touch -d '2 days ago' "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+rm -f "$WEFT_CACHE"/native/[0-9a-f]*/*.obj
+WEFT_CACHE_MAX_MB=2 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
+[[ -e $WEFT_CACHE/native/oldbuild/b0-old.obj ]] || fail "an entry within the limit was evicted"
+
 # Not a module: the error names the file.
 printf 'not wasm' > "$TMP/junk.wasm"
 expect_status 1 "$WEFT" compile "$TMP/junk.wasm" -o "$TMP/junk.cwasm"

@@ -151,6 +151,83 @@ void cache_failure(const std::string& what) {
   }
 }
 
+// ---- eviction ---------------------------------------------------------------
+// The cache is capped at WEFT_CACHE_MAX_MB (default 1024 MiB) of entries
+// under native/, least recently used first: a load touches an entry's
+// modification time, so the time says when it was last stored or loaded.
+// Every rebuild of weft has a new key, so without this the directories of
+// old builds would pile up forever. A sweep runs on this process's first
+// store and again after every 64 MiB it writes; it also removes temporaries
+// an interrupted store left (older than an hour) and emptied directories.
+// Two processes sweeping at once only race to remove the same files.
+uint64_t cache_limit_bytes() {
+  static const uint64_t limit = [] {
+    const char* env = std::getenv("WEFT_CACHE_MAX_MB");
+    const uint64_t mb = env != nullptr && *env != 0 ? std::strtoull(env, nullptr, 10) : 1024;
+    return mb * 1024 * 1024;
+  }();
+  return limit;
+}
+
+void sweep(const std::string& root) {
+  namespace fs = std::filesystem;
+  struct Entry {
+    fs::file_time_type used;
+    uint64_t size;
+    fs::path path;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (const auto& dir : fs::directory_iterator(root + "/native", ec)) {
+    std::error_code dir_ec;
+    if (!dir.is_directory(dir_ec)) continue;
+    for (const auto& file : fs::directory_iterator(dir.path(), dir_ec)) {
+      std::error_code file_ec;
+      const auto used = file.last_write_time(file_ec);
+      const uint64_t size = file.file_size(file_ec);
+      if (file_ec) continue;  // gone meanwhile
+      const std::string name = file.path().filename().string();
+      if (name.find(".tmp") != std::string::npos) {
+        if (now - used > std::chrono::hours(1)) fs::remove(file.path(), file_ec);
+        continue;
+      }
+      if (file.path().extension() != ".obj") continue;
+      entries.push_back({used, size, file.path()});
+      total += size;
+    }
+  }
+  const uint64_t limit = cache_limit_bytes();
+  if (total > limit) {
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.used < b.used; });
+    // Down to 90% of the limit, so that the next store does not sweep again.
+    for (const Entry& e : entries) {
+      if (total <= limit / 10 * 9) break;
+      std::error_code rm_ec;
+      if (fs::remove(e.path, rm_ec)) total -= e.size;
+    }
+  }
+  for (const auto& dir : fs::directory_iterator(root + "/native", ec)) {
+    std::error_code dir_ec;
+    if (dir.is_directory(dir_ec) && fs::is_empty(dir.path(), dir_ec))
+      fs::remove(dir.path(), dir_ec);
+  }
+}
+
+void after_store(const std::string& root, uint64_t bytes) {
+  static std::mutex mutex;
+  static bool swept = false;
+  static uint64_t written = 0;
+  std::lock_guard lock(mutex);
+  written += bytes;
+  if (swept && written < 64 * 1024 * 1024) return;
+  swept = true;
+  written = 0;
+  sweep(root);
+}
+
 }  // namespace
 
 std::string sha256_hex(std::span<const uint8_t> bytes) { return hex(sha256(bytes)); }
@@ -230,6 +307,7 @@ std::optional<ModuleCache> ModuleCache::open(std::span<const uint8_t> wasm) {
   if (root.empty()) return std::nullopt;
   ModuleCache cache;
   cache.key_ = code_key() + "; module " + sha256_hex(wasm);
+  cache.root_ = root;
   cache.dir_ = root + "/native/" + sha256_hex(as_bytes(cache.key_)).substr(0, 32);
   return cache;
 }
@@ -270,6 +348,8 @@ std::vector<Batch> ModuleCache::load(uint32_t defined) const {
     for (uint32_t f : intact->funcs) overlaps = overlaps || loaded[f];
     if (overlaps) continue;
     for (uint32_t f : intact->funcs) loaded[f] = true;
+    // Used now: the eviction sweep keeps recently used entries.
+    std::filesystem::last_write_time(path, std::filesystem::file_time_type::clock::now(), ec);
     intact->path = path.string();
     out.push_back(std::move(*intact));
   }
@@ -312,8 +392,9 @@ void ModuleCache::store(const Batch& batch) const {
   if (ec) {
     const std::string why = ec.message();  // before remove() overwrites ec
     std::filesystem::remove(tmp, ec);
-    cache_failure("cannot write " + name + ": " + why);
+    return cache_failure("cannot write " + name + ": " + why);
   }
+  after_store(root_, file.size());
 }
 
 }  // namespace weft::native

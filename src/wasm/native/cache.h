@@ -46,7 +46,9 @@ Result<std::vector<Batch>> parse_batches(std::span<const uint8_t> bytes, uint32_
 // The cache directory of one module: $WEFT_CACHE (default
 // $XDG_CACHE_HOME/weft, else ~/.cache/weft), then native/<key hash>/.
 // Unset when the cache is off (WEFT_CACHE=off or empty, no build id, no
-// home) or has failed once in this process.
+// home) or has failed once in this process. The cache holds at most
+// WEFT_CACHE_MAX_MB (default 1024) of entries, least recently used first
+// out (a sweep after stores).
 class ModuleCache {
  public:
   static std::optional<ModuleCache> open(std::span<const uint8_t> wasm);
@@ -63,6 +65,7 @@ class ModuleCache {
   const std::string& dir() const { return dir_; }
 
  private:
+  std::string root_;  // $WEFT_CACHE or its default
   std::string dir_;
   std::string key_;  // code_key() and the module's hash
 };
