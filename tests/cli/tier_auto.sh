@@ -157,10 +157,13 @@ expect_contains "$TMP/err" "made by another weft build or for another CPU"
 # An old build's entries (3 MiB, last used two days ago) and a temporary an
 # interrupted store left go at the next store; this module's entry, just
 # stored, stays and loads.
+old_entry() {  # old_entry BYTES: an entry of another build, last used two days ago
+  mkdir -p "$WEFT_CACHE/native/oldbuild"
+  head -c "$1" /dev/zero > "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+  touch -d '2 days ago' "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+}
 rm -rf "$WEFT_CACHE"
-mkdir -p "$WEFT_CACHE/native/oldbuild"
-head -c 3145728 /dev/zero > "$WEFT_CACHE/native/oldbuild/b0-old.obj"
-touch -d '2 days ago' "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+old_entry 3145728
 WEFT_CACHE_MAX_MB=2 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
 mkdir -p "$WEFT_CACHE/native/stale"
 : > "$WEFT_CACHE/native/stale/b0-x.obj.tmp123-0"
@@ -173,9 +176,7 @@ WEFT_CACHE_MAX_MB=2 WEFT_TIER_LOG=1 expect_status 0 "$WEFT" run --tier auto --in
 expect_output "6765"
 expect_contains "$TMP/err" "2 functions from the cache, 0 to compile"
 # Within the limit nothing goes.
-mkdir -p "$WEFT_CACHE/native/oldbuild"
-head -c 1048576 /dev/zero > "$WEFT_CACHE/native/oldbuild/b0-old.obj"
-touch -d '2 days ago' "$WEFT_CACHE/native/oldbuild/b0-old.obj"
+old_entry 1048576
 rm -f "$WEFT_CACHE"/native/[0-9a-f]*/*.obj
 WEFT_CACHE_MAX_MB=2 expect_status 0 "$WEFT" run --tier optimized --invoke fib "$m" 20
 [[ -e $WEFT_CACHE/native/oldbuild/b0-old.obj ]] || fail "an entry within the limit was evicted"

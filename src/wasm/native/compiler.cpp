@@ -1,10 +1,10 @@
 // The optimizing tier's compiler. Functions are compiled in batches: each
 // batch is one LLVM module (O2, then an object file), linked by ORC's LLJIT
 // into the wasm module's own JITDylib, which goes when the module goes.
-// Optimized compiles every function in one batch before the module runs;
-// Auto queues the module for background threads that compile the hottest
-// functions first, a batch at a time. Batches are stored in and loaded from
-// the code cache (cache.h), and a .cwasm carries them precompiled.
+// Optimized compiles up front, batches on several threads, for a budget
+// (the rest goes to the background, as with Auto); Auto queues the module for background threads
+// that compile the hottest functions first, a batch at a time. Batches are stored in and loaded
+// from the code cache (cache.h), and a .cwasm carries them precompiled.
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -128,9 +128,10 @@ class Jit {
   }
 };
 
-// When a batch stops: past its own time cap (batch_time_cap), or past the
-// caller's deadline (the up-front compile's budget). Checked between
-// optimization passes, so a batch runs at most one pass past either.
+// When a batch stops: past its own time cap (batch_time_cap), past the
+// caller's deadline (the up-front compile's budget), or abandoned (the
+// program is stopping). Checked between optimization passes, so a batch
+// runs at most one pass past any of them.
 struct GiveUp {
   enum class Why { No, Cap, Deadline, Abandoned };
   Clock::time_point cap = Clock::time_point::max();
@@ -298,14 +299,17 @@ void write_perf_map(const std::string& module_name, std::span<const uint32_t> fu
 //   function over its cap stays interpreted.
 constexpr size_t kMaxBatchWords = 60000;
 
+// Milliseconds from the environment variable `name`, or `fallback`.
+long env_ms(const char* name, long fallback) {
+  const char* env = std::getenv(name);
+  return env != nullptr && *env != 0 ? std::atol(env) : fallback;
+}
+
 // 2 s plus 1 ms a word: ten times what measured batches take (json's
 // 11,488 words: 0.05 ms a word; a 300-deep loop nest, the worst found:
 // 0.11 ms a word). WEFT_NATIVE_BATCH_CAP_MS sets it outright (tests).
 std::chrono::milliseconds batch_time_cap(size_t words) {
-  static const long fixed = [] {
-    const char* env = std::getenv("WEFT_NATIVE_BATCH_CAP_MS");
-    return env != nullptr && *env != 0 ? std::atol(env) : -1L;
-  }();
+  static const long fixed = env_ms("WEFT_NATIVE_BATCH_CAP_MS", -1);
   if (fixed >= 0) return std::chrono::milliseconds(fixed);
   return std::chrono::milliseconds(2000 + static_cast<long>(words));
 }
@@ -314,10 +318,7 @@ std::chrono::milliseconds batch_time_cap(size_t words) {
 // compiled by then starts interpreted and tiers up in the background, as
 // with `auto`. WEFT_TIER_BUDGET_MS sets it.
 std::chrono::milliseconds up_front_budget() {
-  static const long ms = [] {
-    const char* env = std::getenv("WEFT_TIER_BUDGET_MS");
-    return env != nullptr && *env != 0 ? std::atol(env) : 5000L;
-  }();
+  static const long ms = env_ms("WEFT_TIER_BUDGET_MS", 5000);
   return std::chrono::milliseconds(std::max(0L, ms));
 }
 
@@ -361,12 +362,11 @@ void warn_over_cap(const std::string& module_name, uint32_t func, size_t words) 
 
 // The up-front compile of `--tier optimized` and `weft compile`: batches
 // on up to four threads until `deadline`. Batches not started by then, or
-// stopped by it, are handed back in `left`; functions over their cap in
-// `over_cap`.
+// stopped by it, are handed back in `left`; a function over its cap is
+// warned about and left out of both (it stays interpreted).
 struct UpFront {
   std::vector<Batch> compiled;
   std::vector<uint32_t> left;
-  std::vector<uint32_t> over_cap;
   std::optional<Error> error;  // the first LLVM or translator failure
 };
 
@@ -406,7 +406,6 @@ UpFront compile_up_front(const detail::ModuleImpl& mod, std::span<const uint32_t
         queue.push_front(std::move(batch));
       } else if (!split_in_two(batch, queue)) {
         warn_over_cap(module_name, batch.front() + mod.decl.funcs_imported, words);
-        out.over_cap.push_back(batch.front());
       }
     }
   };
