@@ -118,7 +118,7 @@ class Jit {
     add("weft_native_raise", &weft_native_raise);
     add("weft_native_call", &weft_native_call);
     add("weft_native_call_indirect", &weft_native_call_indirect);
-    add("weft_native_fuel", &weft_native_fuel);
+    add("weft_native_poll", &weft_native_poll);
     add("weft_native_memory_grow", &weft_native_memory_grow);
     add("weft_native_memory_fill", &weft_native_memory_fill);
     add("weft_native_memory_copy", &weft_native_memory_copy);

@@ -26,11 +26,17 @@ struct NativeContext {
   uint8_t* mem_base;
   uint64_t mem_size;
   detail::GlobalInst* const* globals;
-  const uint8_t* interrupt;  // the store's interrupt flag (an atomic<bool>)
-  uint8_t fuel_on;
+  // Polled at loop back-edges and function entries: nonzero sends the code
+  // to weft_native_poll. It is the store's interrupt flag (an
+  // atomic<bool>), or a flag that is always set when fuel is metered, so
+  // that the common case costs one load and one branch.
+  const uint8_t* poll_flag;
   uintptr_t stack_limit;  // a native frame below this address traps
-  // Frames native functions may still nest (the store's max_call_depth):
-  // each takes one at entry and gives it back at return.
+  // Frames native functions may still nest (the store's max_call_depth).
+  // Native code passes the count from caller to callee in a register; this
+  // field holds the running function's, for what C++ reads: the helpers it
+  // calls, and a trap's backtrace (also a fault's, so each function writes
+  // it at entry and again after each call).
   uint64_t frames_left;
   // The function index of each native frame, for backtraces: the frame
   // entered with frames_left == n writes trace_end[-n]; trace_end is
@@ -45,8 +51,10 @@ struct NativeContext {
   Error* error;
 };
 
-// The signature of every compiled function: arguments in slots[0..params),
-// results written to slots[0..results) (the interpreter's slot encoding).
+// The signature of every compiled function's entry from C++: arguments in
+// slots[0..params), results written to slots[0..results) (the
+// interpreter's slot encoding). Native code calls a function of its own
+// batch directly, with arguments and results in registers.
 using NativeEntry = void (*)(NativeContext* ctx, uint64_t* slots);
 
 // Byte offset of GlobalInst::bits, for global.get/set in generated code.
@@ -61,7 +69,7 @@ extern "C" {
 uint32_t weft_native_call(weft::native::NativeContext* ctx, uint32_t func_index, uint64_t* slots);
 uint32_t weft_native_call_indirect(weft::native::NativeContext* ctx, uint32_t type_index,
                                    uint32_t table_index, uint32_t element, uint64_t* slots);
-void weft_native_fuel(weft::native::NativeContext* ctx);
+void weft_native_poll(weft::native::NativeContext* ctx);
 uint32_t weft_native_memory_grow(weft::native::NativeContext* ctx, uint32_t delta_pages);
 void weft_native_memory_fill(weft::native::NativeContext* ctx, uint32_t d, uint32_t value,
                              uint32_t n);

@@ -90,8 +90,9 @@ void fill_context(NativeContext& ctx, StoreImpl& store, InstanceImpl* inst) {
   ctx.mem_base = ctx.mem ? ctx.mem->base : nullptr;
   ctx.mem_size = ctx.mem ? ctx.mem->size_bytes : 0;
   ctx.globals = inst->globals.data();
-  ctx.interrupt = reinterpret_cast<const uint8_t*>(store.interrupt.get());
-  ctx.fuel_on = store.fuel_enabled ? 1 : 0;
+  static constexpr uint8_t kAlwaysPoll = 1;
+  ctx.poll_flag =
+      store.fuel_enabled ? &kAlwaysPoll : reinterpret_cast<const uint8_t*>(store.interrupt.get());
   ctx.stack_limit = thread_stack_limit();
 }
 
@@ -315,10 +316,16 @@ uint32_t weft_native_call_indirect(NativeContext* ctx, uint32_t type_index, uint
   return 1;
 }
 
-void weft_native_fuel(NativeContext* ctx) {
-  if (ctx->store->fuel == 0)
-    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::OutOfFuel));
-  --ctx->store->fuel;
+// A poll whose flag was set: the interrupt, then fuel, in the
+// interpreter's order.
+void weft_native_poll(NativeContext* ctx) {
+  weft::detail::StoreImpl& store = *ctx->store;
+  if (store.interrupt->load(std::memory_order_relaxed))
+    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::Interrupted));
+  if (store.fuel_enabled) {
+    if (store.fuel == 0) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::OutOfFuel));
+    --store.fuel;
+  }
 }
 
 uint32_t weft_native_memory_grow(NativeContext* ctx, uint32_t delta_pages) {

@@ -122,6 +122,19 @@ struct Insn {
   Op op;
 };
 
+// How a value of type `t` crosses a call between native bodies.
+llvm::Type* register_type(llvm::LLVMContext& c, ValType t) {
+  return t == ValType::I32 || t == ValType::F32 ? llvm::Type::getInt32Ty(c)
+                                                : llvm::Type::getInt64Ty(c);
+}
+// A slot's i64 as that type, and back (zero-extended, as slots hold it).
+llvm::Value* to_register(llvm::IRBuilderBase& b, llvm::Value* slot, llvm::Type* t) {
+  return t->isIntegerTy(32) ? b.CreateTrunc(slot, t) : slot;
+}
+llvm::Value* to_slot(llvm::IRBuilderBase& b, llvm::Value* v) {
+  return v->getType()->isIntegerTy(32) ? b.CreateZExt(v, b.getInt64Ty()) : v;
+}
+
 // The instructions of `code`, or nullopt when one is not translated.
 std::optional<std::vector<Insn>> decode(const detail::CompiledFunc& code) {
   if (!code.handlers.empty() || !code.catches.empty()) return std::nullopt;
@@ -146,13 +159,13 @@ std::optional<std::vector<Insn>> decode(const detail::CompiledFunc& code) {
 class FunctionTranslator {
  public:
   FunctionTranslator(llvm::Module& m, const detail::ModuleImpl& mod,
-                     const std::vector<llvm::Function*>& natives, uint32_t func_index,
+                     const std::vector<llvm::Function*>& bodies, uint32_t func_index,
                      const detail::CompiledFunc& code, const std::vector<Insn>& insns, bool guarded)
       : m_(m),
         ctx_(m.getContext()),
         b_(ctx_),
         mod_(mod),
-        natives_(natives),
+        bodies_(bodies),
         index_(func_index),
         code_(code),
         insns_(insns),
@@ -165,10 +178,12 @@ class FunctionTranslator {
     ptr_ = b_.getPtrTy();
   }
 
+  // `f` is the function's body (body_type): (ctx, the caller's frames_left,
+  // the arguments in slot encoding) -> its results.
   void run(llvm::Function* f) {
     f_ = f;
     llvm::Argument* ctx = f->getArg(0);
-    llvm::Argument* io = f->getArg(1);
+    llvm::Argument* frames = f->getArg(1);
     ctx_arg_ = ctx;
     llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx_, "entry", f);
     b_.SetInsertPoint(entry);
@@ -178,27 +193,25 @@ class FunctionTranslator {
     mem_base_ = b_.CreateAlloca(ptr_);
     mem_size_ = b_.CreateAlloca(i64_);
     for (uint32_t i = 0; i < code_.frame_size; ++i) {
-      llvm::Value* v = i < type.params.size()
-                           ? static_cast<llvm::Value*>(
-                                 b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, io, i)))
-                           : b_.getInt64(0);
+      llvm::Value* v = i < type.params.size() ? to_slot(b_, f->getArg(2 + i)) : b_.getInt64(0);
       b_.CreateStore(v, slots_[i]);
     }
-    globals_ = load_field(ptr_, offsetof(NativeContext, globals));
-    interrupt_ = load_field(ptr_, offsetof(NativeContext, interrupt));
-    fuel_on_ = load_field(i8_, offsetof(NativeContext, fuel_on));
+    globals_ = load_constant_field(ptr_, offsetof(NativeContext, globals));
+    poll_flag_ = load_constant_field(ptr_, offsetof(NativeContext, poll_flag));
     reload_memory();
     // The stack and the interrupt flag at entry, as the interpreter polls.
     llvm::Value* sp = b_.CreatePtrToInt(b_.CreateStackSave(), i64_);
-    llvm::Value* limit = load_field(i64_, offsetof(NativeContext, stack_limit));
+    llvm::Value* limit = load_constant_field(i64_, offsetof(NativeContext, stack_limit));
     trap_if(b_.CreateICmpULT(sp, limit), TrapKind::StackExhausted);
-    llvm::Value* frames = load_field(i64_, offsetof(NativeContext, frames_left));
     trap_if(b_.CreateICmpEQ(frames, b_.getInt64(0)), TrapKind::StackExhausted);
-    store_field(b_.CreateSub(frames, b_.getInt64(1)), offsetof(NativeContext, frames_left));
-    llvm::Value* trace_end = load_field(ptr_, offsetof(NativeContext, trace_end));
+    frames_self_ = b_.CreateSub(frames, b_.getInt64(1));
+    store_field(frames_self_, offsetof(NativeContext, frames_left));
+    llvm::Value* trace_end = load_constant_field(ptr_, offsetof(NativeContext, trace_end));
     b_.CreateStore(b_.getInt32(index_),
                    b_.CreateInBoundsGEP(i32_, trace_end, b_.CreateNeg(frames)));
-    poll();
+    // A function that calls nothing and has no loop ends in bounded time:
+    // the polls of its callers' back-edges and entries cover it.
+    if (makes_calls()) poll();
 
     // Blocks at every branch target and after every branch.
     std::map<uint32_t, llvm::BasicBlock*> blocks;
@@ -265,6 +278,14 @@ class FunctionTranslator {
   llvm::Value* load_field(llvm::Type* t, size_t offset) {
     return b_.CreateLoad(t, b_.CreateConstInBoundsGEP1_64(i8_, ctx_arg_, offset));
   }
+  // A field no code changes while the context lives (the C++ entry fills
+  // it): the code generator may load it again where it would otherwise
+  // keep it in a callee-saved register across calls.
+  llvm::Value* load_constant_field(llvm::Type* t, size_t offset) {
+    auto* load = llvm::cast<llvm::LoadInst>(load_field(t, offset));
+    load->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(ctx_, {}));
+    return load;
+  }
   void store_field(llvm::Value* v, size_t offset) {
     b_.CreateStore(v, b_.CreateConstInBoundsGEP1_64(i8_, ctx_arg_, offset));
   }
@@ -312,18 +333,23 @@ class FunctionTranslator {
     b_.CreateUnreachable();
     b_.SetInsertPoint(cont);
   }
+  bool makes_calls() const {
+    for (const Insn& in : insns_)
+      if (in.op == Op::call || in.op == Op::call_indirect) return true;
+    return false;
+  }
+  // The interpreter's poll (interrupt, then fuel), behind one flag.
   void poll() {
-    llvm::LoadInst* flag = b_.CreateLoad(i8_, interrupt_);
+    llvm::LoadInst* flag = b_.CreateLoad(i8_, poll_flag_);
     flag->setAtomic(llvm::AtomicOrdering::Monotonic);
     flag->setAlignment(llvm::Align(1));
-    trap_if(b_.CreateICmpNE(flag, b_.getInt8(0)), TrapKind::Interrupted);
-    llvm::BasicBlock* fuel = llvm::BasicBlock::Create(ctx_, "fuel", f_);
+    llvm::BasicBlock* slow = llvm::BasicBlock::Create(ctx_, "poll", f_);
     llvm::BasicBlock* cont = llvm::BasicBlock::Create(ctx_, "", f_);
     llvm::MDBuilder md(ctx_);
-    b_.CreateCondBr(b_.CreateICmpNE(fuel_on_, b_.getInt8(0)), fuel, cont,
+    b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt8(0)), slow, cont,
                     md.createBranchWeights(1, 1 << 20));
-    b_.SetInsertPoint(fuel);
-    b_.CreateCall(helper("weft_native_fuel", b_.getVoidTy(), {ptr_}), {ctx_arg_});
+    b_.SetInsertPoint(slow);
+    b_.CreateCall(helper("weft_native_poll", b_.getVoidTy(), {ptr_}), {ctx_arg_});
     b_.CreateBr(cont);
     b_.SetInsertPoint(cont);
   }
@@ -498,33 +524,53 @@ class FunctionTranslator {
         return;
       }
       case Op::ret: {
-        llvm::Value* io = f_->getArg(1);
-        for (size_t i = 0; i < type.results.size(); ++i)
-          b_.CreateStore(get64(static_cast<uint32_t>(i)),
-                         b_.CreateConstInBoundsGEP1_64(i64_, io, i));
-        llvm::Value* frames = load_field(i64_, offsetof(NativeContext, frames_left));
-        store_field(b_.CreateAdd(frames, b_.getInt64(1)), offsetof(NativeContext, frames_left));
-        b_.CreateRetVoid();
+        // The caller writes its own frames_left again after the call.
+        llvm::Type* rt = f_->getReturnType();
+        if (type.results.empty()) {
+          b_.CreateRetVoid();
+        } else if (!rt->isStructTy()) {
+          b_.CreateRet(to_register(b_, get64(0), rt));
+        } else {
+          llvm::Value* r = llvm::PoisonValue::get(rt);
+          for (uint32_t i = 0; i < type.results.size(); ++i)
+            r = b_.CreateInsertValue(r, to_register(b_, get64(i), rt->getStructElementType(i)),
+                                     {i});
+          b_.CreateRet(r);
+        }
         return;
       }
       case Op::call: {
         const uint32_t callee = p[1], base = p[2];
         const FuncType& ct = *mod_.interned_types[mod_.decl.func_types[callee]];
+        llvm::Function* direct = callee >= mod_.decl.funcs_imported
+                                     ? bodies_[callee - mod_.decl.funcs_imported]
+                                     : nullptr;
+        if (direct != nullptr) {
+          std::vector<llvm::Value*> args{ctx_arg_, frames_self_};
+          for (uint32_t i = 0; i < ct.params.size(); ++i)
+            args.push_back(
+                to_register(b_, get64(base + i), direct->getFunctionType()->getParamType(2 + i)));
+          llvm::CallInst* call = b_.CreateCall(direct, args);
+          call->setCallingConv(direct->getCallingConv());
+          // Never a tail call: runaway recursion must exhaust the stack
+          // (the spec's assert_exhaustion), not become a loop.
+          call->setTailCallKind(llvm::CallInst::TCK_NoTail);
+          store_field(frames_self_, offsetof(NativeContext, frames_left));
+          reload_memory();
+          if (ct.results.size() == 1) {
+            set64(base, to_slot(b_, call));
+          } else {
+            for (uint32_t i = 0; i < ct.results.size(); ++i)
+              set64(base + i, to_slot(b_, b_.CreateExtractValue(call, {i})));
+          }
+          return;
+        }
         const size_t n = std::max(ct.params.size(), ct.results.size());
         llvm::Value* buf = call_buffer(n);
         call_buffer_from(base, ct.params.size(), buf);
-        llvm::Function* direct = callee >= mod_.decl.funcs_imported
-                                     ? natives_[callee - mod_.decl.funcs_imported]
-                                     : nullptr;
-        if (direct != nullptr) {
-          // Never a tail call: runaway recursion must exhaust the stack
-          // (the spec's assert_exhaustion), not become a loop.
-          b_.CreateCall(direct, {ctx_arg_, buf})->setTailCallKind(llvm::CallInst::TCK_NoTail);
-        } else {
-          llvm::Value* status = b_.CreateCall(helper("weft_native_call", i32_, {ptr_, i32_, ptr_}),
-                                              {ctx_arg_, b_.getInt32(callee), buf});
-          raise_if_nonzero(status);
-        }
+        llvm::Value* status = b_.CreateCall(helper("weft_native_call", i32_, {ptr_, i32_, ptr_}),
+                                            {ctx_arg_, b_.getInt32(callee), buf});
+        raise_if_nonzero(status);
         reload_memory();
         results_from(buf, base, ct.results.size());
         return;
@@ -989,7 +1035,7 @@ class FunctionTranslator {
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
   const detail::ModuleImpl& mod_;
-  const std::vector<llvm::Function*>& natives_;
+  const std::vector<llvm::Function*>& bodies_;
   uint32_t index_;
   const detail::CompiledFunc& code_;
   const std::vector<Insn>& insns_;
@@ -1000,8 +1046,9 @@ class FunctionTranslator {
   llvm::AllocaInst* mem_base_ = nullptr;
   llvm::AllocaInst* mem_size_ = nullptr;
   llvm::Value* globals_ = nullptr;
-  llvm::Value* interrupt_ = nullptr;
-  llvm::Value* fuel_on_ = nullptr;
+  llvm::Value* poll_flag_ = nullptr;
+  // This function's frames_left: the caller's less the frame it takes.
+  llvm::Value* frames_self_ = nullptr;
   std::map<TrapKind, llvm::BasicBlock*> traps_;
   llvm::Type *i8_, *i32_, *i64_, *f32_, *f64_, *ptr_;
 };
@@ -1143,25 +1190,84 @@ std::string native_symbol(uint32_t defined_index) {
   return "weft_f" + std::to_string(defined_index);
 }
 
+namespace {
+
+// A function's body: (ctx, the caller's frames_left, its arguments) -> its
+// results. A 32-bit value (i32, f32 as its bits) is an i32, anything else
+// an i64 in slot encoding; several results come back as a struct (which the
+// code generator returns in memory when they do not fit in registers).
+llvm::FunctionType* body_type(llvm::LLVMContext& c, const FuncType& type) {
+  llvm::Type* i64 = llvm::Type::getInt64Ty(c);
+  std::vector<llvm::Type*> params{llvm::PointerType::get(c, 0), i64};
+  for (ValType t : type.params) params.push_back(register_type(c, t));
+  std::vector<llvm::Type*> results;
+  for (ValType t : type.results) results.push_back(register_type(c, t));
+  llvm::Type* ret = results.empty()       ? llvm::Type::getVoidTy(c)
+                    : results.size() == 1 ? results[0]
+                                          : llvm::StructType::get(c, results);
+  return llvm::FunctionType::get(ret, params, false);
+}
+
+// The entry from C++ (NativeEntry): arguments from the slots, the body,
+// results to the slots; frames_left as it was.
+void emit_entry(llvm::Module& m, llvm::Function* body, const FuncType& type,
+                const std::string& name) {
+  llvm::LLVMContext& c = m.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(c, 0);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(c);
+  auto* f =
+      llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr, ptr}, false),
+                             llvm::Function::ExternalLinkage, name, m);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", f));
+  llvm::Value* ctx = f->getArg(0);
+  llvm::Value* slots = f->getArg(1);
+  llvm::Value* frames_field =
+      b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), ctx, offsetof(NativeContext, frames_left));
+  llvm::Value* frames = b.CreateLoad(i64, frames_field);
+  std::vector<llvm::Value*> args{ctx, frames};
+  for (uint32_t i = 0; i < type.params.size(); ++i)
+    args.push_back(to_register(b, b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, slots, i)),
+                               body->getFunctionType()->getParamType(2 + i)));
+  llvm::CallInst* call = b.CreateCall(body, args);
+  call->setCallingConv(body->getCallingConv());
+  b.CreateStore(frames, frames_field);
+  for (uint32_t i = 0; i < type.results.size(); ++i)
+    b.CreateStore(to_slot(b, type.results.size() == 1 ? call : b.CreateExtractValue(call, {i})),
+                  b.CreateConstInBoundsGEP1_64(i64, slots, i));
+  b.CreateRetVoid();
+}
+
+}  // namespace
+
 void translate_functions(llvm::Module& m, const detail::ModuleImpl& mod,
                          std::span<const uint32_t> funcs, bool guarded) {
   const uint32_t defined = mod.decl.defined_func_count();
   std::vector<std::optional<std::vector<Insn>>> decoded(defined);
-  std::vector<llvm::Function*> natives(defined, nullptr);
+  std::vector<llvm::Function*> bodies(defined, nullptr);
   llvm::LLVMContext& ctx = m.getContext();
-  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
-  llvm::FunctionType* fty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false);
-  // Declared first: calls between the functions given are direct; calls to
-  // any other function go through weft_native_call.
+  auto type_of = [&](uint32_t i) -> const FuncType& {
+    return *mod.interned_types[mod.decl.func_types[mod.decl.funcs_imported + i]];
+  };
+  // Declared first: calls between the functions given are direct, to the
+  // body, with arguments and results in registers; calls to any other
+  // function go through weft_native_call. Only the entries are symbols.
   for (uint32_t i : funcs) {
     decoded[i] = decode(*mod.code[i]);
-    natives[i] = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, native_symbol(i), m);
-    natives[i]->addFnAttr(llvm::Attribute::NoUnwind);
+    bodies[i] = llvm::Function::Create(body_type(ctx, type_of(i)), llvm::Function::InternalLinkage,
+                                       native_symbol(i) + ".body", m);
+    bodies[i]->setCallingConv(llvm::CallingConv::Fast);
+    bodies[i]->addFnAttr(llvm::Attribute::NoUnwind);
+    // The context is always there: its constant fields may be loaded again
+    // anywhere (rematerialized) rather than kept in registers.
+    bodies[i]->addDereferenceableParamAttr(0, sizeof(NativeContext));
+    bodies[i]->addParamAttr(0, llvm::Attribute::NonNull);
   }
   for (uint32_t i : funcs) {
-    FunctionTranslator t(m, mod, natives, mod.decl.funcs_imported + i, *mod.code[i], *decoded[i],
+    FunctionTranslator t(m, mod, bodies, mod.decl.funcs_imported + i, *mod.code[i], *decoded[i],
                          guarded);
-    t.run(natives[i]);
+    t.run(bodies[i]);
+    emit_entry(m, bodies[i], type_of(i), native_symbol(i));
   }
 }
 
