@@ -20,6 +20,8 @@ packages=(
   libcurl4-openssl-dev                            # outbound HTTP (src/serve/outbound)
   libgoogle-perftools-dev                         # tcmalloc_minimal, the weft binary's allocator
   llvm-19-dev                                     # the optimizing tier (src/wasm/native)
+  libarchive-dev libssl-dev                       # OCI images (src/oci): layers, digests
+  docker-registry skopeo                          # tests/oci: a real registry, images copied into it
   wrk nginx hyperfine                             # bench/http
 )
 missing=()

@@ -8,6 +8,7 @@
 //   build_linker      — every host import the module may use
 //   run_module        — instantiate, pick the entry point, call, report
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -25,6 +26,8 @@
 #include "bindgen/bindgen.h"
 #include "cli/cli.h"
 #include "component/binary/decoder.h"
+#include "oci/image.h"
+#include "wasm/binary/reader.h"  // WEFT_TRY
 #include "weft/component.h"
 #include "weft/wasi.h"
 #include "weft/wasi_p2.h"
@@ -45,6 +48,12 @@ struct RunOptions {
   std::string timeout;                  // --timeout DURATION
   std::optional<uint64_t> max_memory_bytes;
   std::optional<std::chrono::nanoseconds> timeout_duration;
+  bool insecure_registry = false;  // --insecure-registry: plain HTTP to any registry
+  // From an image: the guest's argv[0] (the name the image gives the
+  // module), its files (read-only) and its environment, below --env.
+  std::string program_name;
+  std::vector<wasi::Preopen> image_preopens;
+  std::vector<std::string> image_env;
 };
 
 // "65536", "64KiB", "64MiB", "1GiB" (also K/M/G, KB/MB/GB = powers of 1000).
@@ -108,10 +117,11 @@ StoreLimits make_store_limits(const RunOptions& options) {
 // Modules get it through preview1, components through WASI 0.2.
 Result<wasi::Config> make_wasi_config(const RunOptions& options) {
   wasi::Config config;
-  config.args.push_back(options.file);
+  config.args.push_back(options.program_name.empty() ? options.file : options.program_name);
   if (options.invoke.empty()) {
     config.args.insert(config.args.end(), options.guest_args.begin(), options.guest_args.end());
   }
+  config.preopens = options.image_preopens;
   for (const std::string& dir : options.dirs) {
     const size_t split = dir.find("::");
     wasi::Preopen preopen;
@@ -121,6 +131,15 @@ Result<wasi::Config> make_wasi_config(const RunOptions& options) {
       return Error::usage("invalid --dir '" + dir + "' (expected HOST[::GUEST])");
     }
     config.preopens.push_back(std::move(preopen));
+  }
+  // The image's environment, except what --env sets.
+  for (const std::string& env : options.image_env) {
+    const std::string name = env.substr(0, env.find('='));
+    const bool overridden =
+        std::any_of(options.envs.begin(), options.envs.end(),
+                    [&](const std::string& e) { return e.substr(0, e.find('=')) == name; });
+    if (!overridden && !name.empty() && env.find('=') != std::string::npos)
+      config.env.emplace_back(name, env.substr(name.size() + 1));
   }
   for (const std::string& env : options.envs) {
     const size_t eq = env.find('=');
@@ -423,7 +442,48 @@ int run_bindgen(const RunOptions& options, const std::shared_ptr<const Module>& 
   return kExitError;
 }
 
-int run_module(const RunOptions& options) {
+// `weft run IMAGE`: the image pulled (or found in the cache) and its module
+// run as the image describes it.
+Result<void> resolve_image(RunOptions& options) {
+  WEFT_TRY(oci::ImageRef ref, oci::parse_image_ref(options.file));
+  oci::PullOptions pull;
+  pull.registry.insecure = options.insecure_registry;
+  WEFT_TRY(oci::PulledImage image, oci::pull_image(ref, pull));
+  if (image.wasm.empty())
+    return Error::usage(ref.text +
+                        ": the image is an app (weft.toml) with several modules; serve "
+                        "it with weft up " +
+                        ref.text);
+  options.file = image.wasm.string();
+  if (!image.artifact) {
+    options.program_name = image.program;
+    std::vector<std::string> args = image.entrypoint_args;
+    const std::vector<std::string>& rest =
+        options.guest_args.empty() ? image.cmd : options.guest_args;
+    args.insert(args.end(), rest.begin(), rest.end());
+    options.guest_args = std::move(args);
+    options.image_env = image.env;
+    // The container's files, as the guest's read-only root.
+    wasi::Preopen root;
+    root.host_path = image.root.string();
+    root.guest_path = "/";
+    root.read_only = true;
+    options.image_preopens.push_back(std::move(root));
+  } else {
+    options.program_name = image.wasm.filename().string();
+  }
+  return {};
+}
+
+int run_module(const RunOptions& given) {
+  RunOptions resolved = given;
+  if (oci::looks_like_image_ref(given.file)) {
+    if (auto ok = resolve_image(resolved); !ok) {
+      std::fprintf(stderr, "weft run: %s\n", ok.error().message.c_str());
+      return kExitError;
+    }
+  }
+  const RunOptions& options = resolved;
   auto bytes = read_file_bytes(options.file);
   if (bytes && component::is_component(*bytes)) {
     return run_component(options, std::move(*bytes));
@@ -525,7 +585,11 @@ Subcommand add_run_command(CLI::App& parent) {
   app->add_option("--timeout", options->timeout,
                   "Interrupt the guest after DURATION (500ms, 2s, 1m)")
       ->type_name("DURATION");
-  app->add_option("file", options->file, "The .wasm module")->required();
+  app->add_flag("--insecure-registry", options->insecure_registry,
+                "Allow plain HTTP to a registry that is not on this machine");
+  app->add_option("file", options->file,
+                  "The .wasm module, or an image: oci:PATH[:TAG], docker://HOST/REPO[:TAG|@DIGEST]")
+      ->required();
   app->footer(
       "Usage: weft run [OPTIONS] FILE [ARGS...]\n"
       "ARGS after FILE go to the guest (to the --invoke function as its parameters).\n"

@@ -9,6 +9,7 @@
 
 #include "app/manifest.h"
 #include "cli/cli.h"
+#include "oci/image.h"
 #include "serve/app_host.h"
 #include "serve/server.h"
 
@@ -22,7 +23,24 @@ struct UpOptions {
   unsigned workers = 0;
   unsigned loops = 0;
   bool quiet = false;
+  bool insecure_registry = false;
 };
+
+// `weft up IMAGE`: the app's weft.toml from the image, pulled or cached.
+Result<std::string> manifest_from_image(const UpOptions& options) {
+  auto ref = oci::parse_image_ref(options.target);
+  if (!ref) return std::move(ref).error();
+  oci::PullOptions pull;
+  pull.registry.insecure = options.insecure_registry;
+  auto image = oci::pull_image(*ref, pull);
+  if (!image) return std::move(image).error();
+  if (!image->app_manifest)
+    return Error::usage(ref->text +
+                        ": the image holds no weft.toml (an app); run its module with "
+                        "weft run " +
+                        ref->text);
+  return image->app_manifest->string();
+}
 
 // "127.0.0.1:3000", "[::1]:8080", ":3000" (all interfaces), "3000".
 Result<std::pair<std::string, uint16_t>> parse_listen(std::string_view text) {
@@ -56,7 +74,16 @@ int run_up(const UpOptions& options) {
     std::fprintf(stderr, "weft up: %s\n", listen.error().message.c_str());
     return kExitUsage;
   }
-  auto manifest = app::load_manifest(options.target);
+  std::string target = options.target;
+  if (oci::looks_like_image_ref(target)) {
+    auto from_image = manifest_from_image(options);
+    if (!from_image) {
+      std::fprintf(stderr, "weft up: %s\n", from_image.error().message.c_str());
+      return kExitError;
+    }
+    target = *from_image;
+  }
+  auto manifest = app::load_manifest(target);
   if (!manifest) {
     std::fprintf(stderr, "weft up: %s\n", manifest.error().message.c_str());
     return kExitError;
@@ -78,9 +105,8 @@ int run_up(const UpOptions& options) {
     return kExitError;
   }
   const app::Manifest& m = (*host)->manifest();
-  std::string address = listen->first.find(':') != std::string::npos
-                            ? "[" + listen->first + "]"
-                            : listen->first;
+  std::string address =
+      listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
   std::fprintf(stderr, "weft: serving %s on http://%s:%u\n",
                m.app_name.empty() ? m.file.string().c_str() : m.app_name.c_str(), address.c_str(),
                static_cast<unsigned>(server.port()));
@@ -98,12 +124,16 @@ int run_up(const UpOptions& options) {
 Subcommand add_up_command(CLI::App& parent) {
   auto options = std::make_shared<UpOptions>();
   CLI::App* app = parent.add_subcommand("up", "Serve the app described by a weft.toml over HTTP");
-  app->add_option("target", options->target, "A directory holding weft.toml, or a .toml file")
+  app->add_option("target", options->target,
+                  "A directory holding weft.toml, a .toml file, or an image (oci:PATH[:TAG], "
+                  "docker://HOST/REPO[:TAG|@DIGEST]) holding one")
       ->capture_default_str();
   app->add_option("--listen", options->listen, "ADDR:PORT to listen on")->capture_default_str();
   app->add_option("--workers", options->workers, "Guest worker threads (default 4 per core)");
   app->add_option("--loops", options->loops, "Event-loop threads (default one per core)");
   app->add_flag("--quiet", options->quiet, "No access log");
+  app->add_flag("--insecure-registry", options->insecure_registry,
+                "Allow plain HTTP to a registry that is not on this machine");
   Subcommand subcommand;
   subcommand.app = app;
   subcommand.run = [options]() -> int { return run_up(*options); };

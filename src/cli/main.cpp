@@ -8,8 +8,9 @@
 #include "wasm/native/native.h"
 
 namespace weft::cli {
-Subcommand add_up_command(CLI::App& parent);  // cmd_up.cpp (serve)
-}
+Subcommand add_up_command(CLI::App& parent);    // cmd_up.cpp (serve)
+Subcommand add_push_command(CLI::App& parent);  // cmd_push.cpp (oci, app)
+}  // namespace weft::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"weft: a WebAssembly runtime", "weft"};
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
       weft::cli::add_run_command(app),     weft::cli::add_validate_command(app),
       weft::cli::add_inspect_command(app), weft::cli::add_wast_command(app),
       weft::cli::add_compose_command(app), weft::cli::add_up_command(app),
-      weft::cli::add_compile_command(app),
+      weft::cli::add_compile_command(app), weft::cli::add_push_command(app),
   };
 
   // --tier on the commands that run code: which tier compiles their modules.

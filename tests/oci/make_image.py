@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Builds OCI image layouts by hand (tar + config + manifest + index), the
+way docker/buildah lay out a `FROM scratch` image, for the oci tests.
+
+  make_image.py container LAYOUT TAG [--file SRC:DEST]... [--entrypoint JSON]
+                [--cmd JSON] [--env NAME=VALUE]... [--workdir DIR] [--plain-tar]
+  make_image.py artifact LAYOUT TAG [--file SRC:TITLE]...
+  make_image.py hostile LAYOUT TAG KIND     (absolute, dotdot, symlink-out,
+                through-link, device, bomb, hardlink-out)
+
+Each tag is added to LAYOUT/index.json (the layout is made if missing).
+"""
+import argparse, gzip, hashlib, io, json, os, sys, tarfile
+
+
+def put_blob(layout, data):
+    digest = hashlib.sha256(data).hexdigest()
+    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + digest, "size": len(data)}
+
+
+def add_manifest(layout, tag, manifest):
+    data = json.dumps(manifest).encode()
+    desc = put_blob(layout, data)
+    desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", **desc,
+            "annotations": {"org.opencontainers.image.ref.name": tag}}
+    index_path = os.path.join(layout, "index.json")
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": []}
+    if os.path.exists(index_path):
+        index = json.load(open(index_path))
+    index["manifests"] = [m for m in index["manifests"]
+                          if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag]
+    index["manifests"].append(desc)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with open(index_path, "w") as f:
+        json.dump(index, f)
+    return desc
+
+
+def tar_bytes(add_entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        add_entries(t)
+    return buf.getvalue()
+
+
+def add_file(t, name, data, mode=0o644):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    t.addfile(info, io.BytesIO(data))
+
+
+def add_special(t, name, kind, target=""):
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    t.addfile(info)
+
+
+def container(layout, tag, layers, config, gz=True):
+    layer_descs, diff_ids = [], []
+    for raw in layers:
+        diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+        data = gzip.compress(raw) if gz else raw
+        media = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gz else "")
+        layer_descs.append({"mediaType": media, **put_blob(layout, data)})
+    cfg = {"architecture": "wasm", "os": "wasip1", "config": config,
+           "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    cfg_desc = {"mediaType": "application/vnd.oci.image.config.v1+json",
+                **put_blob(layout, json.dumps(cfg).encode())}
+    return add_manifest(layout, tag, {"schemaVersion": 2,
+                                      "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                      "config": cfg_desc, "layers": layer_descs})
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("kind")
+    p.add_argument("layout")
+    p.add_argument("tag")
+    p.add_argument("what", nargs="?")
+    p.add_argument("--file", action="append", default=[])
+    p.add_argument("--entrypoint")
+    p.add_argument("--cmd")
+    p.add_argument("--env", action="append", default=[])
+    p.add_argument("--workdir")
+    p.add_argument("--plain-tar", action="store_true")
+    a = p.parse_args()
+    os.makedirs(a.layout, exist_ok=True)
+    if a.kind == "container":
+        def entries(t):
+            for spec in a.file:
+                src, dest = spec.split(":", 1)
+                add_file(t, dest.lstrip("/"), open(src, "rb").read(), 0o755)
+        config = {}
+        if a.entrypoint: config["Entrypoint"] = json.loads(a.entrypoint)
+        if a.cmd: config["Cmd"] = json.loads(a.cmd)
+        if a.env: config["Env"] = a.env
+        if a.workdir: config["WorkingDir"] = a.workdir
+        container(a.layout, a.tag, [tar_bytes(entries)], config, gz=not a.plain_tar)
+    elif a.kind == "artifact":
+        layers = []
+        for spec in a.file:
+            src, title = spec.split(":", 1)
+            media = ("application/vnd.weft.manifest.v1+toml" if title.endswith(".toml")
+                     else "application/wasm")
+            layers.append({"mediaType": media, **put_blob(a.layout, open(src, "rb").read()),
+                           "annotations": {"org.opencontainers.image.title": title}})
+        cfg = json.dumps({"architecture": "wasm", "os": "wasip1"}).encode()
+        add_manifest(a.layout, a.tag, {
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.wasm.config.v0+json",
+            "config": {"mediaType": "application/vnd.wasm.config.v0+json", **put_blob(a.layout, cfg)},
+            "layers": layers})
+    elif a.kind == "hostile":
+        wasm = b"\0asm\1\0\0\0"
+        def entries(t):
+            add_file(t, "app.wasm", wasm)
+            if a.what == "absolute":
+                add_file(t, "/tmp/weft-escape-absolute", b"x")
+            elif a.what == "dotdot":
+                add_file(t, "a/../../weft-escape-dotdot", b"x")
+            elif a.what == "symlink-out":
+                add_special(t, "out", tarfile.SYMTYPE, "../../../../../../tmp")
+            elif a.what == "absolute-symlink":
+                add_special(t, "etc", tarfile.SYMTYPE, "/etc")
+            elif a.what == "through-link":
+                add_special(t, "d", tarfile.SYMTYPE, ".")
+                add_file(t, "d/x", b"x")
+            elif a.what == "device":
+                info = tarfile.TarInfo("dev/null")
+                info.type = tarfile.CHRTYPE
+                info.devmajor, info.devminor = 1, 3
+                t.addfile(info)
+            elif a.what == "hardlink-out":
+                add_special(t, "passwd", tarfile.LNKTYPE, "../../../../etc/passwd")
+            elif a.what == "bomb":
+                # 64 MiB of zeros: a few KiB gzipped; the test lowers the
+                # unpack cap (WEFT_OCI_MAX_UNPACK_MB) below it.
+                add_file(t, "zeros", bytes(64 << 20))
+            else:
+                sys.exit("unknown hostile kind " + str(a.what))
+        container(a.layout, a.tag, [tar_bytes(entries)], {"Entrypoint": ["/app.wasm"]})
+    else:
+        sys.exit("unknown kind " + a.kind)
+
+
+main()
