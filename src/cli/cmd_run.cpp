@@ -43,6 +43,7 @@ struct RunOptions {
   std::string invoke;                   // empty: run the command entry point `_start`
   std::vector<std::string> guest_args;  // everything after FILE
   std::vector<std::string> dirs;        // --dir HOST[::GUEST]
+  std::vector<std::string> ro_dirs;     // --dir-ro HOST[::GUEST]
   std::vector<std::string> envs;        // --env NAME=VALUE | NAME
   std::string max_memory;               // --max-memory SIZE
   std::string timeout;                  // --timeout DURATION
@@ -122,15 +123,19 @@ Result<wasi::Config> make_wasi_config(const RunOptions& options) {
     config.args.insert(config.args.end(), options.guest_args.begin(), options.guest_args.end());
   }
   config.preopens = options.image_preopens;
-  for (const std::string& dir : options.dirs) {
-    const size_t split = dir.find("::");
-    wasi::Preopen preopen;
-    preopen.host_path = dir.substr(0, split);
-    preopen.guest_path = split == std::string::npos ? dir : dir.substr(split + 2);
-    if (preopen.host_path.empty() || preopen.guest_path.empty()) {
-      return Error::usage("invalid --dir '" + dir + "' (expected HOST[::GUEST])");
+  for (const auto& [list, read_only] :
+       {std::pair{&options.dirs, false}, std::pair{&options.ro_dirs, true}}) {
+    for (const std::string& dir : *list) {
+      const size_t split = dir.find("::");
+      wasi::Preopen preopen;
+      preopen.host_path = dir.substr(0, split);
+      preopen.guest_path = split == std::string::npos ? dir : dir.substr(split + 2);
+      preopen.read_only = read_only;
+      if (preopen.host_path.empty() || preopen.guest_path.empty()) {
+        return Error::usage("invalid --dir '" + dir + "' (expected HOST[::GUEST])");
+      }
+      config.preopens.push_back(std::move(preopen));
     }
-    config.preopens.push_back(std::move(preopen));
   }
   // The image's environment, except what --env sets.
   for (const std::string& env : options.image_env) {
@@ -575,6 +580,11 @@ Subcommand add_run_command(CLI::App& parent) {
       ->type_name("HOST[::GUEST]")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--dir-ro", options->ro_dirs, "Like --dir, read-only; repeatable")
+      ->type_name("HOST[::GUEST]")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--argv0", options->program_name, "The guest's argv[0] (default: FILE as given)");
   app->add_option("--env", options->envs,
                   "Set NAME=VALUE for the guest, or pass NAME through from the host; repeatable")
       ->type_name("NAME[=VALUE]")

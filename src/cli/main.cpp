@@ -1,10 +1,12 @@
 // weft — run, check and inspect WebAssembly modules, and run spec scripts.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
+#include "oci/runtime/runtime.h"
 #include "wasm/native/native.h"
 
 namespace weft::cli {
@@ -13,6 +15,12 @@ Subcommand add_push_command(CLI::App& parent);  // cmd_push.cpp (oci, app)
 }  // namespace weft::cli
 
 int main(int argc, char** argv) {
+  // Called as weft-oci (a link to weft): the OCI runtime, runc's command line.
+  if (const std::string_view name = argv[0]; name == "weft-oci" || name.ends_with("/weft-oci")) {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return weft::oci::runtime::runtime_main(argc, argv, ec ? std::string(argv[0]) : self.string());
+  }
   CLI::App app{"weft: a WebAssembly runtime", "weft"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "weft 0.1.0");

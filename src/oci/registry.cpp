@@ -126,12 +126,22 @@ struct Transfer {
   uint64_t received = 0;
   uint64_t max_bytes = 0;
   bool over_limit = false;
+  long status = 0;  // of the response being received (the last after redirects)
   std::map<std::string, std::string> headers;  // lowercase names; the last redirect's
 };
+
+// An error answer's body (a 401's, a 404's) is the registry's message: kept
+// apart from the content and from its size limit.
+constexpr size_t kMaxErrorBody = 64 * 1024;
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
+  if (t->status >= 300) {
+    if (t->body.size() + len > kMaxErrorBody) return 0;
+    t->body.append(data, len);
+    return len;
+  }
   if (t->received + len > t->max_bytes) {
     t->over_limit = true;
     return 0;  // aborts the transfer
@@ -151,6 +161,9 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   std::string line(data, len);
   if (line.starts_with("HTTP/")) {
     t->headers.clear();  // a new response (after a redirect or a 100)
+    t->body.clear();
+    const size_t space = line.find(' ');
+    t->status = space == std::string::npos ? 0 : std::strtol(line.c_str() + space + 1, nullptr, 10);
     return len;
   }
   const size_t colon = line.find(':');
@@ -286,7 +299,10 @@ Result<RegistryClient::Response> RegistryClient::request(
         return Error::io("registry " + host_ + " unreachable: " + why + " (" + url + ")");
       return Error::io(method + " " + url + ": " + why);
     }
-    if (status == 401 && attempt == 0) {
+    if (status == 401 && attempt == 1)
+      return Error::io(method + " " + url + ": the registry refused the credentials (401)" +
+                       (credentials_.empty() ? "" : " from the Docker config"));
+    if (status == 401) {
       auto it = t.headers.find("www-authenticate");
       if (it == t.headers.end())
         return Error::io(method + " " + url + ": 401 without a WWW-Authenticate challenge");

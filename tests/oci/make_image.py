@@ -4,6 +4,7 @@ way docker/buildah lay out a `FROM scratch` image, for the oci tests.
 
   make_image.py container LAYOUT TAG [--file SRC:DEST]... [--entrypoint JSON]
                 [--cmd JSON] [--env NAME=VALUE]... [--workdir DIR] [--plain-tar]
+                [--platform OS/ARCH]
   make_image.py artifact LAYOUT TAG [--file SRC:TITLE]...
   make_image.py hostile LAYOUT TAG KIND     (absolute, dotdot, symlink-out,
                 through-link, device, bomb, hardlink-out)
@@ -62,14 +63,15 @@ def add_special(t, name, kind, target=""):
     t.addfile(info)
 
 
-def container(layout, tag, layers, config, gz=True):
+def container(layout, tag, layers, config, gz=True, platform="wasip1/wasm"):
     layer_descs, diff_ids = [], []
     for raw in layers:
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
         data = gzip.compress(raw) if gz else raw
         media = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gz else "")
         layer_descs.append({"mediaType": media, **put_blob(layout, data)})
-    cfg = {"architecture": "wasm", "os": "wasip1", "config": config,
+    os_name, arch = platform.split("/")
+    cfg = {"architecture": arch, "os": os_name, "config": config,
            "rootfs": {"type": "layers", "diff_ids": diff_ids}}
     cfg_desc = {"mediaType": "application/vnd.oci.image.config.v1+json",
                 **put_blob(layout, json.dumps(cfg).encode())}
@@ -90,6 +92,9 @@ def main():
     p.add_argument("--env", action="append", default=[])
     p.add_argument("--workdir")
     p.add_argument("--plain-tar", action="store_true")
+    # docker build's FROM scratch image on amd64 says linux/amd64, which is
+    # what containerd unpacks by default.
+    p.add_argument("--platform", default="wasip1/wasm")
     a = p.parse_args()
     os.makedirs(a.layout, exist_ok=True)
     if a.kind == "container":
@@ -102,7 +107,8 @@ def main():
         if a.cmd: config["Cmd"] = json.loads(a.cmd)
         if a.env: config["Env"] = a.env
         if a.workdir: config["WorkingDir"] = a.workdir
-        container(a.layout, a.tag, [tar_bytes(entries)], config, gz=not a.plain_tar)
+        container(a.layout, a.tag, [tar_bytes(entries)], config, gz=not a.plain_tar,
+                  platform=a.platform)
     elif a.kind == "artifact":
         layers = []
         for spec in a.file:

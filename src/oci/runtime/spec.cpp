@@ -1,0 +1,216 @@
+#include "oci/runtime/spec.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace weft::oci::runtime {
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+struct Parser {
+  std::string file;
+  Error bad(const std::string& field, const std::string& what) const {
+    return Error::usage(file + ": " + field + ": " + what);
+  }
+  Result<std::string> str(const Json& j, const char* key, const std::string& at) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::string();
+    if (!it->is_string()) return bad(at + "." + key, "not a string");
+    return it->get<std::string>();
+  }
+  Result<std::vector<std::string>> strs(const Json& j, const char* key,
+                                        const std::string& at) const {
+    std::vector<std::string> out;
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return out;
+    if (!it->is_array()) return bad(at + "." + key, "not a list");
+    for (const Json& v : *it) {
+      if (!v.is_string()) return bad(at + "." + key, "holds a non-string");
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  Result<std::optional<int64_t>> int64(const Json& j, const char* key,
+                                       const std::string& at) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::optional<int64_t>();
+    if (!it->is_number_integer()) return bad(at + "." + key, "not an integer");
+    return std::optional<int64_t>(it->get<int64_t>());
+  }
+  Result<uint32_t> id(const Json& j, const char* key, const std::string& at) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return 0u;
+    if (!it->is_number_unsigned() || it->get<uint64_t>() > UINT32_MAX)
+      return bad(at + "." + key, "not a 32-bit id");
+    return static_cast<uint32_t>(it->get<uint64_t>());
+  }
+};
+
+bool known_namespace(const std::string& t) {
+  return t == "pid" || t == "network" || t == "mount" || t == "ipc" || t == "uts" || t == "cgroup";
+}
+
+}  // namespace
+
+bool Mount::read_only() const {
+  for (const std::string& o : options)
+    if (o == "ro") return true;
+  return false;
+}
+bool Mount::is_bind() const {
+  if (type == "bind") return true;
+  for (const std::string& o : options)
+    if (o == "bind" || o == "rbind") return true;
+  return false;
+}
+
+Result<BundleSpec> load_bundle(const fs::path& bundle) {
+  Parser p{(bundle / "config.json").string()};
+  std::ifstream in(bundle / "config.json", std::ios::binary);
+  if (!in) return Error::io(p.file + ": cannot read");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > (16u << 20)) return Error::limit(p.file + ": larger than 16 MiB");
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error::usage(p.file + ": not a JSON object");
+  BundleSpec s;
+  s.bundle = bundle;
+  auto want = [&](auto r, auto& into) -> Result<void> {
+    if (!r) return std::move(r).error();
+    into = std::move(*r);
+    return {};
+  };
+#define SPEC_TRY(expr, into) \
+  if (auto ok = want((expr), (into)); !ok) return std::move(ok).error()
+
+  // root
+  auto root = j.find("root");
+  if (root == j.end() || !root->is_object()) return p.bad("root", "missing");
+  std::string root_path;
+  SPEC_TRY(p.str(*root, "path", "root"), root_path);
+  if (root_path.empty()) return p.bad("root.path", "missing");
+  s.rootfs = fs::path(root_path).is_absolute() ? fs::path(root_path) : bundle / root_path;
+  if (auto ro = root->find("readonly"); ro != root->end() && ro->is_boolean())
+    s.root_readonly = ro->get<bool>();
+
+  // process
+  auto proc = j.find("process");
+  if (proc == j.end() || !proc->is_object()) return p.bad("process", "missing");
+  SPEC_TRY(p.strs(*proc, "args", "process"), s.args);
+  if (s.args.empty()) return p.bad("process.args", "empty: nothing to run");
+  SPEC_TRY(p.strs(*proc, "env", "process"), s.env);
+  SPEC_TRY(p.str(*proc, "cwd", "process"), s.cwd);
+  if (s.cwd.empty()) s.cwd = "/";
+  if (auto t = proc->find("terminal"); t != proc->end() && t->is_boolean())
+    s.terminal = t->get<bool>();
+  if (auto n = proc->find("noNewPrivileges"); n != proc->end() && n->is_boolean())
+    s.no_new_privileges = n->get<bool>();
+  if (auto u = proc->find("user"); u != proc->end() && u->is_object()) {
+    SPEC_TRY(p.id(*u, "uid", "process.user"), s.uid);
+    SPEC_TRY(p.id(*u, "gid", "process.user"), s.gid);
+    if (auto g = u->find("additionalGids"); g != u->end() && g->is_array())
+      for (const Json& v : *g) {
+        if (!v.is_number_unsigned() || v.get<uint64_t>() > UINT32_MAX)
+          return p.bad("process.user.additionalGids", "not a 32-bit id");
+        s.additional_gids.push_back(static_cast<uint32_t>(v.get<uint64_t>()));
+      }
+  }
+  if (auto c = proc->find("capabilities"); c != proc->end() && c->is_object()) {
+    auto set = [&](const char* key, std::optional<std::vector<std::string>>& into) -> Result<void> {
+      if (!c->contains(key)) return {};
+      auto list = p.strs(*c, key, "process.capabilities");
+      if (!list) return std::move(list).error();
+      into = std::move(*list);
+      return {};
+    };
+    for (auto [key, into] : {std::pair{"bounding", &s.cap_bounding},
+                             {"effective", &s.cap_effective},
+                             {"permitted", &s.cap_permitted},
+                             {"inheritable", &s.cap_inheritable},
+                             {"ambient", &s.cap_ambient}})
+      if (auto ok = set(key, *into); !ok) return std::move(ok).error();
+  }
+  if (auto r = proc->find("rlimits"); r != proc->end() && r->is_array()) {
+    for (const Json& v : *r) {
+      if (!v.is_object()) return p.bad("process.rlimits", "not an object");
+      Rlimit l;
+      SPEC_TRY(p.str(v, "type", "process.rlimits"), l.type);
+      auto soft = v.find("soft"), hard = v.find("hard");
+      if (soft == v.end() || hard == v.end() || !soft->is_number_unsigned() ||
+          !hard->is_number_unsigned())
+        return p.bad("process.rlimits." + l.type, "soft and hard must be non-negative integers");
+      l.soft = soft->get<uint64_t>();
+      l.hard = hard->get<uint64_t>();
+      s.rlimits.push_back(l);
+    }
+  }
+  if (proc->contains("apparmorProfile") && (*proc)["apparmorProfile"].is_string() &&
+      !(*proc)["apparmorProfile"].get<std::string>().empty())
+    return p.bad("process.apparmorProfile", "weft-oci cannot apply AppArmor profiles");
+  if (proc->contains("selinuxLabel") && (*proc)["selinuxLabel"].is_string() &&
+      !(*proc)["selinuxLabel"].get<std::string>().empty())
+    return p.bad("process.selinuxLabel", "weft-oci cannot apply SELinux labels");
+
+  SPEC_TRY(p.str(j, "hostname", ""), s.hostname);
+  if (auto a = j.find("annotations"); a != j.end() && a->is_object())
+    for (auto& [k, v] : a->items())
+      if (v.is_string()) s.annotations[k] = v.get<std::string>();
+  if (auto h = j.find("hooks"); h != j.end() && h->is_object() && !h->empty()) {
+    for (auto& [k, v] : h->items())
+      if (v.is_array() && !v.empty()) return p.bad("hooks." + k, "weft-oci does not run hooks");
+  }
+
+  // mounts
+  if (auto m = j.find("mounts"); m != j.end() && m->is_array()) {
+    for (size_t i = 0; i < m->size(); ++i) {
+      const Json& v = (*m)[i];
+      const std::string at = "mounts[" + std::to_string(i) + "]";
+      if (!v.is_object()) return p.bad(at, "not an object");
+      Mount mt;
+      SPEC_TRY(p.str(v, "destination", at), mt.destination);
+      SPEC_TRY(p.str(v, "type", at), mt.type);
+      SPEC_TRY(p.str(v, "source", at), mt.source);
+      SPEC_TRY(p.strs(v, "options", at), mt.options);
+      if (mt.destination.empty() || mt.destination.front() != '/')
+        return p.bad(at + ".destination", "not an absolute path");
+      s.mounts.push_back(std::move(mt));
+    }
+  }
+
+  // linux
+  if (auto l = j.find("linux"); l != j.end() && l->is_object()) {
+    if (auto sc = l->find("seccomp"); sc != l->end() && !sc->is_null())
+      return p.bad("linux.seccomp",
+                   "weft-oci cannot apply a seccomp profile (the guest makes no "
+                   "system calls of its own; remove the profile)");
+    if (auto ns = l->find("namespaces"); ns != l->end() && ns->is_array()) {
+      for (const Json& v : *ns) {
+        Namespace n;
+        SPEC_TRY(p.str(v, "type", "linux.namespaces"), n.type);
+        SPEC_TRY(p.str(v, "path", "linux.namespaces"), n.path);
+        if (n.type == "user" || n.type == "time")
+          return p.bad("linux.namespaces", "weft-oci does not support " + n.type + " namespaces");
+        if (!known_namespace(n.type))
+          return p.bad("linux.namespaces", "unknown namespace type \"" + n.type + "\"");
+        s.namespaces.push_back(std::move(n));
+      }
+    }
+    SPEC_TRY(p.str(*l, "cgroupsPath", "linux"), s.cgroups_path);
+    if (auto r = l->find("resources"); r != l->end() && r->is_object()) {
+      if (auto mem = r->find("memory"); mem != r->end() && mem->is_object()) {
+        SPEC_TRY(p.int64(*mem, "limit", "linux.resources.memory"), s.memory_limit);
+      }
+      if (auto pids = r->find("pids"); pids != r->end() && pids->is_object()) {
+        SPEC_TRY(p.int64(*pids, "limit", "linux.resources.pids"), s.pids_limit);
+      }
+    }
+    if (auto label = l->find("mountLabel");
+        label != l->end() && label->is_string() && !label->get<std::string>().empty())
+      return p.bad("linux.mountLabel", "weft-oci cannot apply SELinux labels");
+  }
+#undef SPEC_TRY
+  return s;
+}
+
+}  // namespace weft::oci::runtime

@@ -1,0 +1,60 @@
+// A bundle's config.json (the OCI runtime spec), as much of it as weft-oci
+// acts on, checked strictly: what weft cannot honour is refused by name.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "weft/result.h"
+
+namespace weft::oci::runtime {
+
+struct Mount {
+  std::string destination, type, source;
+  std::vector<std::string> options;
+  bool read_only() const;
+  bool is_bind() const;
+};
+
+struct Namespace {
+  std::string type;  // pid, network, mount, ipc, uts, cgroup, user, time
+  std::string path;  // join this one; empty: a new one
+};
+
+struct Rlimit {
+  std::string type;  // RLIMIT_NOFILE
+  uint64_t soft = 0, hard = 0;
+};
+
+struct BundleSpec {
+  std::filesystem::path bundle;
+  std::filesystem::path rootfs;  // absolute
+  bool root_readonly = false;
+  std::vector<std::string> args, env;
+  std::string cwd = "/";
+  bool terminal = false;
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> additional_gids;
+  bool no_new_privileges = false;
+  std::optional<std::vector<std::string>> cap_bounding, cap_effective, cap_permitted,
+      cap_inheritable, cap_ambient;
+  std::vector<Rlimit> rlimits;
+  std::vector<Mount> mounts;
+  std::vector<Namespace> namespaces;
+  std::string hostname;
+  std::optional<int64_t> memory_limit;
+  std::optional<int64_t> pids_limit;
+  std::string cgroups_path;
+  std::map<std::string, std::string> annotations;
+};
+
+// Reads BUNDLE/config.json. Refused, with the field named: malformed JSON
+// or types, no process.args, a seccomp profile, AppArmor or SELinux labels,
+// a user or time namespace, an unknown namespace type, hooks.
+Result<BundleSpec> load_bundle(const std::filesystem::path& bundle);
+
+}  // namespace weft::oci::runtime
