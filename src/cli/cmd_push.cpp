@@ -23,19 +23,21 @@ namespace fs = std::filesystem;
 Result<std::vector<oci::PushFile>> app_files(const fs::path& dir) {
   auto manifest = app::load_manifest(dir);
   if (!manifest) return std::move(manifest).error();
-  const fs::path base = fs::canonical(manifest->dir);
+  const fs::path base = manifest->dir.lexically_normal();
   std::vector<oci::PushFile> files;
   std::set<std::string> seen;
+  // Each file under the name weft.toml gives it, relative to its directory
+  // (so the pulled app's weft.toml finds it): never above it.
   auto add = [&](const fs::path& source, const std::string& what) -> Result<void> {
     std::error_code ec;
-    const fs::path real = fs::canonical(source, ec);
-    if (ec) return Error::io(what + ": " + source.string() + ": " + ec.message());
-    const fs::path rel = real.lexically_relative(base);
-    if (rel.empty() || rel.native().starts_with(".."))
+    if (!fs::is_regular_file(source, ec))
+      return Error::io(what + ": " + source.string() + ": not a file");
+    const fs::path rel = source.lexically_normal().lexically_relative(base);
+    if (rel.empty() || rel.is_absolute() || *rel.begin() == "..")
       return Error::usage(what + ": " + source.string() + " is outside the app's directory " +
                           base.string() + "; weft push carries only files beneath it");
     if (seen.insert(rel.generic_string()).second)
-      files.push_back({rel.generic_string(), real, std::string(oci::media::kWasmLayer)});
+      files.push_back({rel.generic_string(), source, std::string(oci::media::kWasmLayer)});
     return {};
   };
   files.push_back({"weft.toml", manifest->file, std::string(oci::media::kWeftManifestLayer)});

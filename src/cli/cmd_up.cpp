@@ -24,7 +24,35 @@ struct UpOptions {
   unsigned loops = 0;
   bool quiet = false;
   bool insecure_registry = false;
+  std::string confine;  // --confine DIR: the manifest may use only files beneath DIR
 };
+
+// An image's weft.toml is the image author's, not the operator's: every
+// module it loads and every directory it grants must be inside the image.
+Result<void> confine_to_image(const app::Manifest& m, const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string base = fs::weakly_canonical(root, ec).string() + "/";
+  auto inside = [&](const fs::path& p, const std::string& what) -> Result<void> {
+    const std::string real = fs::weakly_canonical(p, ec).string();
+    if (ec || !real.starts_with(base))
+      return Error::usage(m.file.string() + ": " + what + " \"" + p.string() +
+                          "\" is outside the image (an image's weft.toml may use only its own "
+                          "files)");
+    return {};
+  };
+  for (const auto& [name, service] : m.services) {
+    const std::string what = "service \"" + name + "\"";
+    if (auto ok = inside(service.source, what + " source"); !ok) return ok;
+    for (const app::FileGrant& grant : service.files)
+      if (auto ok = inside(grant.host_path, what + " directory"); !ok) return ok;
+    for (const app::DependencySpec& dep : service.dependencies)
+      if (auto ok = inside(dep.source, what + " dependency"); !ok) return ok;
+  }
+  for (const auto& [name, filter] : m.filters)
+    if (auto ok = inside(filter.source, "filter \"" + name + "\" source"); !ok) return ok;
+  return {};
+}
 
 // `weft up IMAGE`: the app's weft.toml from the image, pulled or cached.
 Result<std::string> manifest_from_image(const UpOptions& options) {
@@ -39,6 +67,10 @@ Result<std::string> manifest_from_image(const UpOptions& options) {
                         ": the image holds no weft.toml (an app); run its module with "
                         "weft run " +
                         ref->text);
+  // Loaded here to be confined; run_up loads it again (cheap, and the same file).
+  auto manifest = app::load_manifest(*image->app_manifest);
+  if (!manifest) return std::move(manifest).error();
+  if (auto ok = confine_to_image(*manifest, image->root); !ok) return std::move(ok).error();
   return image->app_manifest->string();
 }
 
@@ -88,6 +120,12 @@ int run_up(const UpOptions& options) {
     std::fprintf(stderr, "weft up: %s\n", manifest.error().message.c_str());
     return kExitError;
   }
+  if (!options.confine.empty()) {
+    if (auto ok = confine_to_image(*manifest, options.confine); !ok) {
+      std::fprintf(stderr, "weft up: %s\n", ok.error().message.c_str());
+      return kExitError;
+    }
+  }
   auto host = serve::AppHost::create(std::move(manifest).value());
   if (!host) {
     std::fprintf(stderr, "weft up: %s\n", host.error().message.c_str());
@@ -134,6 +172,10 @@ Subcommand add_up_command(CLI::App& parent) {
   app->add_flag("--quiet", options->quiet, "No access log");
   app->add_flag("--insecure-registry", options->insecure_registry,
                 "Allow plain HTTP to a registry that is not on this machine");
+  app->add_option("--confine", options->confine,
+                  "Refuse a manifest whose modules or directories are outside DIR (weft-oci sets "
+                  "it to the container's root)")
+      ->type_name("DIR");
   Subcommand subcommand;
   subcommand.app = app;
   subcommand.run = [options]() -> int { return run_up(*options); };

@@ -1,5 +1,6 @@
 #include "oci/image.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
 
 #include "oci/digest.h"
@@ -22,6 +24,9 @@ namespace fs = std::filesystem;
 
 // A layer or module larger than this is refused before it is fetched.
 constexpr uint64_t kMaxBlobBytes = 2ull << 30;
+// An image's layers: at most this many, of at most this many bytes in all.
+constexpr size_t kMaxLayers = 128;
+constexpr uint64_t kMaxImageBytes = 8ull << 30;
 
 bool is_tar_layer_type(std::string_view t) {
   return t == "application/vnd.oci.image.layer.v1.tar" ||
@@ -107,20 +112,23 @@ class BlobCache {
     return root_ / "blobs" / digest.substr(0, colon) / digest.substr(colon + 1);
   }
   // The cached blob, if it is there and right (a wrong one is removed).
-  std::optional<fs::path> find(const Descriptor& d) const {
+  std::optional<fs::path> find(const Descriptor& d) {
     const fs::path p = path_of(d.digest);
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) return std::nullopt;
+    if (verified_.count(d.digest + "/" + std::to_string(d.size))) return p;
     if (!verify_file(p, d, "cached blob")) {
       fs::remove(p, ec);
       return std::nullopt;
     }
+    verified_.insert(d.digest + "/" + std::to_string(d.size));
     return p;
   }
   const fs::path& root() const { return root_; }
 
  private:
   fs::path root_;
+  std::set<std::string> verified_;  // this pull's: a blob listed twice is hashed once
 };
 
 // Where an image's documents and blobs come from.
@@ -463,7 +471,11 @@ Result<void> unpack_container(Source& source, const ImageManifest& m, const fs::
       const std::string name = wasm_layer_name(d);
       if (!is_safe_relative_path(name) || name.find('/') != std::string::npos)
         return Error::usage(where + ": file name \"" + name + "\" is not a plain file name");
-      fs::copy_file(blob, canonical_root / name, fs::copy_options::overwrite_existing, ec);
+      // Whatever a lower layer put at that name goes first (a link is
+      // removed, never followed).
+      const fs::path dest = canonical_root / name;
+      fs::remove_all(dest, ec);
+      fs::copy_file(blob, dest, ec);
       if (ec) return Error::io(where + ": " + ec.message());
       continue;
     }
@@ -484,11 +496,21 @@ Result<void> describe_container(const ImageManifest& m, const ImageConfig& confi
   WEFT_TRY(fs::path wd,
            inside_root(root, "/", config.working_dir.empty() ? "/" : config.working_dir, where,
                        /*allow_root=*/true));
-  if (fs::is_regular_file(wd / "weft.toml", ec)) out.app_manifest = wd / "weft.toml";
+  // Every path is resolved inside the image: a later layer may have made
+  // any name a link.
+  (void)wd;  // a working directory that leads out of the image was refused above
+  if (auto toml = inside_root(root, config.working_dir.empty() ? "/" : config.working_dir,
+                              "weft.toml", where, false);
+      toml && fs::is_regular_file(*toml, ec))
+    out.app_manifest = *toml;
   if (argv.empty()) {
     for (const Descriptor& d : m.layers)
       if (is_wasm_layer_type(d.media_type)) {
-        out.wasm = root / wasm_layer_name(d);
+        WEFT_TRY(out.wasm, inside_root(root, "/", wasm_layer_name(d), where, false));
+        if (!fs::is_regular_file(out.wasm, ec) || !is_wasm_file(out.wasm))
+          return Error::usage(where + ": the module layer \"" + wasm_layer_name(d) +
+                              "\" is not a WebAssembly module in the image");
+        out.program = "/" + wasm_layer_name(d);
         return {};
       }
     if (out.app_manifest) return {};
@@ -523,7 +545,12 @@ fs::path default_image_cache() {
     return fs::path(xdg) / "weft" / "oci";
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0)
     return fs::path(home) / ".cache" / "weft" / "oci";
-  return fs::temp_directory_path() / "weft-oci";
+  // No home: a directory of this user's own under /tmp (made 0700 and
+  // checked by pull_image).
+  std::error_code ec;
+  fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  return tmp / ("weft-oci-" + std::to_string(::getuid()));
 }
 
 Result<PulledImage> pull_image(const ImageRef& ref, const PullOptions& options) {
@@ -531,6 +558,16 @@ Result<PulledImage> pull_image(const ImageRef& ref, const PullOptions& options) 
   std::error_code ec;
   fs::create_directories(cache_root, ec);
   if (ec) return Error::io("image cache " + cache_root.string() + ": " + ec.message());
+  // Unpacked trees are trusted once complete: the cache must be this user's.
+  struct stat st {};
+  if (::lstat(cache_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() ||
+      (st.st_mode & 022) != 0) {
+    if (st.st_uid == ::getuid() && S_ISDIR(st.st_mode))
+      ::chmod(cache_root.c_str(), 0700);
+    else
+      return Error::io("image cache " + cache_root.string() +
+                       ": not a directory of this user's that only they can write");
+  }
   BlobCache cache(cache_root);
   std::unique_ptr<Source> source;
   if (ref.kind == ImageRef::Kind::Layout)
@@ -554,6 +591,15 @@ Result<PulledImage> pull_image(const ImageRef& ref, const PullOptions& options) 
       return Error::usage(where + ": an index inside an index is not supported");
   }
   WEFT_TRY(ImageManifest manifest, parse_image_manifest(manifest_bytes, where));
+  if (manifest.layers.size() > kMaxLayers)
+    return Error::limit(where + ": " + std::to_string(manifest.layers.size()) +
+                        " layers (at most " + std::to_string(kMaxLayers) + ")");
+  uint64_t total = 0;
+  for (const Descriptor& d : manifest.layers)
+    total += std::min<uint64_t>(d.size, kMaxBlobBytes + 1);
+  if (total > kMaxImageBytes)
+    return Error::limit(where + ": layers of " + std::to_string(total >> 20) + " MiB (at most " +
+                        std::to_string(kMaxImageBytes >> 20) + " MiB)");
 
   PulledImage out;
   out.ref = ref.text;
@@ -595,9 +641,10 @@ Result<PulledImage> pull_image(const ImageRef& ref, const PullOptions& options) 
       return made.error();
     }
     { std::ofstream(building / ".complete") << manifest_digest << "\n"; }
-    fs::remove_all(final_dir, ec);
+    // A tree without .complete is what a crashed pull left; a complete one
+    // another weft renamed into place meanwhile is used (and may be running).
+    if (!fs::is_regular_file(final_dir / ".complete", ec)) fs::remove_all(final_dir, ec);
     fs::rename(building, final_dir, ec);
-    // If another weft unpacked the same image meanwhile, that one is used.
     if (ec) fs::remove_all(building, ec);
   }
   // What is runnable, from the unpacked tree (made now or by an earlier pull).

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <set>
 #include <system_error>
 #include <vector>
 
@@ -62,20 +63,24 @@ Result<void> check_parents(const fs::path& root, const std::string& rel, const s
 }
 
 // Whether a symbolic link at `rel` pointing at `target` stays inside the
-// root. Its parents hold no links (check_parents), so resolving `target`
-// lexically from the link's directory is where it really points, as far as
-// this link goes; a link to a link is checked when that one is made.
+// root. Its parents hold no links (check_parents), so its directory is
+// where its name says. The target may climb ("../") only at its start and
+// no higher than the root, then only descend: a ".." after a component
+// that is itself a link would climb from wherever that link leads, which a
+// lexical check cannot know ("b -> .", then "b/b/../../.." escapes). By
+// induction every link so made points inside the root, and so does
+// descending from one.
 bool link_stays_inside(const std::string& rel, std::string_view target) {
   if (target.empty() || target.front() == '/') return false;
-  std::vector<std::string> at = split_path(rel);
-  at.pop_back();
+  size_t depth = split_path(rel).size() - 1;
+  bool descending = false;
   for (const std::string& part : split_path(target)) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
-      if (at.empty()) return false;
-      at.pop_back();
+      if (descending || depth == 0) return false;
+      --depth;
     } else {
-      at.push_back(part);
+      descending = true;
     }
   }
   return true;
@@ -123,6 +128,8 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
                                             ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_PERM |
                                             ARCHIVE_EXTRACT_TIME);
   std::vector<char> buffer(1 << 16);
+  std::set<std::string> made;  // paths this layer wrote
+  tally.skipped_bytes_base = tally.decompressed;
   for (;;) {
     archive_entry* entry = nullptr;
     const int rc = archive_read_next_header(in.a, &entry);
@@ -135,30 +142,46 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
     const char* raw = archive_entry_pathname(entry);
     const std::string raw_name = raw != nullptr ? raw : "";
     const std::string where = name + ": \"" + raw_name + "\"";
+    // Every entry's bytes count, kept or skipped (a "." or a whiteout may
+    // carry data too), and so does all that was decompressed to reach it.
+    const int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+    if (size < 0 || tally.bytes + static_cast<uint64_t>(size) > limits.max_bytes ||
+        tally.skipped_bytes_base + static_cast<uint64_t>(archive_filter_bytes(in.a, 0)) >
+            2 * limits.max_bytes + (64u << 20))
+      return Error::limit(name + ": the image's files are larger than " +
+                          std::to_string(limits.max_bytes >> 20) + " MiB unpacked");
     if (raw_name.empty() || raw_name.front() == '/')
       return Error::usage(where + ": an absolute path");
     const std::string rel = canonical_entry_path(raw_name);
     if (rel.empty()) {
       if (canonical_entry_path(raw_name + "/x").empty())
         return Error::usage(where + ": a path with \"..\"");
+      tally.bytes += static_cast<uint64_t>(size);
       continue;  // "./": the root itself
     }
     WEFT_CHECK(check_parents(root, rel, where));
     const std::string base = rel.substr(rel.rfind('/') + 1);
     const std::string dir = rel.find('/') == std::string::npos ? "" : rel.substr(0, rel.rfind('/'));
     // Whiteouts: ".wh.NAME" deletes NAME of a lower layer; ".wh..wh..opq"
-    // empties the directory it is in.
+    // empties the directory it is in of what lower layers put there. What
+    // this layer made stays, wherever in the layer the whiteout comes.
     if (base.starts_with(".wh.")) {
+      tally.bytes += static_cast<uint64_t>(size);
       const fs::path parent = dir.empty() ? root : root / dir;
+      const std::string prefix = dir.empty() ? "" : dir + "/";
       if (base == ".wh..wh..opq") {
         std::error_code ec;
-        for (const auto& child : fs::directory_iterator(parent, ec))
-          remove_all_quietly(child.path());
+        std::vector<fs::path> lower;
+        for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator();
+             it.increment(ec))
+          if (!made.count(prefix + it->path().filename().string())) lower.push_back(it->path());
+        for (const fs::path& p : lower) remove_all_quietly(p);
       } else {
         const std::string victim = base.substr(4);
-        if (victim.empty() || victim == "." || victim == "..")
+        if (victim.empty() || victim == "." || victim == ".." ||
+            victim.find('/') != std::string::npos)
           return Error::usage(where + ": a whiteout of nothing");
-        remove_all_quietly(parent / victim);
+        if (!made.count(prefix + victim)) remove_all_quietly(parent / victim);
       }
       continue;
     }
@@ -186,10 +209,6 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
                             "\", which is not a file unpacked before it");
       archive_entry_set_hardlink(entry, target_path.c_str());
     }
-    const int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
-    if (size < 0 || tally.bytes + static_cast<uint64_t>(size) > limits.max_bytes)
-      return Error::limit(name + ": the image's files are larger than " +
-                          std::to_string(limits.max_bytes >> 20) + " MiB unpacked");
     // A path in the root that a lower layer made something else: replaced.
     const fs::path dest = root / rel;
     struct stat existing {};
@@ -200,6 +219,10 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
                            (archive_entry_perm(entry) & 0777) | (type == AE_IFDIR ? 0700 : 0600));
     if (archive_write_header(out.a, entry) != ARCHIVE_OK)
       return Error::io(where + ": cannot unpack: " + archive_error_string(out.a));
+    // This layer's own: its whiteouts leave it (and its parents) alone.
+    for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
+      made.insert(rel.substr(0, slash));
+    made.insert(rel);
     if (type == AE_IFREG) {
       uint64_t written = 0;
       for (;;) {
@@ -218,6 +241,7 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
     if (archive_write_finish_entry(out.a) != ARCHIVE_OK)
       return Error::io(where + ": cannot unpack: " + archive_error_string(out.a));
   }
+  tally.decompressed += static_cast<uint64_t>(archive_filter_bytes(in.a, 0));
   return {};
 }
 

@@ -20,8 +20,12 @@ struct UnpackLimits {
 };
 
 struct UnpackTally {
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;    // of the files (and skipped entries) so far
   uint64_t entries = 0;
+  // Of the tar streams decompressed, all layers so far (padding and skipped
+  // data included): capped too, so that no stream decompresses for hours.
+  uint64_t decompressed = 0;
+  uint64_t skipped_bytes_base = 0;  // `decompressed` when this layer began
 };
 
 // Unpacks `layer_file` into `root` (an existing directory). `name` is the

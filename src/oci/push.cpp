@@ -42,8 +42,10 @@ Result<std::string> push_artifact(const std::vector<PushFile>& files, const Imag
   nlohmann::json layer_digests = nlohmann::json::array();
   bool component = false;
   for (const PushFile& f : files) {
-    if (!is_safe_relative_path(f.name))
-      return Error::usage(f.path.string() + ": \"" + f.name + "\" is not a plain relative path");
+    if (!is_safe_relative_path(f.name) ||
+        !wasm::is_valid_utf8({reinterpret_cast<const uint8_t*>(f.name.data()), f.name.size()}))
+      return Error::usage(f.path.string() + ": \"" + f.name +
+                          "\" is not a plain relative path in UTF-8");
     WEFT_TRY(std::string bytes, read_file(f.path));
     if (f.media_type == media::kWasmLayer) {
       if (bytes.size() < 8 || bytes.substr(0, 4) != std::string_view("\0asm", 4))

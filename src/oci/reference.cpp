@@ -133,8 +133,26 @@ std::string host_without_port(std::string_view host) {
 }
 
 bool is_loopback_host(std::string_view host) {
+  if (host.find('@') != std::string_view::npos) return false;  // userinfo: not a plain host
   const std::string name = host_without_port(host);
-  return name == "localhost" || name == "::1" || name.starts_with("127.");
+  if (name == "localhost" || name == "::1") return true;
+  // An IPv4 literal in 127/8, not a name that starts with "127.".
+  int parts = 0;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('.', start);
+    if (end == std::string::npos) end = name.size();
+    const std::string_view part = std::string_view(name).substr(start, end - start);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }) ||
+        std::stoi(std::string(part)) > 255)
+      return false;
+    if (parts == 0 && part != "127") return false;
+    ++parts;
+    start = end + 1;
+  }
+  return parts == 4;
 }
 
 std::string registry_reference(const ImageRef& ref) {

@@ -245,17 +245,24 @@ Result<RegistryClient::Response> RegistryClient::request(
     }
     curl_slist* list = nullptr;
     for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-    if (!authorization_.empty())
+    // Credentials go to the registry itself, never to another origin an
+    // answer (an upload's Location) names.
+    if (!authorization_.empty() && url.starts_with(base_ + "/"))
       list = curl_slist_append(list, ("Authorization: " + authorization_).c_str());
     ReadBody rb{body};
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    // An HTTPS registry's redirects stay HTTPS.
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
+                     base_.starts_with("https://") ? "https" : "http,https");
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "weft");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    // Slower than 1 KiB/s for the stall time is abandoned; a document (not
+    // a blob into a file) also has a deadline of its own.
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
+    if (out_file == nullptr) curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
@@ -294,8 +301,9 @@ Result<RegistryClient::Response> RegistryClient::request(
                           std::to_string(max_bytes) + " bytes");
     if (rc != CURLE_OK) {
       std::string why = curl_easy_strerror(rc);
+      // Unreachable: no connection (a timeout before any answer counts).
       if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-          rc == CURLE_OPERATION_TIMEDOUT)
+          (rc == CURLE_OPERATION_TIMEDOUT && t.status == 0))
         return Error::io("registry " + host_ + " unreachable: " + why + " (" + url + ")");
       return Error::io(method + " " + url + ": " + why);
     }
@@ -334,9 +342,14 @@ Result<void> RegistryClient::authenticate(const std::string& header, const std::
   if (realm == c.params.end() || realm->second.empty())
     return Error::io("registry " + host_ + ": Bearer challenge without a realm");
   const std::string& url = realm->second;
-  if (!url.starts_with("https://") &&
-      !(url.starts_with("http://") &&
-        (options_.insecure || is_loopback_host(url.substr(7, url.find('/', 7) - 7)))))
+  const bool https = url.starts_with("https://");
+  const size_t authority_start = https ? 8 : 7;
+  const std::string authority =
+      url.substr(authority_start, url.find('/', authority_start) - authority_start);
+  if (authority.empty() || authority.find('@') != std::string::npos ||
+      (!https && !url.starts_with("http://")))
+    return Error::io("registry " + host_ + ": token realm \"" + url + "\" is not a plain URL");
+  if (!https && !options_.insecure && !is_loopback_host(authority))
     return Error::io("registry " + host_ + ": token realm \"" + url +
                      "\" is not HTTPS (use --insecure-registry to allow it)");
   std::string token_url = url + (url.find('?') == std::string::npos ? "?" : "&");
@@ -348,7 +361,7 @@ Result<void> RegistryClient::authenticate(const std::string& header, const std::
   Transfer t;
   t.max_bytes = 1u << 20;
   curl_easy_setopt(curl, CURLOPT_URL, token_url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, https ? "https" : "http");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "weft");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
@@ -432,8 +445,18 @@ Result<void> RegistryClient::upload_blob(const std::string& repo, const std::str
   if (r->status != 202 || location == r->headers.end()) {
     return status_error("POST " + start, r->status, r->body);
   }
+  // The upload URL: relative to the registry (or to the request), or
+  // absolute; another origin is allowed (storage behind the registry) but
+  // gets no credentials, and plain HTTP only where the registry may use it.
   std::string url = location->second;
-  if (url.starts_with("/")) url = base_ + url;
+  if (url.starts_with("/")) {
+    url = base_ + url;
+  } else if (!url.starts_with("https://") && !url.starts_with("http://")) {
+    url = start + url;
+  } else if (url.starts_with("http://") && !base_.starts_with("http://")) {
+    return Error::io("POST " + start + ": the upload URL \"" + url +
+                     "\" is plain HTTP for an HTTPS registry");
+  }
   url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
          url_escape(digest);
   auto put = request("PUT", url, scope, {{"Content-Type", "application/octet-stream"}}, &bytes,

@@ -116,7 +116,27 @@ for kind in absolute dotdot symlink-out absolute-symlink through-link device har
     bomb) expect_contains "$TMP/err" "larger than 16 MiB unpacked" ;;
   esac
 done
-[[ ! -e /tmp/weft-escape-absolute && ! -e /tmp/weft-escape-dotdot ]] || fail "a layer wrote outside the cache"
+rm -f /tmp/weft-escape-climb
+for kind in link-climb skip-bomb link-over-wasm; do
+  $MAKE hostile "$TMP/hostile" "$kind" "$kind"
+  WEFT_OCI_MAX_UNPACK_MB=16 expect_status 1 "$WEFT" run "oci:$TMP/hostile:$kind"
+  case $kind in
+    link-climb) expect_contains "$TMP/err" '"module.wasm": a symbolic link to' ;;
+    skip-bomb) expect_contains "$TMP/err" "larger than 16 MiB unpacked" ;;
+    link-over-wasm) expect_contains "$TMP/err" "outside the image" ;;
+  esac
+done
+[[ ! -e /tmp/weft-escape-absolute && ! -e /tmp/weft-escape-dotdot && ! -e /tmp/weft-escape-climb ]] ||
+  fail "a layer wrote outside the cache"
+# Whiteouts apply to lower layers only.
+$MAKE hostile "$TMP/hostile" opaque-order opaque-order
+WEFT_CACHE=$TMP/cache-opaque "$WEFT" run "oci:$TMP/hostile:opaque-order" >/dev/null 2>&1
+tree=$(echo "$TMP"/cache-opaque/oci/images/*/rootfs)
+[[ -f $tree/d/keep && ! -e $tree/d/lower ]] || fail "opaque whiteout: $(ls -R "$tree/d" 2>&1)"
+# An image's weft.toml may not grant the host's directories.
+$MAKE hostile "$TMP/hostile" toml-grant toml-grant
+expect_status 1 "$WEFT" up "oci:$TMP/hostile:toml-grant"
+expect_contains "$TMP/err" "is outside the image"
 leftovers=$(find "$WEFT_CACHE/oci/images" -mindepth 1 -maxdepth 1 -name '.tmp-*' 2>/dev/null | wc -l)
 [[ $leftovers == 0 ]] || fail "$leftovers half-unpacked image(s) left in the cache"
 

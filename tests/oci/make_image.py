@@ -80,6 +80,84 @@ def container(layout, tag, layers, config, gz=True, platform="wasip1/wasm"):
                                       "config": cfg_desc, "layers": layer_descs})
 
 
+# Hostile images of several layers (from a review of the unpacker).
+CLIMB = "b/" * 16 + "../" * 16  # lexically back at the root; really 16 levels above it
+STUB = b"\0asm\1\0\0\0"
+
+
+def entry_link(t, name, target):
+    add_special(t, name, tarfile.SYMTYPE, target)
+
+
+def wasm_layer(layout, title, data):
+    return {"mediaType": "application/vnd.wasm.content.layer.v1+wasm", **put_blob(layout, data),
+            "annotations": {"org.opencontainers.image.title": title}}
+
+
+def layered(layout, tag, parts, config):
+    """parts: tar bytes (a gzip layer) or a ready descriptor (a wasm layer)."""
+    descs = [p if isinstance(p, dict) else
+             {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **put_blob(layout, gzip.compress(p))}
+             for p in parts]
+    cfg = {"architecture": "wasm", "os": "wasip1", "config": config}
+    cfg_desc = {"mediaType": "application/vnd.oci.image.config.v1+json",
+                **put_blob(layout, json.dumps(cfg).encode())}
+    add_manifest(layout, tag, {"schemaVersion": 2,
+                               "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                               "config": cfg_desc, "layers": descs})
+
+
+def link_climb(layout, tag):
+    # b -> ".", then module.wasm -> b/b/../../..: a wasm layer written there
+    # would land outside the cache.
+    def entries(t):
+        entry_link(t, "b", ".")
+        entry_link(t, "module.wasm", CLIMB + "tmp/weft-escape-climb")
+    layered(layout, tag, [tar_bytes(entries), wasm_layer(layout, "module.wasm", STUB)], {})
+
+
+def link_over_wasm(layout, tag):
+    # No Entrypoint; a later layer makes the module's name a link out.
+    def entries(t):
+        entry_link(t, "module.wasm", "../../../../../../../../etc/hostname")
+    layered(layout, tag, [wasm_layer(layout, "module.wasm", STUB), tar_bytes(entries)], {})
+
+
+def skip_bomb(layout, tag):
+    # Data on entries the unpacker skips ("." and a whiteout) counts too.
+    def entries(t):
+        add_file(t, ".", bytes(24 << 20))
+        add_file(t, ".wh.x", bytes(24 << 20))
+        add_file(t, "app.wasm", STUB)
+    layered(layout, tag, [tar_bytes(entries)], {"Entrypoint": ["/app.wasm"]})
+
+
+def opaque_order(layout, tag):
+    # An opaque whiteout empties its directory of the lower layers' files,
+    # not of its own layer's.
+    def lower(t):
+        add_file(t, "d/lower", b"1")
+        add_file(t, "app.wasm", STUB)
+    def upper(t):
+        add_file(t, "d/keep", b"2")
+        add_file(t, "d/.wh..wh..opq", b"")
+    layered(layout, tag, [tar_bytes(lower), tar_bytes(upper)], {"Entrypoint": ["/app.wasm"]})
+
+
+def toml_grant(layout, tag):
+    # An image's weft.toml granting a host directory.
+    toml = (b'[app]\nname = "evil"\n[[route]]\npath = "/..."\nservice = "svc"\n'
+            b'[service.svc]\nsource = "app.wasm"\nfiles = [{ host = "/etc", guest = "/etc" }]\n')
+    def entries(t):
+        add_file(t, "app.wasm", STUB)
+        add_file(t, "weft.toml", toml)
+    layered(layout, tag, [tar_bytes(entries)], {})
+
+
+MULTI_LAYER = {"link-climb": link_climb, "link-over-wasm": link_over_wasm, "skip-bomb": skip_bomb,
+               "opaque-order": opaque_order, "toml-grant": toml_grant}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("kind")
@@ -123,6 +201,8 @@ def main():
             "artifactType": "application/vnd.wasm.config.v0+json",
             "config": {"mediaType": "application/vnd.wasm.config.v0+json", **put_blob(a.layout, cfg)},
             "layers": layers})
+    elif a.kind == "hostile" and a.what in MULTI_LAYER:
+        MULTI_LAYER[a.what](a.layout, a.tag)
     elif a.kind == "hostile":
         wasm = b"\0asm\1\0\0\0"
         def entries(t):

@@ -427,7 +427,8 @@ std::vector<std::string> weft_argv(const std::string& weft, const BundleSpec& sp
                                    const Program& program) {
   std::vector<std::string> argv{weft};
   if (program.kind == Payload::App) {
-    argv.insert(argv.end(), {"up", program.file.parent_path().string()});
+    argv.insert(argv.end(),
+                {"up", program.file.parent_path().string(), "--confine", spec.rootfs.string()});
     bool listen = false;
     for (size_t i = 1; i < spec.args.size(); ++i) listen |= spec.args[i].starts_with("--listen");
     // In a container the service is for the pod's network, not its loopback.
