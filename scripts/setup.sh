@@ -23,8 +23,12 @@ packages=(
   libarchive-dev libssl-dev                       # OCI images (src/oci): layers, digests
   docker-registry skopeo                          # tests/oci: a real registry, images copied into it
   libcap-dev containerd runc                      # weft-oci (src/oci/runtime) and its containerd test
+  python3-yaml                                    # tests/oci/deploy.sh reads the rendered Kubernetes files
   wrk nginx hyperfine                             # bench/http
 )
+# kubectl (tests/oci/deploy.sh renders deploy/kubernetes offline): Debian's
+# kubernetes-client unless one is installed already.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -628,7 +628,14 @@ Result<void> send_console(const std::string& socket_path, int fd) {
   // shim's (the guest's environment is in --env).
   std::string cache = "WEFT_CACHE=" + (fs::path(c.root) / "cache").string();
   if (const char* given = std::getenv("WEFT_CACHE")) cache = std::string("WEFT_CACHE=") + given;
-  std::vector<char*> env{cache.data(), nullptr};
+  // An installed weft may find its libraries through LD_LIBRARY_PATH
+  // (deploy/install-node.sh): the init's weft needs them too.
+  std::string libs;
+  if (const char* given = std::getenv("LD_LIBRARY_PATH"))
+    libs = std::string("LD_LIBRARY_PATH=") + given;
+  std::vector<char*> env{cache.data()};
+  if (!libs.empty()) env.push_back(libs.data());
+  env.push_back(nullptr);
   ::execve(argv.front().c_str(), args.data(), env.data());
   std::fprintf(stderr, "weft-oci: cannot run %s: %s\n", argv.front().c_str(), std::strerror(errno));
   ::_exit(127);
