@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -22,6 +23,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "bindgen/bindgen.h"
 #include "cli/cli.h"
@@ -480,7 +483,14 @@ Result<void> resolve_image(RunOptions& options) {
   return {};
 }
 
+// SIGTERM, SIGINT and SIGHUP end weft run with 128+signal, as their default
+// action would, but through a handler: as pid 1 of a container's pid
+// namespace (weft-oci) a signal without one is dropped, and `ctr task kill`
+// or the kubelet's SIGTERM would never stop the guest.
+void exit_on_signal(int sig) { ::_exit(128 + sig); }
+
 int run_module(const RunOptions& given) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) std::signal(sig, exit_on_signal);
   RunOptions resolved = given;
   if (oci::looks_like_image_ref(given.file)) {
     if (auto ok = resolve_image(resolved); !ok) {

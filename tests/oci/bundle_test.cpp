@@ -75,12 +75,41 @@ TEST_F(BundleTest, RefusesWhatWeftCannotHonour) {
   std::string odd_ns = base;
   odd_ns.replace(odd_ns.find(R"({"type":"pid"})"), 14, R"({"type":"pod"})");
   expect_refused(odd_ns, "unknown namespace type \"pod\"");
-  std::string apparmor = base;
-  apparmor.insert(apparmor.find("\"env\""), R"("apparmorProfile":"docker-default",)");
-  expect_refused(apparmor, "AppArmor");
+  std::string joined_pid = base;
+  joined_pid.replace(joined_pid.find(R"({"type":"pid"})"), 14,
+                     R"({"type":"pid","path":"/proc/1/ns/pid"})");
+  expect_refused(joined_pid, "cannot join an existing pid namespace");
+  std::string climbing = base;
+  climbing.replace(climbing.find("/default/x"), 10, "/../../../tmp/x");
+  expect_refused(climbing, "linux.cgroupsPath");
+  std::string cpuset = base;
+  cpuset.insert(cpuset.find(R"("memory":{"limit")"), R"("cpu":{"shares":2,"cpus":"0-1"},)");
+  expect_refused(cpuset, "linux.resources.cpu.cpus");
   std::string hooks = base;
   hooks.insert(1, R"("hooks":{"prestart":[{"path":"/bin/true"}]},)");
   expect_refused(hooks, "hooks.prestart");
+}
+
+TEST_F(BundleTest, LenientReadClassifiesAnything) {
+  // A native container's bundle goes to runc whatever it asks for; the
+  // lenient read only needs what tells who runs it.
+  std::string seccomp = kBase;
+  seccomp.insert(seccomp.find("\"namespaces\""),
+                 R"("seccomp":{"defaultAction":"SCMP_ACT_ERRNO"},)");
+  auto s = load(seccomp);
+  EXPECT_FALSE(s.ok());
+  std::ofstream(dir_ / "config.json") << seccomp;
+  auto lenient = load_bundle(dir_, /*strict=*/false);
+  ASSERT_TRUE(lenient.ok()) << lenient.error().message;
+  EXPECT_EQ(lenient->args.front(), "/app.wasm");
+  // AppArmor is applied (at exec), not refused.
+  std::string apparmor = kBase;
+  apparmor.insert(apparmor.find("\"env\""),
+                  R"("apparmorProfile":"cri-containerd.apparmor.d","oomScoreAdj":-997,)");
+  auto a = load(apparmor);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->apparmor_profile, "cri-containerd.apparmor.d");
+  EXPECT_EQ(a->oom_score_adj, -997);
 }
 
 TEST_F(BundleTest, RefusesMalformed) {

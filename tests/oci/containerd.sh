@@ -68,8 +68,11 @@ RUN=(run --rm --snapshotter native --fifo-dir "$CTD/fifo" --runc-binary "$RUNTIM
 cat > "$TMP/guest.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 int main(int argc, char** argv) {
   for (int i = 0; i < argc; i++) printf("argv[%d]=%s\n", i, argv[i]);
+  fflush(stdout);
+  if (getenv("SLEEP")) sleep((unsigned)atoi(getenv("SLEEP")));
   printf("GREETING=%s\n", getenv("GREETING") ? getenv("GREETING") : "(unset)");
   const char* path = getenv("READ");
   if (path) {
@@ -115,6 +118,20 @@ expect_contains "$TMP/out" "read=from the host"
 expect_contains "$TMP/out" "alloc=failed"
 expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" --env ALLOC_MB=48 "$(img wasm)" w3
 expect_contains "$TMP/out" "alloc=ok"
+# The kubelet's binds of single files (/etc/hosts...) are no preopens, not errors;
+echo "127.0.0.1 localhost" > "$TMP/hosts"
+expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" \
+  --mount "type=bind,src=$TMP/hosts,dst=/etc/hosts,options=rbind:ro" "$(img wasm)" w4
+expect_contains "$TMP/out" "GREETING=hi"
+# A guest stops on SIGTERM (pid 1 of its namespace needs a handler for that).
+ctr_ run -d --snapshotter native --fifo-dir "$CTD/fifo" --runc-binary "$RUNTIME" --runc-root "$CTD/runc" \
+  --env SLEEP=300 "$(img wasm)" w5 > /dev/null 2>&1 || fail "ctr run -d a sleeping guest"
+for _ in $(seq 1 50); do ctr_ task ls | grep -q "w5.*RUNNING" && break; sleep 0.1; done
+ctr_ task kill w5 || fail "ctr task kill w5"
+for _ in $(seq 1 100); do ctr_ task ls | grep -q "w5.*STOPPED" && break; sleep 0.1; done
+ctr_ task ls | grep -q "w5.*STOPPED" || fail "a guest did not stop on SIGTERM: $(ctr_ task ls)"
+ctr_ task delete w5 > "$TMP/w5.status" 2>&1
+ctr_ container delete w5 >/dev/null 2>&1
 
 # --- a native container: runc runs it --------------------------------------------
 expect_status 7 timeout 60 "${CTR[@]}" "${RUN[@]}" "$(img native)" n1

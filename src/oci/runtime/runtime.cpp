@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pty.h>
 #include <sched.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -134,7 +136,9 @@ void log_line(const CommandLine& c, const char* level, const std::string& msg) {
   if (c.log.empty()) return;
   std::ofstream out(c.log, std::ios::app);
   if (c.log_format == "json")
-    out << Json{{"level", level}, {"msg", msg}, {"time", now_rfc3339()}}.dump() << "\n";
+    out << Json{{"level", level}, {"msg", msg}, {"time", now_rfc3339()}}.dump(
+               -1, ' ', false, Json::error_handler_t::replace)
+        << "\n";
   else
     out << "time=\"" << now_rfc3339() << "\" level=" << level << " msg=\"" << msg << "\"\n";
 }
@@ -164,13 +168,16 @@ fs::path state_file(const CommandLine& c, const std::string& id) {
   return state_dir(c, id) / "weft.json";
 }
 fs::path fifo_path(const CommandLine& c, const std::string& id) {
-  return state_dir(c, id) / "exec.fifo";
+  // Not runc's "exec.fifo": a runc container's directory must not look like ours.
+  return state_dir(c, id) / "weft-exec.fifo";
 }
 
 // A container weft-oci made (any other id is runc's).
 bool is_ours(const CommandLine& c, const std::string& id) {
   std::error_code ec;
-  return valid_id(id) && fs::is_regular_file(state_file(c, id), ec);
+  // A create killed before it wrote the state leaves the fifo alone.
+  return valid_id(id) &&
+         (fs::is_regular_file(state_file(c, id), ec) || fs::exists(fifo_path(c, id), ec));
 }
 
 Result<State> read_state(const CommandLine& c, const std::string& id) {
@@ -204,7 +211,8 @@ Result<void> write_state(const CommandLine& c, const State& s) {
   const fs::path tmp = state_file(c, s.id).string() + ".tmp";
   {
     std::ofstream out(tmp);
-    out << j.dump();
+    out << j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out.close();
     if (!out) return Error::io("cannot write " + tmp.string());
   }
   std::error_code ec;
@@ -257,7 +265,7 @@ std::string cgroup_relative(const CommandLine& c, const BundleSpec& spec, const 
                 name = path.substr(b + 1);
     if (slice.empty()) slice = "system.slice";
     std::string nested;
-    if (slice != "-.slice") {
+    if (slice != "-.slice" && slice.size() > 6 && slice.ends_with(".slice")) {
       // "a-b-c.slice" lives in a.slice/a-b.slice/a-b-c.slice.
       const std::string stem = slice.substr(0, slice.size() - 6);
       size_t dash = 0;
@@ -309,12 +317,38 @@ Result<void> apply_cgroups(const CommandLine& c, const BundleSpec& spec, const s
   };
   if (unified) {
     const fs::path dir = fs::path("/sys/fs/cgroup") / rel.substr(1);
-    const bool needed = spec.memory_limit || spec.pids_limit;
+    const bool needed = spec.memory_limit || spec.pids_limit || spec.cpu_shares || spec.cpu_quota;
+    // The controllers the limits need, enabled down to the container's
+    // parent (a fresh path has none).
+    {
+      fs::path at = "/sys/fs/cgroup";
+      for (const auto& part : fs::path(rel.substr(1)).parent_path()) {
+        write_file(at / "cgroup.subtree_control", "+memory +pids +cpu");
+        at /= part;
+        if (!fs::exists(at, ec)) {
+          fs::create_directories(at, ec);
+          if (!ec) made.push_back(at.string());
+        }
+      }
+      write_file(at / "cgroup.subtree_control", "+memory +pids +cpu");
+    }
     if (auto ok = join(dir, needed); !ok) return ok;
     if (spec.memory_limit && *spec.memory_limit > 0)
       if (auto ok = limit(dir, "memory.max", *spec.memory_limit); !ok) return ok;
     if (spec.pids_limit && *spec.pids_limit > 0)
       if (auto ok = limit(dir, "pids.max", *spec.pids_limit); !ok) return ok;
+    if (spec.cpu_shares && *spec.cpu_shares > 0) {
+      // cgroup v2's weight from v1's shares, as runc converts them.
+      const int64_t weight =
+          1 + ((std::clamp<int64_t>(*spec.cpu_shares, 2, 262144) - 2) * 9999) / 262142;
+      if (auto ok = limit(dir, "cpu.weight", weight); !ok) return ok;
+    }
+    if (spec.cpu_quota && *spec.cpu_quota > 0) {
+      const std::string max =
+          std::to_string(*spec.cpu_quota) + " " + std::to_string(spec.cpu_period.value_or(100000));
+      if (!write_file(dir / "cpu.max", max))
+        return Error::io("cannot set " + (dir / "cpu.max").string());
+    }
     return {};
   }
   for (const char* controller :
@@ -322,8 +356,10 @@ Result<void> apply_cgroups(const CommandLine& c, const BundleSpec& spec, const s
     const fs::path base = fs::path("/sys/fs/cgroup") / controller;
     if (!fs::exists(base / "cgroup.procs", ec)) continue;
     const fs::path dir = base / rel.substr(1);
-    const bool needed = (std::strcmp(controller, "memory") == 0 && spec.memory_limit) ||
-                        (std::strcmp(controller, "pids") == 0 && spec.pids_limit);
+    const bool needed =
+        (std::strcmp(controller, "memory") == 0 && spec.memory_limit) ||
+        (std::strcmp(controller, "pids") == 0 && spec.pids_limit) ||
+        (std::strcmp(controller, "cpu") == 0 && (spec.cpu_shares || spec.cpu_quota));
     // Limits first: a v1 memory limit is refused once the usage is above it.
     if (!fs::exists(dir, ec)) {
       fs::create_directories(dir, ec);
@@ -337,6 +373,15 @@ Result<void> apply_cgroups(const CommandLine& c, const BundleSpec& spec, const s
       if (auto ok = limit(dir, "memory.limit_in_bytes", *spec.memory_limit); !ok) return ok;
     if (std::strcmp(controller, "pids") == 0 && spec.pids_limit && *spec.pids_limit > 0)
       if (auto ok = limit(dir, "pids.max", *spec.pids_limit); !ok) return ok;
+    if (std::strcmp(controller, "cpu") == 0) {
+      if (spec.cpu_shares && *spec.cpu_shares > 0)
+        if (auto ok = limit(dir, "cpu.shares", *spec.cpu_shares); !ok) return ok;
+      if (spec.cpu_quota && *spec.cpu_quota > 0) {
+        if (auto ok = limit(dir, "cpu.cfs_period_us", spec.cpu_period.value_or(100000)); !ok)
+          return ok;
+        if (auto ok = limit(dir, "cpu.cfs_quota_us", *spec.cpu_quota); !ok) return ok;
+      }
+    }
     if (auto ok = join(dir, needed); !ok) return ok;
   }
   return {};
@@ -353,6 +398,7 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
 
 // `path` inside the root file system, lexically, never above it.
 std::optional<fs::path> in_rootfs(const BundleSpec& spec, const std::string& path) {
+  if (path.empty()) return std::nullopt;
   std::string joined = path.front() == '/' ? path : spec.cwd + "/" + path;
   std::vector<std::string> parts;
   size_t start = 0;
@@ -393,6 +439,7 @@ struct Program {
 
 Program classify(const BundleSpec& spec) {
   Program out;
+  if (spec.args.empty() || spec.args.front().empty()) return out;
   const std::string& arg0 = spec.args.front();
   std::vector<std::string> candidates;
   if (arg0.find('/') != std::string::npos) {
@@ -427,8 +474,7 @@ std::vector<std::string> weft_argv(const std::string& weft, const BundleSpec& sp
                                    const Program& program) {
   std::vector<std::string> argv{weft};
   if (program.kind == Payload::App) {
-    argv.insert(argv.end(),
-                {"up", program.file.parent_path().string(), "--confine", spec.rootfs.string()});
+    argv.insert(argv.end(), {"up", program.file.string(), "--confine", spec.rootfs.string()});
     bool listen = false;
     for (size_t i = 1; i < spec.args.size(); ++i) listen |= spec.args[i].starts_with("--listen");
     // In a container the service is for the pod's network, not its loopback.
@@ -437,10 +483,16 @@ std::vector<std::string> weft_argv(const std::string& weft, const BundleSpec& sp
     return argv;
   }
   argv.push_back("run");
-  argv.insert(argv.end(),
-              {spec.root_readonly ? "--dir-ro" : "--dir-ro", spec.rootfs.string() + "::/"});
+  // The image's files are the guest's, read-only: weft never writes into
+  // the rootfs, whatever root.readonly says (a guest writes where a mount
+  // grants it).
+  argv.insert(argv.end(), {"--dir-ro", spec.rootfs.string() + "::/"});
   for (const Mount& m : spec.mounts) {
-    if (!m.is_bind() || m.source.empty()) continue;  // proc, sysfs, tmpfs...: nothing for WASI
+    // proc, sysfs, tmpfs...: nothing for WASI. A bind mount of a file (the
+    // kubelet's /etc/hosts, /etc/resolv.conf, /dev/termination-log) has no
+    // WASI form either: preopens are directories.
+    std::error_code ec;
+    if (!m.is_bind() || m.source.empty() || !fs::is_directory(m.source, ec)) continue;
     argv.push_back(m.read_only() ? "--dir-ro" : "--dir");
     argv.push_back(m.source + "::" + m.destination);
   }
@@ -495,49 +547,6 @@ std::optional<int> capability_number(const std::string& name) {
   return static_cast<int>(v);
 }
 
-// The process's capabilities as the spec lists them (bounding set, then
-// effective/permitted/inheritable, then ambient).
-Result<void> apply_capabilities(const BundleSpec& spec) {
-  auto numbers = [](const std::optional<std::vector<std::string>>& names,
-                    std::set<int>& out) -> Result<void> {
-    if (!names) return {};
-    for (const std::string& n : *names) {
-      auto v = capability_number(n);
-      if (!v) return Error::usage("unknown capability \"" + n + "\"");
-      out.insert(*v);
-    }
-    return {};
-  };
-  std::set<int> bounding, effective, permitted, inheritable, ambient;
-  for (auto [names, out] : {std::pair{&spec.cap_bounding, &bounding},
-                            {&spec.cap_effective, &effective},
-                            {&spec.cap_permitted, &permitted},
-                            {&spec.cap_inheritable, &inheritable},
-                            {&spec.cap_ambient, &ambient}})
-    if (auto ok = numbers(*names, *out); !ok) return ok;
-  if (spec.cap_bounding) {
-    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
-      if (!bounding.count(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-        return Error::io("cannot drop capability " + std::to_string(cap) + ": " +
-                         std::strerror(errno));
-  }
-  cap_t caps = cap_init();
-  auto set = [&](cap_flag_t flag, const std::set<int>& values) {
-    for (int v : values) {
-      cap_value_t cv = v;
-      cap_set_flag(caps, flag, 1, &cv, CAP_SET);
-    }
-  };
-  set(CAP_EFFECTIVE, effective);
-  set(CAP_PERMITTED, permitted);
-  set(CAP_INHERITABLE, inheritable);
-  const int rc = cap_set_proc(caps);
-  cap_free(caps);
-  if (rc != 0) return Error::io(std::string("cannot set capabilities: ") + std::strerror(errno));
-  for (int v : ambient) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0);
-  return {};
-}
-
 // Sends `fd` over the console socket (SCM_RIGHTS), as runc does for -t.
 Result<void> send_console(const std::string& socket_path, int fd) {
   const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -569,21 +578,108 @@ Result<void> send_console(const std::string& socket_path, int fd) {
   return {};
 }
 
-// The child side of create: set up, report through `ready` (an error text,
-// or EOF when it waits), wait for start, become weft. Never returns.
+// Brings up the loopback interface of a new network namespace, as runc does.
+bool loopback_up() {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  bool ok = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  ok = ok && ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+  ::close(s);
+  return ok;
+}
+
+// The process's identity, in runc's order: the bounding set dropped while
+// still root, capabilities kept across the change of user, the user, then
+// the capability sets, the ambient ones and no_new_privs.
+Result<void> become(const BundleSpec& spec) {
+  std::set<int> bounding, effective, permitted, inheritable, ambient;
+  auto numbers = [](const std::optional<std::vector<std::string>>& names,
+                    std::set<int>& out) -> Result<void> {
+    if (!names) return {};
+    for (const std::string& n : *names) {
+      auto v = capability_number(n);
+      if (!v) return Error::usage("unknown capability \"" + n + "\"");
+      out.insert(*v);
+    }
+    return {};
+  };
+  for (auto [names, out] : {std::pair{&spec.cap_bounding, &bounding},
+                            {&spec.cap_effective, &effective},
+                            {&spec.cap_permitted, &permitted},
+                            {&spec.cap_inheritable, &inheritable},
+                            {&spec.cap_ambient, &ambient}})
+    if (auto ok = numbers(*names, *out); !ok) return ok;
+  if (spec.cap_bounding)
+    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
+      if (!bounding.count(cap) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+        return Error::io("cannot drop capability " + std::to_string(cap) + ": " +
+                         std::strerror(errno));
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+    return Error::io(std::string("PR_SET_KEEPCAPS: ") + std::strerror(errno));
+  if (::setgroups(spec.additional_gids.size(),
+                  reinterpret_cast<const gid_t*>(spec.additional_gids.data())) != 0)
+    return Error::io(std::string("setgroups: ") + std::strerror(errno));
+  if (::setgid(spec.gid) != 0)
+    return Error::io("setgid " + std::to_string(spec.gid) + ": " + std::strerror(errno));
+  if (::setuid(spec.uid) != 0)
+    return Error::io("setuid " + std::to_string(spec.uid) + ": " + std::strerror(errno));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+    return Error::io(std::string("PR_SET_KEEPCAPS: ") + std::strerror(errno));
+  if (spec.cap_effective || spec.cap_permitted || spec.cap_inheritable || spec.cap_bounding) {
+    cap_t caps = cap_init();
+    auto set = [&](cap_flag_t flag, const std::set<int>& values) {
+      for (int v : values) {
+        cap_value_t cv = v;
+        cap_set_flag(caps, flag, 1, &cv, CAP_SET);
+      }
+    };
+    set(CAP_EFFECTIVE, effective);
+    set(CAP_PERMITTED, permitted);
+    set(CAP_INHERITABLE, inheritable);
+    const int rc = cap_set_proc(caps);
+    cap_free(caps);
+    if (rc != 0) return Error::io(std::string("cannot set capabilities: ") + std::strerror(errno));
+  }
+  for (int v : ambient)
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) != 0)
+      return Error::io("cannot raise ambient capability " + std::to_string(v) + ": " +
+                       std::strerror(errno));
+  if (spec.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Error::io(std::string("no_new_privs: ") + std::strerror(errno));
+  return {};
+}
+
+// Until start: a signal that would end the process ends it (as pid 1 of a
+// pid namespace, one without a handler would be dropped).
+void exit_on_signal(int sig) { ::_exit(128 + sig); }
+
+// The child side of create. Everything that can fail happens before the
+// fifo wait and is reported through `ready` (an error text; EOF once it
+// waits), so that create fails as runc's does. `go` is the parent's word
+// that the container's cgroups and state are in place. Never returns.
 [[noreturn]] void run_init(const CommandLine& c, const BundleSpec& spec, const std::string& id,
-                           const std::vector<std::string>& argv, int ready, int console_slave) {
+                           const std::vector<std::string>& argv, int ready, int go,
+                           int console_slave, bool new_network, int preserve_fds) {
   auto die = [&](const std::string& msg) {
-    const std::string text = msg;
-    (void)!::write(ready, text.data(), text.size());
+    (void)!::write(ready, msg.data(), msg.size());
     ::_exit(127);
   };
+  // A create killed before it committed takes its child with it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, exit_on_signal);
   if (console_slave >= 0) {
     ::setsid();
     if (::ioctl(console_slave, TIOCSCTTY, 0) != 0) die("cannot make the console the terminal");
     for (int fd = 0; fd < 3; ++fd) ::dup2(console_slave, fd);
     if (console_slave > 2) ::close(console_slave);
   }
+  // Everything this process needs of the host, before joining namespaces.
+  const fs::path fifo = fifo_path(c, id);
+  const int fifo_fd = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
+  if (fifo_fd < 0) die("cannot open " + fifo.string());
   for (const Namespace& ns : spec.namespaces) {
     if (ns.path.empty()) continue;
     const int fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -591,51 +687,82 @@ Result<void> send_console(const std::string& socket_path, int fd) {
       die("cannot join the " + ns.type + " namespace " + ns.path + ": " + std::strerror(errno));
     ::close(fd);
   }
-  const bool new_uts =
-      std::any_of(spec.namespaces.begin(), spec.namespaces.end(),
-                  [](const Namespace& n) { return n.type == "uts" && n.path.empty(); });
-  if (new_uts && !spec.hostname.empty() &&
-      ::sethostname(spec.hostname.c_str(), spec.hostname.size()) != 0)
-    die("cannot set the hostname: " + std::string(std::strerror(errno)));
+  if (new_network && !loopback_up()) die("cannot bring up lo in the container's network");
+  // As runc: a hostname needs a uts namespace of the container's (made, or
+  // the pod's joined).
+  const bool own_uts = std::any_of(spec.namespaces.begin(), spec.namespaces.end(),
+                                   [](const Namespace& n) { return n.type == "uts"; });
+  if (!spec.hostname.empty()) {
+    if (!own_uts) die("a hostname needs a uts namespace of the container's");
+    if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) != 0)
+      die("cannot set the hostname: " + std::string(std::strerror(errno)));
+  }
   for (const Rlimit& l : spec.rlimits) {
     auto r = rlimit_resource(l.type);
     if (!r) die("unknown rlimit " + l.type);
     rlimit value{l.soft, l.hard};
     if (::setrlimit(*r, &value) != 0) die("cannot set " + l.type + ": " + std::strerror(errno));
   }
-  // Ready: the create command may return; start opens the fifo's other end.
-  const fs::path fifo = fifo_path(c, id);
-  const int fifo_fd = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
-  if (fifo_fd < 0) die("cannot open " + fifo.string());
+  if (spec.oom_score_adj) {
+    const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    const std::string v = std::to_string(*spec.oom_score_adj);
+    if (fd < 0 || ::write(fd, v.data(), v.size()) != static_cast<ssize_t>(v.size()))
+      die("cannot set oom_score_adj");
+    ::close(fd);
+  }
+  // The parent has put this process in its cgroup: a cgroup namespace made
+  // now has the container's cgroup as its root.
+  char byte = 0;
+  if (::read(go, &byte, 1) != 1) ::_exit(127);  // the parent gave up
+  ::close(go);
+  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  const bool new_cgroup =
+      std::any_of(spec.namespaces.begin(), spec.namespaces.end(),
+                  [](const Namespace& n) { return n.type == "cgroup" && n.path.empty(); });
+  if (new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
+    die("cannot make the cgroup namespace: " + std::string(std::strerror(errno)));
+  if (spec.apparmor_profile.size() > 0) {
+    int fd = ::open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    const std::string v = "exec " + spec.apparmor_profile;
+    if (fd < 0 || ::write(fd, v.data(), v.size()) != static_cast<ssize_t>(v.size()))
+      die("cannot apply the AppArmor profile " + spec.apparmor_profile + ": " +
+          std::strerror(errno));
+    ::close(fd);
+  }
+  for (const auto* names : {&spec.cap_bounding, &spec.cap_effective, &spec.cap_permitted,
+                            &spec.cap_inheritable, &spec.cap_ambient})
+    if (*names)
+      for (const std::string& n : **names)
+        if (!capability_number(n)) die("unknown capability \"" + n + "\"");
+  // Ready: create may return; start opens the fifo's other end (reopened
+  // through /proc while still root: a new user could not).
   ::close(ready);
   const std::string proc_path = "/proc/self/fd/" + std::to_string(fifo_fd);
   const int w = ::open(proc_path.c_str(), O_WRONLY | O_CLOEXEC);  // blocks until start
   if (w < 0 || ::write(w, "0", 1) != 1) ::_exit(127);
   ::close(w);
   ::close(fifo_fd);
-  // Who the process is.
-  if (::setgroups(spec.additional_gids.size(),
-                  reinterpret_cast<const gid_t*>(spec.additional_gids.data())) != 0 &&
-      !spec.additional_gids.empty())
+  if (auto ok = become(spec); !ok) {
+    std::fprintf(stderr, "weft-oci: %s\n", ok.error().message.c_str());
     ::_exit(126);
-  if (::setgid(spec.gid) != 0 || ::setuid(spec.uid) != 0) ::_exit(126);
-  if (!apply_capabilities(spec)) ::_exit(126);
-  if (spec.no_new_privileges) ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  }
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  // weft's own environment: its code cache beside the state, nothing of the
-  // shim's (the guest's environment is in --env).
-  std::string cache = "WEFT_CACHE=" + (fs::path(c.root) / "cache").string();
+  // weft's own environment: its code cache, nothing of the shim's (the
+  // guest's environment is in --env); an installed weft may find its
+  // libraries through LD_LIBRARY_PATH (deploy/install-node.sh).
+  std::string cache = "WEFT_CACHE=/var/cache/weft-oci";
   if (const char* given = std::getenv("WEFT_CACHE")) cache = std::string("WEFT_CACHE=") + given;
-  // An installed weft may find its libraries through LD_LIBRARY_PATH
-  // (deploy/install-node.sh): the init's weft needs them too.
   std::string libs;
   if (const char* given = std::getenv("LD_LIBRARY_PATH"))
     libs = std::string("LD_LIBRARY_PATH=") + given;
   std::vector<char*> env{cache.data()};
   if (!libs.empty()) env.push_back(libs.data());
   env.push_back(nullptr);
+  // Only stdio (and the fds the shim asked to keep) reach the container.
+  ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, 0);
   ::execve(argv.front().c_str(), args.data(), env.data());
   std::fprintf(stderr, "weft-oci: cannot run %s: %s\n", argv.front().c_str(), std::strerror(errno));
   ::_exit(127);
@@ -679,14 +806,18 @@ int cmd_create(const CommandLine& c, int argc, char** argv, const std::string& w
   }
   const fs::path bundle =
       c.values.count("bundle") ? fs::path(c.values.at("bundle")) : fs::current_path();
-  auto spec = load_bundle(bundle);
-  const Program program = spec ? classify(*spec) : Program{};
-  if (spec && program.kind == Payload::Other) return hand_to_runc(c, argc, argv);
+  // What the container runs decides who runs it, whatever else the bundle
+  // asks: a container that is not Wasm is runc's, with all it asks for.
+  {
+    auto peek = load_bundle(bundle, /*strict=*/false);
+    if (!peek || classify(*peek).kind == Payload::Other) return hand_to_runc(c, argc, argv);
+  }
+  auto spec = load_bundle(bundle, /*strict=*/true);
   if (!spec) {
-    // runc would refuse this bundle as well; say why in weft's words.
     log_line(c, "error", spec.error().message);
     return 1;
   }
+  const Program program = classify(*spec);
   std::error_code ec;
   if (fs::exists(state_dir(c, id), ec)) {
     log_line(c, "error", "container \"" + id + "\" already exists");
@@ -697,13 +828,20 @@ int cmd_create(const CommandLine& c, int argc, char** argv, const std::string& w
     log_line(c, "error", "cannot make " + state_dir(c, id).string() + ": " + std::strerror(errno));
     return 1;
   }
+  std::vector<std::string> cgroups;
   auto fail = [&](const std::string& msg) {
+    remove_cgroups(cgroups);
     fs::remove_all(state_dir(c, id), ec);
     log_line(c, "error", msg);
     return 1;
   };
-  if (::mkfifo(fifo_path(c, id).c_str(), 0600) != 0)
+  // 0622: the init reopens it for writing (as root, before it becomes the
+  // container's user).
+  if (::mkfifo(fifo_path(c, id).c_str(), 0622) != 0)
     return fail("cannot make the exec fifo: " + std::string(std::strerror(errno)));
+  int preserve_fds = 0;
+  if (c.values.count("preserve-fds"))
+    preserve_fds = std::max(0, std::atoi(c.values.at("preserve-fds").c_str()));
   int console_master = -1, console_slave = -1;
   if (spec->terminal) {
     if (!c.values.count("console-socket")) return fail("a terminal needs --console-socket");
@@ -712,25 +850,39 @@ int cmd_create(const CommandLine& c, int argc, char** argv, const std::string& w
     if (auto sent = send_console(c.values.at("console-socket"), console_master); !sent)
       return fail(sent.error().message);
     ::close(console_master);
+    ::fcntl(console_slave, F_SETFD, FD_CLOEXEC);
   }
-  // New namespaces for the child: unshare here (this process exits soon),
-  // so the child forked next is in them (and pid 1 of a new pid namespace).
+  // New namespaces for the child: unshared here (this process exits soon),
+  // so the child forked next is in them (pid 1 of a new pid namespace). The
+  // cgroup namespace is the child's to make, once it is in its cgroup.
   int flags = 0;
+  bool new_network = false;
   for (const Namespace& ns : spec->namespaces)
-    if (ns.path.empty()) flags |= namespace_flag(ns.type);
+    if (ns.path.empty() && ns.type != "cgroup") {
+      flags |= namespace_flag(ns.type);
+      new_network |= ns.type == "network";
+    }
   if (flags != 0 && ::unshare(flags) != 0)
     return fail("cannot make the container's namespaces: " + std::string(std::strerror(errno)));
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("pipe: " + std::string(std::strerror(errno)));
+  int ready_fds[2], go_fds[2];
+  if (::pipe2(ready_fds, O_CLOEXEC) != 0 || ::pipe2(go_fds, O_CLOEXEC) != 0)
+    return fail("pipe: " + std::string(std::strerror(errno)));
   const std::vector<std::string> init_argv = weft_argv(weft, *spec, program);
   const pid_t pid = ::fork();
   if (pid < 0) return fail("fork: " + std::string(std::strerror(errno)));
   if (pid == 0) {
-    ::close(pipe_fds[0]);
-    run_init(c, *spec, id, init_argv, pipe_fds[1], console_slave);
+    ::close(ready_fds[0]);
+    ::close(go_fds[1]);
+    run_init(c, *spec, id, init_argv, ready_fds[1], go_fds[0], console_slave, new_network,
+             preserve_fds);
   }
-  ::close(pipe_fds[1]);
+  ::close(ready_fds[1]);
+  ::close(go_fds[0]);
   if (console_slave >= 0) ::close(console_slave);
+  auto kill_child = [&] {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  };
   State state;
   state.id = id;
   state.pid = pid;
@@ -738,31 +890,17 @@ int cmd_create(const CommandLine& c, int argc, char** argv, const std::string& w
   state.rootfs = spec->rootfs.string();
   state.created = now_rfc3339();
   state.annotations = spec->annotations;
-  auto kill_child = [&] {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  };
-  if (auto ok = apply_cgroups(c, *spec, id, pid, state.cgroups); !ok) {
-    kill_child();
-    remove_cgroups(state.cgroups);
-    return fail(ok.error().message);
-  }
-  // The child's verdict: an error text, or EOF once it waits for start.
-  std::string error;
-  char buf[512];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) error.append(buf, static_cast<size_t>(n));
-  ::close(pipe_fds[0]);
-  if (!error.empty()) {
-    kill_child();
-    remove_cgroups(state.cgroups);
-    return fail(error);
-  }
   auto start = process_start(pid);
   state.start_time = start ? start->first : 0;
+  if (auto ok = apply_cgroups(c, *spec, id, pid, cgroups); !ok) {
+    kill_child();
+    return fail(ok.error().message);
+  }
+  state.cgroups = cgroups;
+  // The state first: from here on delete finds the container, whatever
+  // becomes of this process.
   if (auto ok = write_state(c, state); !ok) {
     kill_child();
-    remove_cgroups(state.cgroups);
     return fail(ok.error().message);
   }
   if (c.values.count("pid-file")) {
@@ -774,6 +912,21 @@ int cmd_create(const CommandLine& c, int argc, char** argv, const std::string& w
       kill_child();
       return fail("cannot write " + pid_file.string());
     }
+  }
+  if (::write(go_fds[1], "1", 1) != 1) {
+    kill_child();
+    return fail("cannot signal the container's init");
+  }
+  ::close(go_fds[1]);
+  // The child's verdict: an error text, or EOF once it waits for start.
+  std::string error;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(ready_fds[0], buf, sizeof buf)) > 0) error.append(buf, static_cast<size_t>(n));
+  ::close(ready_fds[0]);
+  if (!error.empty() || !alive(state)) {
+    kill_child();
+    return fail(error.empty() ? "the container's init ended before it was ready" : error);
   }
   return 0;
 }
@@ -815,7 +968,7 @@ int cmd_state(const CommandLine& c, const State& s) {
   Json j{{"ociVersion", "1.0.2"}, {"id", s.id},         {"pid", status == "stopped" ? 0 : s.pid},
          {"status", status},      {"bundle", s.bundle}, {"rootfs", s.rootfs},
          {"created", s.created},  {"owner", ""},        {"annotations", s.annotations}};
-  std::printf("%s\n", j.dump(2).c_str());
+  std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   return 0;
 }
 
@@ -824,7 +977,7 @@ std::optional<int> parse_signal(std::string text) {
   if (std::all_of(text.begin(), text.end(),
                   [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); })) {
     const int n = std::atoi(text.c_str());
-    return n > 0 && n < NSIG ? std::optional<int>(n) : std::nullopt;
+    return n >= 0 && n < NSIG && text.size() < 4 ? std::optional<int>(n) : std::nullopt;
   }
   for (char& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (text.starts_with("SIG")) text = text.substr(3);
@@ -842,7 +995,9 @@ int cmd_kill(const CommandLine& c, const State& s) {
     return 1;
   }
   if (!alive(s)) {
-    log_line(c, "error", "container \"" + s.id + "\" is not running");
+    if (c.flags.count("all")) return 0;  // as runc: nothing left to signal
+    // containerd's shim recognises runc's words for this.
+    log_line(c, "error", "container not running");
     return 1;
   }
   if (::kill(s.pid, *sig) != 0) {
@@ -877,9 +1032,11 @@ int cmd_features() {
          {"linux",
           {{"namespaces", {"pid", "network", "mount", "ipc", "uts", "cgroup"}},
            {"capabilities", Json::array()},
-           {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}}},
+           // The systemd driver's paths are followed, with the cgroup made
+           // directly rather than as a transient unit.
+           {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}}},
            {"seccomp", {{"enabled", false}}},
-           {"apparmor", {{"enabled", false}}},
+           {"apparmor", {{"enabled", true}}},
            {"selinux", {{"enabled", false}}}}},
          {"annotations",
           {{"org.weft.runtime",
@@ -932,6 +1089,11 @@ int runtime_main(int argc, char** argv, const std::string& weft_binary) {
   }
   auto state = read_state(c, id);
   if (!state) {
+    if (c.command == "delete" && c.flags.count("force")) {
+      std::error_code ec;
+      fs::remove_all(state_dir(c, id), ec);  // unreadable: nothing to stop but the record
+      return 0;
+    }
     log_line(c, "error", state.error().message);
     return 1;
   }

@@ -66,12 +66,15 @@ bool Mount::is_bind() const {
   return false;
 }
 
-Result<BundleSpec> load_bundle(const fs::path& bundle) {
+Result<BundleSpec> load_bundle(const fs::path& bundle, bool strict) {
   Parser p{(bundle / "config.json").string()};
+  std::error_code ec;
+  const auto size = fs::file_size(bundle / "config.json", ec);
+  if (ec) return Error::io(p.file + ": cannot read: " + ec.message());
+  if (size > (16u << 20)) return Error::limit(p.file + ": larger than 16 MiB");
   std::ifstream in(bundle / "config.json", std::ios::binary);
   if (!in) return Error::io(p.file + ": cannot read");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > (16u << 20)) return Error::limit(p.file + ": larger than 16 MiB");
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error::usage(p.file + ": not a JSON object");
   BundleSpec s;
@@ -145,9 +148,13 @@ Result<BundleSpec> load_bundle(const fs::path& bundle) {
       s.rlimits.push_back(l);
     }
   }
-  if (proc->contains("apparmorProfile") && (*proc)["apparmorProfile"].is_string() &&
-      !(*proc)["apparmorProfile"].get<std::string>().empty())
-    return p.bad("process.apparmorProfile", "weft-oci cannot apply AppArmor profiles");
+  SPEC_TRY(p.str(*proc, "apparmorProfile", "process"), s.apparmor_profile);
+  if (auto o = proc->find("oomScoreAdj"); o != proc->end() && !o->is_null()) {
+    if (!o->is_number_integer() || o->get<int64_t>() < -1000 || o->get<int64_t>() > 1000)
+      return p.bad("process.oomScoreAdj", "not an integer in [-1000, 1000]");
+    s.oom_score_adj = static_cast<int>(o->get<int64_t>());
+  }
+  if (!strict) return s;  // enough to classify
   if (proc->contains("selinuxLabel") && (*proc)["selinuxLabel"].is_string() &&
       !(*proc)["selinuxLabel"].get<std::string>().empty())
     return p.bad("process.selinuxLabel", "weft-oci cannot apply SELinux labels");
@@ -193,10 +200,15 @@ Result<BundleSpec> load_bundle(const fs::path& bundle) {
           return p.bad("linux.namespaces", "weft-oci does not support " + n.type + " namespaces");
         if (!known_namespace(n.type))
           return p.bad("linux.namespaces", "unknown namespace type \"" + n.type + "\"");
+        if (!n.path.empty() && (n.type == "pid" || n.type == "mount"))
+          return p.bad("linux.namespaces", "weft-oci cannot join an existing " + n.type +
+                                               " namespace (" + n.path + ")");
         s.namespaces.push_back(std::move(n));
       }
     }
     SPEC_TRY(p.str(*l, "cgroupsPath", "linux"), s.cgroups_path);
+    for (const auto& part : fs::path(s.cgroups_path))
+      if (part == "..") return p.bad("linux.cgroupsPath", "climbs out of the cgroup tree");
     if (auto r = l->find("resources"); r != l->end() && r->is_object()) {
       if (auto mem = r->find("memory"); mem != r->end() && mem->is_object()) {
         SPEC_TRY(p.int64(*mem, "limit", "linux.resources.memory"), s.memory_limit);
@@ -204,6 +216,23 @@ Result<BundleSpec> load_bundle(const fs::path& bundle) {
       if (auto pids = r->find("pids"); pids != r->end() && pids->is_object()) {
         SPEC_TRY(p.int64(*pids, "limit", "linux.resources.pids"), s.pids_limit);
       }
+      if (auto cpu = r->find("cpu"); cpu != r->end() && cpu->is_object()) {
+        SPEC_TRY(p.int64(*cpu, "shares", "linux.resources.cpu"), s.cpu_shares);
+        SPEC_TRY(p.int64(*cpu, "quota", "linux.resources.cpu"), s.cpu_quota);
+        SPEC_TRY(p.int64(*cpu, "period", "linux.resources.cpu"), s.cpu_period);
+        for (const char* key : {"cpus", "mems", "realtimeRuntime", "realtimePeriod"})
+          if (cpu->contains(key) && !(*cpu)[key].is_null() &&
+              !((*cpu)[key].is_string() && (*cpu)[key].get<std::string>().empty()))
+            return p.bad(std::string("linux.resources.cpu.") + key, "weft-oci cannot apply it");
+      }
+      if (auto mem = r->find("memory"); mem != r->end() && mem->is_object())
+        if (auto swap = mem->find("swap"); swap != mem->end() && swap->is_number_integer() &&
+                                           swap->get<int64_t>() > 0 && s.memory_limit &&
+                                           swap->get<int64_t>() != *s.memory_limit)
+          return p.bad("linux.resources.memory.swap", "weft-oci cannot apply a swap limit");
+      for (const char* key : {"hugepageLimits", "blockIO", "rdma", "unified"})
+        if (auto it = r->find(key); it != r->end() && !it->is_null() && !it->empty())
+          return p.bad(std::string("linux.resources.") + key, "weft-oci cannot apply it");
     }
     if (auto label = l->find("mountLabel");
         label != l->end() && label->is_string() && !label->get<std::string>().empty())

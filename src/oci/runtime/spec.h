@@ -48,13 +48,20 @@ struct BundleSpec {
   std::string hostname;
   std::optional<int64_t> memory_limit;
   std::optional<int64_t> pids_limit;
+  std::optional<int64_t> cpu_shares, cpu_quota, cpu_period;
+  std::optional<int> oom_score_adj;
+  std::string apparmor_profile;  // applied at exec, as runc does
   std::string cgroups_path;
   std::map<std::string, std::string> annotations;
 };
 
 // Reads BUNDLE/config.json. Refused, with the field named: malformed JSON
-// or types, no process.args, a seccomp profile, AppArmor or SELinux labels,
-// a user or time namespace, an unknown namespace type, hooks.
-Result<BundleSpec> load_bundle(const std::filesystem::path& bundle);
+// or types, no process.args. With `strict` (a container weft runs) also
+// what weft-oci cannot honour: a seccomp profile, SELinux labels, a user
+// or time namespace, joining a pid or mount namespace, an unknown namespace
+// type, hooks, a cgroupsPath that climbs, resources it cannot apply (cpuset,
+// hugepages, block I/O, a swap limit). Without, just enough to tell whether
+// weft runs it at all.
+Result<BundleSpec> load_bundle(const std::filesystem::path& bundle, bool strict = true);
 
 }  // namespace weft::oci::runtime
