@@ -230,7 +230,9 @@ Result<BundleSpec> load_bundle(const fs::path& bundle, bool strict) {
                                            swap->get<int64_t>() > 0 && s.memory_limit &&
                                            swap->get<int64_t>() != *s.memory_limit)
           return p.bad("linux.resources.memory.swap", "weft-oci cannot apply a swap limit");
-      for (const char* key : {"hugepageLimits", "blockIO", "rdma", "unified"})
+      // hugepageLimits (the kubelet sets one of 0 per page size) hold
+      // trivially: weft never maps huge pages.
+      for (const char* key : {"blockIO", "rdma", "unified"})
         if (auto it = r->find(key); it != r->end() && !it->is_null() && !it->empty())
           return p.bad(std::string("linux.resources.") + key, "weft-oci cannot apply it");
     }

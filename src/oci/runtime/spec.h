@@ -60,7 +60,7 @@ struct BundleSpec {
 // what weft-oci cannot honour: a seccomp profile, SELinux labels, a user
 // or time namespace, joining a pid or mount namespace, an unknown namespace
 // type, hooks, a cgroupsPath that climbs, resources it cannot apply (cpuset,
-// hugepages, block I/O, a swap limit). Without, just enough to tell whether
+// block I/O, RDMA, unified keys, a swap limit). Without, just enough to tell whether
 // weft runs it at all.
 Result<BundleSpec> load_bundle(const std::filesystem::path& bundle, bool strict = true);
 
