@@ -149,7 +149,8 @@ class Source {
 
 class LayoutSource : public Source {
  public:
-  explicit LayoutSource(const ImageRef& ref) : ref_(ref), dir_(ref.layout_dir) {}
+  LayoutSource(const ImageRef& ref, BlobCache& cache)
+      : ref_(ref), dir_(ref.layout_dir), cache_(cache) {}
   std::string name() const override { return ref_.text; }
 
   Result<Root> resolve() override {
@@ -193,10 +194,27 @@ class LayoutSource : public Source {
     return bytes;
   }
 
+  // Copied into the cache and the copy verified: the layout's own file
+  // could change between a check and its use (a layout others can write).
   Result<fs::path> blob(const Descriptor& d, const std::string& where) override {
+    if (auto cached = cache_.find(d)) return *cached;
+    if (d.size > kMaxBlobBytes)
+      return Error::limit(where + ": a blob of " + std::to_string(d.size) + " bytes (over " +
+                          std::to_string(kMaxBlobBytes >> 20) + " MiB)");
     WEFT_TRY(fs::path p, blob_path(d, where));
-    WEFT_CHECK(verify_file(p, d, where));
-    return p;
+    const fs::path dest = cache_.path_of(d.digest);
+    std::error_code ec;
+    fs::create_directories(dest.parent_path(), ec);
+    const fs::path tmp = dest.string() + ".tmp" + std::to_string(::getpid());
+    fs::copy_file(p, tmp, fs::copy_options::overwrite_existing, ec);
+    if (ec) return Error::io(where + ": cannot copy " + p.string() + ": " + ec.message());
+    if (auto ok = verify_file(tmp, d, where); !ok) {
+      fs::remove(tmp, ec);
+      return ok.error();
+    }
+    fs::rename(tmp, dest, ec);
+    if (ec) return Error::io("cannot write " + dest.string() + ": " + ec.message());
+    return dest;
   }
 
  private:
@@ -211,6 +229,7 @@ class LayoutSource : public Source {
 
   ImageRef ref_;
   fs::path dir_;
+  BlobCache& cache_;
 };
 
 class RegistrySource : public Source {
@@ -571,7 +590,7 @@ Result<PulledImage> pull_image(const ImageRef& ref, const PullOptions& options) 
   BlobCache cache(cache_root);
   std::unique_ptr<Source> source;
   if (ref.kind == ImageRef::Kind::Layout)
-    source = std::make_unique<LayoutSource>(ref);
+    source = std::make_unique<LayoutSource>(ref, cache);
   else
     source = std::make_unique<RegistrySource>(ref, options, cache);
 
