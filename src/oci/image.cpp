@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -124,6 +125,29 @@ class BlobCache {
     verified_.insert(d.digest + "/" + std::to_string(d.size));
     return p;
   }
+  // The blob from the cache, or written by `fill` into a temporary beside
+  // its place, verified there, and only then moved into the cache.
+  Result<fs::path> fetch(const Descriptor& d, const std::string& where,
+                         const std::function<Result<void>(const fs::path& tmp)>& fill) {
+    if (auto cached = find(d)) return *cached;
+    if (d.size > kMaxBlobBytes)
+      return Error::limit(where + ": a blob of " + std::to_string(d.size) + " bytes (over " +
+                          std::to_string(kMaxBlobBytes >> 20) + " MiB)");
+    const fs::path dest = path_of(d.digest);
+    std::error_code ec;
+    fs::create_directories(dest.parent_path(), ec);
+    const fs::path tmp = dest.string() + ".tmp" + std::to_string(::getpid());
+    auto got = fill(tmp);
+    if (got) got = verify_file(tmp, d, where);
+    if (!got) {
+      fs::remove(tmp, ec);
+      return got.error();
+    }
+    fs::rename(tmp, dest, ec);
+    if (ec) return Error::io("cannot write " + dest.string() + ": " + ec.message());
+    verified_.insert(d.digest + "/" + std::to_string(d.size));
+    return dest;
+  }
   const fs::path& root() const { return root_; }
 
  private:
@@ -197,24 +221,13 @@ class LayoutSource : public Source {
   // Copied into the cache and the copy verified: the layout's own file
   // could change between a check and its use (a layout others can write).
   Result<fs::path> blob(const Descriptor& d, const std::string& where) override {
-    if (auto cached = cache_.find(d)) return *cached;
-    if (d.size > kMaxBlobBytes)
-      return Error::limit(where + ": a blob of " + std::to_string(d.size) + " bytes (over " +
-                          std::to_string(kMaxBlobBytes >> 20) + " MiB)");
-    WEFT_TRY(fs::path p, blob_path(d, where));
-    const fs::path dest = cache_.path_of(d.digest);
-    std::error_code ec;
-    fs::create_directories(dest.parent_path(), ec);
-    const fs::path tmp = dest.string() + ".tmp" + std::to_string(::getpid());
-    fs::copy_file(p, tmp, fs::copy_options::overwrite_existing, ec);
-    if (ec) return Error::io(where + ": cannot copy " + p.string() + ": " + ec.message());
-    if (auto ok = verify_file(tmp, d, where); !ok) {
-      fs::remove(tmp, ec);
-      return ok.error();
-    }
-    fs::rename(tmp, dest, ec);
-    if (ec) return Error::io("cannot write " + dest.string() + ": " + ec.message());
-    return dest;
+    return cache_.fetch(d, where, [&](const fs::path& tmp) -> Result<void> {
+      WEFT_TRY(fs::path p, blob_path(d, where));
+      std::error_code ec;
+      fs::copy_file(p, tmp, fs::copy_options::overwrite_existing, ec);
+      if (ec) return Error::io(where + ": cannot copy " + p.string() + ": " + ec.message());
+      return {};
+    });
   }
 
  private:
@@ -283,28 +296,12 @@ class RegistrySource : public Source {
   }
 
   Result<fs::path> blob(const Descriptor& d, const std::string& where) override {
-    if (auto cached = cache_.find(d)) return *cached;
-    if (d.size > kMaxBlobBytes)
-      return Error::limit(where + ": a blob of " + std::to_string(d.size) + " bytes (over " +
-                          std::to_string(kMaxBlobBytes >> 20) + " MiB)");
-    const fs::path dest = cache_.path_of(d.digest);
-    std::error_code ec;
-    fs::create_directories(dest.parent_path(), ec);
-    const fs::path tmp = dest.string() + ".tmp" + std::to_string(::getpid());
-    if (!quiet_)
-      std::fprintf(stderr, "weft: pulling %s (%llu bytes)\n", short_digest(d.digest).c_str(),
-                   static_cast<unsigned long long>(d.size));
-    auto got = client_.download_blob(ref_.repository, d.digest, d.size, tmp);
-    if (got) {
-      if (auto ok = verify_file(tmp, d, where); !ok) got = ok.error();
-    }
-    if (!got) {
-      fs::remove(tmp, ec);
-      return got.error();
-    }
-    fs::rename(tmp, dest, ec);
-    if (ec) return Error::io("cannot write " + dest.string() + ": " + ec.message());
-    return dest;
+    return cache_.fetch(d, where, [&](const fs::path& tmp) {
+      if (!quiet_)
+        std::fprintf(stderr, "weft: pulling %s (%llu bytes)\n", short_digest(d.digest).c_str(),
+                     static_cast<unsigned long long>(d.size));
+      return client_.download_blob(ref_.repository, d.digest, d.size, tmp);
+    });
   }
 
  private:
