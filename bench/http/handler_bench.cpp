@@ -7,7 +7,9 @@
 // usage: bench_handler WASI_HTTP_COMPONENT.wasm WAGI_MODULE.wasm [ITERATIONS]
 // env:   WEFT_BENCH_ONLY=wasi-http|wagi (one side, for a profiler);
 //        WEFT_BENCH_REUSE=N (the service's instance_reuse: N > 1 shares
-//        instances, the default restores a checkpoint per request)
+//        instances, the default restores a checkpoint per request);
+//        WEFT_BENCH_TIER=auto|interp|optimized (default auto, as weft up:
+//        the warm-up rounds give the background compiler its time)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 
 #include "serve/wagi.h"
 #include "serve/wasi_http.h"
+#include "wasm/native/native.h"
 #include "weft/wasi.h"
 
 namespace {
@@ -69,6 +72,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int iterations = argc > 3 ? std::atoi(argv[3]) : 20000;
+  const char* tier_name = std::getenv("WEFT_BENCH_TIER");
+  const std::optional<Tier> tier = parse_tier(tier_name ? tier_name : "auto");
+  if (!tier) {
+    std::fprintf(stderr, "WEFT_BENCH_TIER: expected auto, interp or optimized\n");
+    return 2;
+  }
+  native::enable(*tier);
   app::ServiceSpec spec;
   spec.name = "bench";
   spec.source = argv[1];

@@ -361,7 +361,21 @@ class OptimizingCompiler {
   // left as they are.
   virtual Result<void> compile(detail::ModuleImpl& module, std::span<const uint8_t> wasm, Tier tier,
                                const CompileOptions& options) const = 0;
+  // A .cwasm (`weft compile`'s file, see is_precompiled_module): the
+  // module's wasm and its machine code, once the header shows they were
+  // made by this build for this CPU and the checksum holds. The spans
+  // point into `bytes`.
+  struct PrecompiledParts {
+    std::span<const uint8_t> wasm;
+    std::span<const uint8_t> native;
+  };
+  virtual Result<PrecompiledParts> open_precompiled(std::span<const uint8_t> bytes) const = 0;
 };
+// True if `bytes` start as a .cwasm does ("WEFTCWSM"). Module::compile
+// takes either form: a .cwasm's code is loaded, not compiled (unless the
+// tier asked for is Interpreter), so every program that compiles modules
+// (weft run, weft up's executors) runs one.
+bool is_precompiled_module(std::span<const uint8_t> bytes);
 // Process-wide, set once before modules are compiled (null: none linked).
 void set_optimizing_compiler(const OptimizingCompiler* compiler);
 // The tier a CompileOptions without one gets (Interpreter unless set).

@@ -7,7 +7,6 @@
 
 #include "cli/cli.h"
 #include "wasm/binary/reader.h"
-#include "wasm/native/native.h"
 
 namespace weft::cli {
 namespace {
@@ -161,14 +160,7 @@ Result<std::string> read_file_text(const std::string& path) {
 Result<std::shared_ptr<const Module>> load_module(const std::string& path) {
   auto bytes = read_file_bytes(path);
   if (!bytes) return bytes.error();
-  auto compile = [&]() -> Result<std::shared_ptr<const Module>> {
-    if (!native::is_precompiled(*bytes)) return Module::compile(*bytes);
-    WEFT_TRY(native::Precompiled precompiled, native::read_precompiled(*bytes));
-    CompileOptions options;
-    options.precompiled = precompiled.native;
-    return Module::compile(precompiled.wasm, options);
-  };
-  auto module = compile();
+  auto module = Module::compile(*bytes);  // a .cwasm too
   if (!module) {
     Error error = module.error();
     error.message = path + ": " + error.to_string();

@@ -729,6 +729,10 @@ Result<std::shared_ptr<NativeCode>> new_native_code(Jit* jit) {
 
 class LlvmCompiler final : public OptimizingCompiler {
  public:
+  Result<PrecompiledParts> open_precompiled(std::span<const uint8_t> bytes) const override {
+    WEFT_TRY(Precompiled parts, read_precompiled(bytes));
+    return PrecompiledParts{parts.wasm, parts.native};
+  }
   Result<void> compile(detail::ModuleImpl& mod, std::span<const uint8_t> wasm, Tier tier,
                        const CompileOptions& options) const override {
     WEFT_TRY(Jit * jit, Jit::get());

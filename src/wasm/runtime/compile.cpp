@@ -3,9 +3,11 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include "wasm/binary/decoder.h"
+#include "wasm/binary/reader.h"
 #include "wasm/runtime/module_info.h"
 #include "wasm/runtime/objects.h"
 #include "wasm/runtime/runtime.h"
@@ -51,8 +53,29 @@ const char* tier_name(Tier tier) {
   return "?";
 }
 
+bool is_precompiled_module(std::span<const uint8_t> bytes) {
+  static constexpr char kMagic[8] = {'W', 'E', 'F', 'T', 'C', 'W', 'S', 'M'};
+  return bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0;
+}
+
 Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> wasm,
                                                       const CompileOptions& options) {
+  if (options.precompiled.empty() && is_precompiled_module(wasm)) {
+    const OptimizingCompiler* native = optimizing_compiler.load(std::memory_order_acquire);
+    if (native == nullptr) {
+      return Error::limit(
+          "a .cwasm (weft compile's machine code) needs the optimizing tier, which this program "
+          "lacks");
+    }
+    WEFT_TRY(OptimizingCompiler::PrecompiledParts parts, native->open_precompiled(wasm));
+    CompileOptions with_code = options;
+    // --tier interp runs the module inside interpreted; otherwise its code.
+    if (options.tier.value_or(default_tier()) != Tier::Interpreter) with_code.precompiled = parts.native;
+    if (with_code.precompiled.empty() && is_precompiled_module(parts.wasm)) {
+      return Error::malformed(0, "precompiled module: holds another .cwasm, not a module");
+    }
+    return compile(parts.wasm, with_code);
+  }
   auto decl = wasm::decode_module(wasm);
   if (!decl) return std::move(decl).error();
   auto impl = std::make_unique<detail::ModuleImpl>();
