@@ -38,6 +38,7 @@
 #include "wasm/interp/code.h"
 #include "wasm/native/cache.h"
 #include "wasm/native/context.h"
+#include "wasm/native/loop_polls.h"
 #include "wasm/native/native.h"
 #include "wasm/native/translate.h"
 #include "wasm/runtime/objects.h"
@@ -161,6 +162,7 @@ bool optimize(llvm::Module& m, llvm::TargetMachine* tm, const GiveUp& give_up) {
     return !gave_up;
   });
   llvm::PassBuilder pb(tm, llvm::PipelineTuningOptions(), std::nullopt, &callbacks);
+  add_short_loop_versioning(pb);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

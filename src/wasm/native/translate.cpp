@@ -19,6 +19,7 @@
 
 #include "wasm/interp/code.h"
 #include "wasm/native/context.h"
+#include "wasm/native/loop_polls.h"
 
 namespace weft::native {
 namespace {
@@ -346,10 +347,11 @@ class FunctionTranslator {
     llvm::BasicBlock* slow = llvm::BasicBlock::Create(ctx_, "poll", f_);
     llvm::BasicBlock* cont = llvm::BasicBlock::Create(ctx_, "", f_);
     llvm::MDBuilder md(ctx_);
-    b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt8(0)), slow, cont,
-                    md.createBranchWeights(1, 1 << 20));
+    llvm::BranchInst* br = b_.CreateCondBr(b_.CreateICmpNE(flag, b_.getInt8(0)), slow, cont,
+                                           md.createBranchWeights(1, 1 << 20));
+    br->setMetadata(kPollBranchMetadata, llvm::MDNode::get(ctx_, {}));
     b_.SetInsertPoint(slow);
-    b_.CreateCall(helper("weft_native_poll", b_.getVoidTy(), {ptr_}), {ctx_arg_});
+    b_.CreateCall(helper(kPollHelper, b_.getVoidTy(), {ptr_}), {ctx_arg_});
     b_.CreateBr(cont);
     b_.SetInsertPoint(cont);
   }
@@ -399,7 +401,7 @@ class FunctionTranslator {
     // Without a check, the fault is the trap: a load whose value is never
     // used must still happen (volatile: never deleted, never reordered
     // with the other volatile accesses, stores included).
-    if (guarded_) v->setVolatile(true);
+    if (guarded_) guarded_access(v);
     llvm::Type* out = wide ? i64_ : i32_;
     llvm::Value* r = t == out ? static_cast<llvm::Value*>(v)
                               : (sign ? b_.CreateSExt(v, out) : b_.CreateZExt(v, out));
@@ -415,7 +417,14 @@ class FunctionTranslator {
     // Volatile too: a store may fault, so none may be deleted as dead
     // (DSE), merged with its neighbour, or turned into a memset, and what
     // the guest sees in memory after a trap is what it wrote before it.
-    if (guarded_) s->setVolatile(true);
+    if (guarded_) guarded_access(s);
+  }
+  // Volatile, and marked so that loop_polls.cpp can tell it from the
+  // volatile stores of globals.
+  void guarded_access(llvm::Instruction* access) {
+    if (auto* load = llvm::dyn_cast<llvm::LoadInst>(access)) load->setVolatile(true);
+    if (auto* store = llvm::dyn_cast<llvm::StoreInst>(access)) store->setVolatile(true);
+    access->setMetadata(kGuardedAccessMetadata, llvm::MDNode::get(ctx_, {}));
   }
 
   llvm::BasicBlock* jump_source(uint32_t from, int32_t off, llvm::BasicBlock* target) {
