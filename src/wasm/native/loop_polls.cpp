@@ -4,26 +4,29 @@
 // call in it is never vectorized. Wasm's own inner loops (a row of a
 // matrix product, a byte loop of a hash) are the ones worth vectorizing, so
 // the ones whose trip count is known on entry and small get a copy without
-// the poll. It takes three steps in the function pipeline, at the
-// vectorizer's start:
-//  1. InsertUnpolledGuards: for each candidate loop, `unpolled` =
-//     trips <= kUnpolledTripCount and the poll flag clear, computed in the
-//     preheader, and each poll of the loop becomes
+// the poll. Three steps, at each peephole point of the function pipeline
+// (the versioned loops are no candidates again):
+//  1. InsertUnpolledGuards: for each candidate loop (one poll), `unpolled`
+//     = trips <= kUnpolledTripCount, the poll flag clear and no induction
+//     sum past 2^32, computed in the preheader, and the poll becomes
 //        br unpolled, continue, check;  check: br flag, poll, continue
 //  2. SimpleLoopUnswitch (non-trivial) versions the loop on `unpolled`,
-//     which is loop-invariant: in the copy where it holds the polls are gone.
-//  3. UnvolatileUnpolledLoops: an innermost loop left without any poll is
-//     such a copy (every wasm back-edge polls, and nothing else makes
-//     loops); its guarded accesses whose values are used become plain.
+//     which is loop-invariant: in the copy where it holds the poll is gone.
+//  3. UnvolatileUnpolledLoops: that copy (an innermost loop without a poll
+//     call, entered only through the true edge of a branch on `unpolled`)
+//     gets plain accesses, `nuw` adds and no masks; every mark is then
+//     stripped from the function, so nothing later trusts a stale one.
 #include "wasm/native/loop_polls.h"
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ScalarEvolution.h>
 #include <llvm/Analysis/TargetTransformInfo.h>
+#include <llvm/IR/Dominators.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/ValueHandle.h>
 #include <llvm/Transforms/Scalar/LoopPassManager.h>
 #include <llvm/Transforms/Scalar/SimpleLoopUnswitch.h>
 #include <llvm/Transforms/Utils/LoopSimplify.h>
@@ -67,6 +70,9 @@ std::optional<Poll> as_poll(llvm::BranchInst* br) {
   if (!test || !test->hasOneUse() || test->getParent() != br->getParent()) return std::nullopt;
   auto* flag = llvm::dyn_cast<llvm::LoadInst>(test->getOperand(0));
   if (!flag || !flag->hasOneUse() || flag->getParent() != br->getParent()) return std::nullopt;
+  auto* zero = llvm::dyn_cast<llvm::ConstantInt>(test->getOperand(1));
+  if (!flag->isAtomic() || !flag->getType()->isIntegerTy(8) || !zero || !zero->isZero())
+    return std::nullopt;
   const bool ne = test->getPredicate() == llvm::CmpInst::ICMP_NE;
   if (!ne && test->getPredicate() != llvm::CmpInst::ICMP_EQ) return std::nullopt;
   llvm::BasicBlock* slow = br->getSuccessor(ne ? 0 : 1);
@@ -96,7 +102,9 @@ std::optional<Candidate> candidate(llvm::Loop* loop, unsigned poll_kind) {
       poll_blocks.push_back(poll->slow);
     }
   }
-  if (c.polls.empty()) return std::nullopt;
+  // One: unswitching folds the branch it versions on, and a second poll
+  // left in the copy would keep it from being one.
+  if (c.polls.size() != 1) return std::nullopt;
   for (llvm::BasicBlock* bb : loop->blocks()) {
     for (llvm::Instruction& i : *bb) {
       auto* call = llvm::dyn_cast<llvm::CallBase>(&i);
@@ -204,28 +212,67 @@ llvm::Value* no_wrap_checks(llvm::Loop* loop, llvm::Value* trips, llvm::IRBuilde
   return all;
 }
 
+// Whether `i` is still `add p, K` (0 < K < 2^30) of a header phi of
+// `loop`, or a 32-bit mask of one: the shapes no_wrap_checks marked, which
+// its guard covers.
+bool still_checked_shape(llvm::Instruction& i, const llvm::Loop& loop) {
+  llvm::Value* add = &i;
+  if (llvm::Value* masked = masked_add_operand(&i)) add = masked;
+  auto* op = llvm::dyn_cast<llvm::BinaryOperator>(add);
+  if (op == nullptr || op->getOpcode() != llvm::Instruction::Add) return false;
+  for (llvm::PHINode& phi : loop.getHeader()->phis()) {
+    if (added_constant(op, &phi) != 0) return true;
+  }
+  return false;
+}
+
 struct UnvolatileUnpolledLoops : llvm::PassInfoMixin<UnvolatileUnpolledLoops> {
+  // The guards step 1 made in this run (`unpolled`).
+  std::vector<llvm::WeakVH> guards;
+
   llvm::PreservedAnalyses run(llvm::Function& f, llvm::FunctionAnalysisManager& fam) {
     const unsigned access_kind = f.getContext().getMDKindID(kGuardedAccessMetadata);
     const unsigned checked_kind = f.getContext().getMDKindID(kNoWrapCheckedMetadata);
     auto& loops = fam.getResult<llvm::LoopAnalysis>(f);
+    auto& dom = fam.getResult<llvm::DominatorTreeAnalysis>(f);
+    // The true edges of the branches on a guard (or on its freeze, as
+    // unswitching branches) that sit outside every loop they could enter:
+    // what they alone reach is an unpolled copy.
+    std::vector<llvm::BasicBlock*> fast_entries;
+    for (llvm::BasicBlock& bb : f) {
+      auto* br = llvm::dyn_cast<llvm::BranchInst>(bb.getTerminator());
+      if (br == nullptr || !br->isConditional()) continue;
+      llvm::Value* cond = br->getCondition();
+      if (auto* frozen = llvm::dyn_cast<llvm::FreezeInst>(cond)) cond = frozen->getOperand(0);
+      if (std::none_of(guards.begin(), guards.end(),
+                       [&](const llvm::WeakVH& g) { return g && g == cond; })) {
+        continue;
+      }
+      if (br->getSuccessor(0) == br->getSuccessor(1)) continue;
+      fast_entries.push_back(br->getSuccessor(0));
+    }
     bool changed = false;
     std::vector<llvm::BinaryOperator*> masks;
     for (llvm::Loop* loop : loops.getLoopsInPreorder()) {
-      if (!loop->isInnermost()) continue;
-      // By the poll's call, not the branch's metadata, which a pass could
-      // drop: a loop that still polls keeps its accesses as they are.
+      if (!loop->isInnermost() || loop->getLoopPreheader() == nullptr) continue;
+      llvm::BasicBlock* preheader = loop->getLoopPreheader();
+      const bool entered_fast =
+          std::any_of(fast_entries.begin(), fast_entries.end(), [&](llvm::BasicBlock* entry) {
+            return !loop->contains(entry) && dom.dominates(entry, preheader);
+          });
+      if (!entered_fast) continue;
       if (std::any_of(loop->blocks().begin(), loop->blocks().end(),
                       [](const llvm::BasicBlock* bb) { return calls_poll(*bb); })) {
-        continue;
+        continue;  // not unswitched (too large): it keeps its poll and all
       }
       for (llvm::BasicBlock* bb : loop->blocks()) {
         for (llvm::Instruction& i : *bb) {
           if (i.getMetadata(checked_kind)) {
-            auto* op = llvm::dyn_cast<llvm::BinaryOperator>(&i);
-            if (op && op->getOpcode() == llvm::Instruction::Add) {
-              if (!op->hasNoUnsignedWrap()) op->setHasNoUnsignedWrap(true);
-            } else if (op && op->getOpcode() == llvm::Instruction::And) {
+            if (!still_checked_shape(i, *loop)) continue;
+            auto* op = llvm::cast<llvm::BinaryOperator>(&i);
+            if (op->getOpcode() == llvm::Instruction::Add) {
+              op->setHasNoUnsignedWrap(true);
+            } else {
               masks.push_back(op);
             }
             changed = true;
@@ -252,6 +299,11 @@ struct UnvolatileUnpolledLoops : llvm::PassInfoMixin<UnvolatileUnpolledLoops> {
       mask->replaceAllUsesWith(mask->getOperand(0));
       mask->eraseFromParent();
     }
+    // Marks are good for this run only: later passes may rewrite a marked
+    // add in place (reassociation keeps metadata), so none survive.
+    for (llvm::BasicBlock& bb : f) {
+      for (llvm::Instruction& i : bb) i.setMetadata(checked_kind, nullptr);
+    }
     return changed ? llvm::PreservedAnalyses::none() : llvm::PreservedAnalyses::all();
   }
 };
@@ -267,12 +319,14 @@ struct InsertUnpolledGuards : llvm::PassInfoMixin<InsertUnpolledGuards> {
       if (auto c = candidate(loop, poll_kind)) found.push_back(std::move(*c));
     }
     bool changed = false;
+    std::vector<llvm::WeakVH> guards;
     for (Candidate& c : found) {
       llvm::Loop* loop = c.loop;
       const llvm::SCEV* back_edges = se.getBackedgeTakenCount(loop);
       if (llvm::isa<llvm::SCEVCouldNotCompute>(back_edges)) continue;
       if (!back_edges->getType()->isIntegerTy() ||
-          back_edges->getType()->getIntegerBitWidth() > 64) {
+          back_edges->getType()->getIntegerBitWidth() > 64 ||
+          back_edges->getType()->getIntegerBitWidth() < 32) {
         continue;
       }
       llvm::BasicBlock* preheader = loop->getLoopPreheader();
@@ -308,6 +362,7 @@ struct InsertUnpolledGuards : llvm::PassInfoMixin<InsertUnpolledGuards> {
         loop->addBasicBlockToLoop(check, loops);
         block->getTerminator()->eraseFromParent();
         llvm::BranchInst::Create(cont, check, unpolled, block);
+        guards.push_back(unpolled);
         for (llvm::PHINode& phi : cont->phis()) {
           phi.addIncoming(phi.getIncomingValueForBlock(check), block);
         }
@@ -321,7 +376,9 @@ struct InsertUnpolledGuards : llvm::PassInfoMixin<InsertUnpolledGuards> {
     llvm::FunctionPassManager rest;
     rest.addPass(llvm::createFunctionToLoopPassAdaptor(
         llvm::SimpleLoopUnswitchPass(/*NonTrivial=*/true), /*UseMemorySSA=*/true));
-    rest.addPass(UnvolatileUnpolledLoops());
+    UnvolatileUnpolledLoops unvolatile;
+    unvolatile.guards = std::move(guards);
+    rest.addPass(std::move(unvolatile));
     rest.run(f, fam);
     return llvm::PreservedAnalyses::none();
   }
