@@ -85,6 +85,14 @@ done
 [ "$want" = "$(python3 -c 'print(sum((k * 3 + 9) % 2**32 * k for k in range(100000)))')" ] ||
   fail "fill_sum 100000 9: $want"
 
+# The copy exists and is vectorized (WEFT_NATIVE_DUMP_IR: the optimized IR):
+# fill_sum's two loops are short, countable and call-free.
+WEFT_CACHE=off WEFT_NATIVE_DUMP_IR="$TMP/ir.ll" expect_status 0 "$WEFT" run --tier optimized \
+  --invoke fill_sum "$m" 1000 5
+grep -q "weft.unpolled" "$TMP/ir.ll" || fail "no loop was versioned without its poll"
+grep -q "^vector.body" "$TMP/ir.ll" || fail "no short loop was vectorized"
+grep -q "weft.nuw.checked" "$TMP/ir.ll" && fail "no-wrap marks left in the optimized IR"
+
 # Wrapping address sums: the copy's no-wrap check fails, the loop polls
 # and wraps as wasm says.
 expect_status 0 "$WEFT" run --tier optimized --invoke wrapping "$m" 1000

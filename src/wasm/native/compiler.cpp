@@ -844,7 +844,7 @@ class LlvmCompiler final : public OptimizingCompiler {
   }
 };
 
-constexpr char kPrecompiledMagic[8] = {'W', 'E', 'F', 'T', 'C', 'W', 'S', 'M'};
+using detail::kPrecompiledMagic;
 
 }  // namespace
 
@@ -888,8 +888,7 @@ void stop_background_compiles() {
 }
 
 bool is_precompiled(std::span<const uint8_t> bytes) {
-  return bytes.size() >= sizeof kPrecompiledMagic &&
-         std::memcmp(bytes.data(), kPrecompiledMagic, sizeof kPrecompiledMagic) == 0;
+  return is_precompiled_module(bytes);
 }
 
 // magic | u32 key length | key | SHA-256 of the rest | u64 wasm length |

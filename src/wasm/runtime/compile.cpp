@@ -54,8 +54,9 @@ const char* tier_name(Tier tier) {
 }
 
 bool is_precompiled_module(std::span<const uint8_t> bytes) {
-  static constexpr char kMagic[8] = {'W', 'E', 'F', 'T', 'C', 'W', 'S', 'M'};
-  return bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0;
+  using detail::kPrecompiledMagic;
+  return bytes.size() >= sizeof kPrecompiledMagic &&
+         std::memcmp(bytes.data(), kPrecompiledMagic, sizeof kPrecompiledMagic) == 0;
 }
 
 Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> wasm,
@@ -70,7 +71,8 @@ Result<std::shared_ptr<const Module>> Module::compile(std::span<const uint8_t> w
     WEFT_TRY(OptimizingCompiler::PrecompiledParts parts, native->open_precompiled(wasm));
     CompileOptions with_code = options;
     // --tier interp runs the module inside interpreted; otherwise its code.
-    if (options.tier.value_or(default_tier()) != Tier::Interpreter) with_code.precompiled = parts.native;
+    if (options.tier.value_or(default_tier()) != Tier::Interpreter)
+      with_code.precompiled = parts.native;
     if (with_code.precompiled.empty() && is_precompiled_module(parts.wasm)) {
       return Error::malformed(0, "precompiled module: holds another .cwasm, not a module");
     }

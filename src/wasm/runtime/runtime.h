@@ -22,6 +22,10 @@ Result<TableInst*> new_table(StoreImpl& store, const TableType& type, uint64_t i
 GlobalInst* new_global(StoreImpl& store, const GlobalType& type, uint64_t bits);
 FuncInst* new_host_func(StoreImpl& store, const FuncType& type, std::shared_ptr<HostFunc> fn);
 
+// The first bytes of a .cwasm (weft compile's file): the engine recognizes
+// one (is_precompiled_module), the optimizing tier writes and reads it.
+inline constexpr char kPrecompiledMagic[8] = {'W', 'E', 'F', 'T', 'C', 'W', 'S', 'M'};
+
 // Process-wide: whether destroyed memories' reservations are scrubbed and
 // reused (default on). Turning it off unmaps the pooled ones.
 void set_memory_pooling(bool enabled);
