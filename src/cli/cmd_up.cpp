@@ -22,6 +22,7 @@ struct UpOptions {
   std::string listen = "127.0.0.1:3000";
   unsigned workers = 0;
   unsigned loops = 0;
+  uint32_t busy_poll_us = serve::ServerOptions{}.busy_poll_us;
   bool quiet = false;
   bool insecure_registry = false;
   std::string confine;  // --confine DIR: the manifest may use only files beneath DIR
@@ -137,6 +138,7 @@ int run_up(const UpOptions& options) {
   server_options.workers = options.workers;
   server_options.loops = options.loops;
   server_options.access_log = !options.quiet;
+  server_options.busy_poll_us = options.busy_poll_us;
   serve::Server server(**host, server_options);
   if (auto r = server.listen(); !r) {
     std::fprintf(stderr, "weft up: %s\n", r.error().message.c_str());
@@ -169,6 +171,10 @@ Subcommand add_up_command(CLI::App& parent) {
   app->add_option("--listen", options->listen, "ADDR:PORT to listen on")->capture_default_str();
   app->add_option("--workers", options->workers, "Guest worker threads (default 4 per core)");
   app->add_option("--loops", options->loops, "Event-loop threads (default one per core)");
+  app->add_option("--busy-poll-us", options->busy_poll_us,
+                  "How long an idle event loop polls before it sleeps, in microseconds "
+                  "(default 50; 0 sleeps at once)")
+      ->check(CLI::Range(0u, 10000u));
   app->add_flag("--quiet", options->quiet, "No access log");
   app->add_flag("--insecure-registry", options->insecure_registry,
                 "Allow plain HTTP to a registry that is not on this machine");

@@ -328,7 +328,17 @@ void Server::Impl::loop_thread(Loop& loop, bool drive_first) {
     t_loop_released = false;
     bool out_of_work = false;
     for (;;) {
-      if (loop.ctx.run_one() == 0) {
+      // Out of ready work: poll for a while before sleeping (see
+      // ServerOptions::busy_poll_us).
+      size_t ran = loop.ctx.poll_one();
+      if (ran == 0 && options.busy_poll_us > 0) {
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::microseconds(options.busy_poll_us);
+        while ((ran = loop.ctx.poll_one()) == 0 && !loop.ctx.stopped() &&
+               std::chrono::steady_clock::now() < until) {
+        }
+      }
+      if (ran == 0 && loop.ctx.run_one() == 0) {
         out_of_work = true;
         break;
       }

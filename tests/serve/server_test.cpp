@@ -116,11 +116,13 @@ class ServerTest : public ::testing::Test {
  protected:
   virtual unsigned loops() const { return 2; }
   virtual unsigned workers() const { return 4; }
+  virtual uint32_t busy_poll_us() const { return ServerOptions{}.busy_poll_us; }
   void SetUp() override {
     ServerOptions options;
     options.port = 0;
     options.loops = loops();
     options.workers = workers();
+    options.busy_poll_us = busy_poll_us();
     options.body_limit_bytes = 1024;
     options.header_limit_bytes = 2048;
     options.handle_signals = false;
@@ -329,6 +331,21 @@ class OneLoopTest : public ServerTest {
     EXPECT_EQ(r.result_int(), 200u);
     EXPECT_EQ(r.body(), expected_body);
   }
+
+  // One connection alternating quick and slow requests: whichever thread
+  // drives the loop, the answers come back in order and whole.
+  void keep_alive_in_order() {
+    auto socket = connect();
+    beast::flat_buffer buffer;
+    for (int i = 0; i < 6; ++i) {
+      beast::error_code ec;
+      const std::string path = i % 3 == 0 ? "/echo" : i % 3 == 1 ? "/announced-nap" : "/spin";
+      auto r = exchange(socket, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n", buffer, ec);
+      ASSERT_FALSE(ec) << path << ": " << ec.message();
+      EXPECT_EQ(r.result_int(), 200u) << path;
+      EXPECT_EQ(r.body(), i % 3 == 0 ? "GET /echo " : i % 3 == 1 ? "napped" : "spun");
+    }
+  }
 };
 
 TEST_F(OneLoopTest, AGuestThatComputesGivesTheLoopUp) { quick_requests_beside("/spin", "spun"); }
@@ -363,19 +380,35 @@ TEST_F(OneLoopTest, MoreSlowGuestsThanThreadsAllFinish) {
   EXPECT_EQ(request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").result_int(), 200u);
 }
 
-TEST_F(OneLoopTest, KeepAliveRequestsInlineAndHandedOverInterleave) {
-  // One connection alternating quick and slow requests: whichever thread
-  // drives the loop, the answers come back in order and whole.
-  auto socket = connect();
-  beast::flat_buffer buffer;
-  for (int i = 0; i < 6; ++i) {
-    beast::error_code ec;
-    const std::string path = i % 3 == 0 ? "/echo" : i % 3 == 1 ? "/announced-nap" : "/spin";
-    auto r = exchange(socket, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n", buffer, ec);
-    ASSERT_FALSE(ec) << path << ": " << ec.message();
-    EXPECT_EQ(r.result_int(), 200u) << path;
-    EXPECT_EQ(r.body(), i % 3 == 0 ? "GET /echo " : i % 3 == 1 ? "napped" : "spun");
-  }
+TEST_F(OneLoopTest, KeepAliveRequestsInlineAndHandedOverInterleave) { keep_alive_in_order(); }
+
+// The loop's busy poll is only a way to wait: with none, and with one far
+// longer than any gap between requests, a loop must serve the same answers,
+// hand slow guests over and stop when asked.
+class NoBusyPollTest : public OneLoopTest {
+ protected:
+  uint32_t busy_poll_us() const override { return 0; }
+};
+
+class LongBusyPollTest : public OneLoopTest {
+ protected:
+  uint32_t busy_poll_us() const override { return 10000; }
+};
+
+TEST_F(NoBusyPollTest, KeepAliveRequestsAreServed) { keep_alive_in_order(); }
+TEST_F(LongBusyPollTest, KeepAliveRequestsAreServed) { keep_alive_in_order(); }
+TEST_F(NoBusyPollTest, ASlowGuestDoesNotHoldTheLoop) { quick_requests_beside("/nap", "napped"); }
+TEST_F(LongBusyPollTest, ASlowGuestDoesNotHoldTheLoop) { quick_requests_beside("/nap", "napped"); }
+
+TEST_F(LongBusyPollTest, StopsPromptlyWhilePolling) {
+  // Requests leave the loop polling; stop() must end it, not wait out the
+  // poll or sleep in epoll.
+  EXPECT_EQ(request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").result_int(), 200u);
+  const auto start = std::chrono::steady_clock::now();
+  server_->stop();
+  runner_.join();
+  runner_ = std::thread([] {});  // TearDown joins again
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
 }
 
 }  // namespace
