@@ -6,7 +6,7 @@
 # build-fuzz/fuzz-artifacts/ (replay: build-fuzz/fuzz_module FILE).
 #
 # usage: fuzz/run.sh [DURATION_SECONDS [TARGET...]]
-#        (default 60 seconds each for fuzz_module, fuzz_component and fuzz_tiers)
+#        (default 60 seconds each for fuzz_module, fuzz_component, fuzz_tiers and fuzz_oci)
 # env:   WEFT_FUZZ_BUILD_DIR    (default: <repo>/build-fuzz)
 #        WEFT_FUZZ_CMAKE_ARGS   extra configure arguments (word-split)
 set -euo pipefail
@@ -27,7 +27,7 @@ CC=clang CXX=clang++ cmake -S "$repo" -B "$build_dir" -G Ninja \
   exit 1
 }
 targets=("${@:2}")
-((${#targets[@]})) || targets=(fuzz_module fuzz_component fuzz_tiers)
+((${#targets[@]})) || targets=(fuzz_module fuzz_component fuzz_tiers fuzz_oci)
 cmake --build "$build_dir" --target "${targets[@]}" -j2
 
 artifacts=$build_dir/fuzz-artifacts
