@@ -16,6 +16,7 @@
 #include "oci/digest.h"
 #include "oci/layers.h"
 #include "oci/manifest.h"
+#include "oci/root_path.h"
 #include "wasm/binary/reader.h"  // WEFT_TRY
 
 namespace weft::oci {
@@ -356,35 +357,20 @@ bool is_wasm_file(const fs::path& p) {
 }
 
 // `path` (absolute in the image, or relative to its working directory) as a
-// file under `root`, never outside it.
+// file under `root`, never outside it: links resolve as they would inside
+// the container (an absolute target is in the image, not on this machine).
 Result<fs::path> inside_root(const fs::path& root, const std::string& working_dir,
                              const std::string& path, const std::string& where, bool allow_root) {
-  std::string joined = path;
-  if (path.empty() || path.front() != '/')
-    joined = (working_dir.empty() ? "/" : working_dir) + "/" + path;
-  std::string rel;
-  for (size_t start = 0; start <= joined.size();) {
-    size_t end = joined.find('/', start);
-    if (end == std::string::npos) end = joined.size();
-    const std::string part = joined.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      const size_t slash = rel.rfind('/');
-      rel = slash == std::string::npos ? "" : rel.substr(0, slash);
-      continue;
-    }
-    rel += (rel.empty() ? "" : "/") + part;
-  }
+  if (path.empty()) return Error::usage(where + ": an empty path is not a file in the image");
+  auto resolved = resolve_in_root(root, working_dir.empty() ? "/" : working_dir, path);
+  if (!resolved)
+    return Error::usage(where + ": \"" + path +
+                        "\" does not resolve in the image (a loop of symbolic links?)");
   std::error_code ec;
-  const fs::path canonical_root = fs::canonical(root, ec);
-  const fs::path resolved = fs::weakly_canonical(root / rel, ec);
-  if (ec || (rel.empty() && !allow_root))
+  const bool is_root = fs::equivalent(*resolved, root, ec) && !ec;
+  if (is_root && !allow_root)
     return Error::usage(where + ": \"" + path + "\" is not a file in the image");
-  const std::string r = resolved.string(), base = canonical_root.string() + "/";
-  if (!r.starts_with(base) && !(allow_root && resolved == canonical_root))
-    return Error::usage(where + ": \"" + path + "\" leads outside the image");
-  return resolved;
+  return *resolved;
 }
 
 // The files of an artifact: each wasm or weft.toml layer under its title

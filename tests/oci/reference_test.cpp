@@ -7,6 +7,12 @@
 #include "oci/manifest.h"
 #include "oci/reference.h"
 #include "oci/registry.h"
+#include "oci/root_path.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace weft::oci {
 namespace {
@@ -151,6 +157,39 @@ TEST(Layers, SafeRelativePaths) {
   EXPECT_FALSE(is_safe_relative_path("a//b"));
   EXPECT_FALSE(is_safe_relative_path("./a"));
   EXPECT_FALSE(is_safe_relative_path(std::string_view("a\0b", 3)));
+}
+
+// Links resolve as inside the container: an absolute target names a file
+// in the root, ".." stops at the root, loops end.
+TEST(RootPath, LinksResolveInsideTheRoot) {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "weft-root-path.XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const fs::path root = fs::canonical(pattern);
+  fs::create_directories(root / "app/bin");
+  std::ofstream(root / "app/bin/service.wasm") << "x";
+  fs::create_symlink("/app/bin/service.wasm", root / "service.wasm");  // absolute
+  fs::create_symlink("bin/service.wasm", root / "app/rel.wasm");       // relative
+  fs::create_symlink("../../../../..", root / "app/up");               // above the root
+  fs::create_symlink("/etc/passwd", root / "passwd");                  // the host's, if followed
+  fs::create_symlink("/app", root / "applink");                        // a directory
+  fs::create_symlink("loop2", root / "loop1");
+  fs::create_symlink("loop1", root / "loop2");
+
+  const fs::path service = root / "app/bin/service.wasm";
+  EXPECT_EQ(resolve_in_root(root, "/", "/service.wasm"), service);
+  EXPECT_EQ(resolve_in_root(root, "/", "service.wasm"), service);
+  EXPECT_EQ(resolve_in_root(root, "/app", "rel.wasm"), service);
+  EXPECT_EQ(resolve_in_root(root, "/", "/applink/bin/../bin/service.wasm"), service);
+  EXPECT_EQ(resolve_in_root(root, "/", "/app/up/service.wasm"), service);
+  EXPECT_EQ(resolve_in_root(root, "/", "/../../app/bin/service.wasm"), service);
+  EXPECT_EQ(resolve_in_root(root, "/app/up", "etc"), root / "etc");
+  EXPECT_EQ(resolve_in_root(root, "/", "/passwd"), root / "etc/passwd");  // in the root, absent
+  EXPECT_EQ(resolve_in_root(root, "/", "/missing/../x"), root / "x");
+  EXPECT_EQ(resolve_in_root(root, "/", "/"), root);
+  EXPECT_EQ(resolve_in_root(root, "/", "/loop1"), std::nullopt);
+  EXPECT_EQ(resolve_in_root(root / "absent", "/", "/x"), std::nullopt);
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "oci/root_path.h"
 #include "oci/runtime/spec.h"
 
 namespace weft::oci::runtime {
@@ -396,32 +397,14 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
 
 // ---- what the container runs ----------------------------------------------
 
-// `path` inside the root file system, lexically, never above it.
+// `path` inside the root file system as the container's process sees it
+// (links resolved in the root), never above it.
 std::optional<fs::path> in_rootfs(const BundleSpec& spec, const std::string& path) {
   if (path.empty()) return std::nullopt;
-  std::string joined = path.front() == '/' ? path : spec.cwd + "/" + path;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= joined.size()) {
-    size_t end = joined.find('/', start);
-    if (end == std::string::npos) end = joined.size();
-    std::string part = joined.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  fs::path p = spec.rootfs;
-  for (const std::string& part : parts) p /= part;
+  auto resolved = resolve_in_root(spec.rootfs, spec.cwd.empty() ? "/" : spec.cwd, path);
   std::error_code ec;
-  const fs::path real = fs::weakly_canonical(p, ec), root = fs::weakly_canonical(spec.rootfs, ec);
-  if (ec) return std::nullopt;
-  const std::string r = real.string(), base = root.string() + "/";
-  if (!r.starts_with(base)) return std::nullopt;
-  return real;
+  if (!resolved || fs::equivalent(*resolved, spec.rootfs, ec)) return std::nullopt;
+  return resolved;
 }
 
 bool has_wasm_magic(const fs::path& p) {
