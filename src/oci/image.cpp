@@ -365,7 +365,8 @@ Result<fs::path> inside_root(const fs::path& root, const std::string& working_di
   auto resolved = resolve_in_root(root, working_dir.empty() ? "/" : working_dir, path);
   if (!resolved)
     return Error::usage(where + ": \"" + path +
-                        "\" does not resolve in the image (a loop of symbolic links?)");
+                        "\" does not resolve in the image: it goes through more than 40 symbolic "
+                        "links (a loop) or one that cannot be read");
   std::error_code ec;
   const bool is_root = fs::equivalent(*resolved, root, ec) && !ec;
   if (is_root && !allow_root)

@@ -94,6 +94,10 @@ MAKE="python3 $SRC/tests/oci/make_image.py"
 L=$TMP/layout
 $MAKE container "$L" wasm --platform linux/amd64 --file "$TMP/guest.wasm:/bin/guest.wasm" \
   --entrypoint '["/bin/guest.wasm","fixed"]' --env GREETING=hi
+# The entrypoint an absolute symbolic link, as images often have: it names
+# the module inside the root file system, not this machine's /bin.
+$MAKE container "$L" linked --platform linux/amd64 --file "$TMP/guest.wasm:/bin/guest.wasm" \
+  --link "/service.wasm:/bin/guest.wasm" --entrypoint '["/service.wasm"]'
 $MAKE container "$L" native --platform linux/amd64 --file "$TMP/native:/native" --entrypoint '["/native","x"]'
 $MAKE container "$L" app --platform linux/amd64 --file "$SRC/examples/hello/weft.toml:/app/weft.toml" \
   --file "$SRC/examples/hello/hello.wasm:/app/hello.wasm" --entrypoint '["/app/weft.toml"]'
@@ -101,13 +105,15 @@ $MAKE container "$L" app --platform linux/amd64 --file "$SRC/examples/hello/weft
 ctr_ image import "$TMP/images.tar" > "$TMP/import.log" 2>&1 ||
   { cat "$TMP/import.log"; fail "ctr image import"; }
 img() { ctr_ images ls -q | grep ":$1\$" | head -1; }
-for t in wasm native app; do [[ -n $(img $t) ]] || fail "image $t not imported"; done
+for t in wasm linked native app; do [[ -n $(img $t) ]] || fail "image $t not imported"; done
 
 # --- a Wasm container -----------------------------------------------------------
 expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" "$(img wasm)" w1
 expect_output "argv[0]=/bin/guest.wasm
 argv[1]=fixed
 GREETING=hi"
+expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" "$(img linked)" l1
+expect_contains "$TMP/out" "argv[0]=/service.wasm"
 # Arguments, env, a read-only bind mount as a preopen, the memory limit as the guest's cap.
 mkdir -p "$TMP/share" && echo "from the host" > "$TMP/share/note.txt"
 expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" --env READ=/data/note.txt --env ALLOC_MB=48 \

@@ -2,7 +2,7 @@
 """Builds OCI image layouts by hand (tar + config + manifest + index), the
 way docker/buildah lay out a `FROM scratch` image, for the oci tests.
 
-  make_image.py container LAYOUT TAG [--file SRC:DEST]... [--entrypoint JSON]
+  make_image.py container LAYOUT TAG [--file SRC:DEST]... [--link DEST:TARGET]... [--entrypoint JSON]
                 [--cmd JSON] [--env NAME=VALUE]... [--workdir DIR] [--plain-tar]
                 [--platform OS/ARCH]
   make_image.py artifact LAYOUT TAG [--file SRC:TITLE]...
@@ -165,6 +165,7 @@ def main():
     p.add_argument("tag")
     p.add_argument("what", nargs="?")
     p.add_argument("--file", action="append", default=[])
+    p.add_argument("--link", action="append", default=[])  # DEST:TARGET, a symbolic link
     p.add_argument("--entrypoint")
     p.add_argument("--cmd")
     p.add_argument("--env", action="append", default=[])
@@ -180,6 +181,9 @@ def main():
             for spec in a.file:
                 src, dest = spec.split(":", 1)
                 add_file(t, dest.lstrip("/"), open(src, "rb").read(), 0o755)
+            for spec in a.link:
+                dest, target = spec.split(":", 1)
+                add_special(t, dest.lstrip("/"), tarfile.SYMTYPE, target)
         config = {}
         if a.entrypoint: config["Entrypoint"] = json.loads(a.entrypoint)
         if a.cmd: config["Cmd"] = json.loads(a.cmd)
