@@ -98,7 +98,10 @@ function run(bytes) {
   // The imports of weft_diff_run.cpp's protocol, by the names the module
   // asks for; anything else stays missing and fails to link.
   let instance;
-  const exportList = () => WebAssembly.Module.exports(module);
+  // Read once: with type reflection each call builds every export's type,
+  // which made a callback-heavy module of many exports take 11 s here.
+  const moduleExports = WebAssembly.Module.exports(module);
+  const exportList = () => moduleExports;
   const logOne = (v, t) => {
     if (t === 'i32') print('log i32 ' + v);
     else if (t === 'i64') print('log i64 ' + BigInt.asIntN(64, v).toString());
