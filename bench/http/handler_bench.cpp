@@ -2,7 +2,9 @@
 // network: the wasi:http executor (a fresh component instance per request,
 // handle_stream with the body drained as the server would) next to the
 // WAGI executor on a module answering the same bytes, in the same run,
-// interleaved. Prints microseconds per request and the ratio.
+// interleaved. Prints microseconds per request (mean, p50, p99, max) and
+// the ratio of the means: a tail here is the handler's own, one beyond it in
+// bench/http/run.sh's wrk -c1 figures is the server's or the kernel's.
 //
 // usage: bench_handler WASI_HTTP_COMPONENT.wasm WAGI_MODULE.wasm [ITERATIONS]
 // env:   WEFT_BENCH_ONLY=wasi-http|wagi (one side, for a profiler);
@@ -10,11 +12,13 @@
 //        instances, the default restores a checkpoint per request);
 //        WEFT_BENCH_TIER=auto|interp|optimized (default auto, as weft up:
 //        the warm-up rounds give the background compiler its time)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "serve/wagi.h"
 #include "serve/wasi_http.h"
@@ -131,29 +135,44 @@ int main(int argc, char** argv) {
     }
   };
   const char* only = std::getenv("WEFT_BENCH_ONLY");  // "wasi-http" or "wagi", for a profiler
-  double wh_total = 0, wagi_total = 0;
   const int rounds = 5;
+  const int per_round = std::max(1, iterations / rounds);
+  std::vector<double> wh_us, wagi_us;  // each request's time
+  wh_us.reserve(size_t(per_round) * rounds);
+  wagi_us.reserve(size_t(per_round) * rounds);
+  auto timed = [](auto& one, std::vector<double>& into) {
+    auto t0 = Clock::now();
+    one();
+    into.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  };
   for (int i = 0; i < iterations / 10; ++i) {  // warm up
     one_wasi_http();
     one_wagi();
   }
   for (int r = 0; r < rounds; ++r) {
-    if (!only || std::string(only) == "wasi-http") {
-      auto t0 = Clock::now();
-      for (int i = 0; i < iterations / rounds; ++i) one_wasi_http();
-      wh_total += std::chrono::duration<double>(Clock::now() - t0).count();
-    }
-    if (!only || std::string(only) == "wagi") {
-      auto t0 = Clock::now();
-      for (int i = 0; i < iterations / rounds; ++i) one_wagi();
-      wagi_total += std::chrono::duration<double>(Clock::now() - t0).count();
-    }
+    if (!only || std::string(only) == "wasi-http")
+      for (int i = 0; i < per_round; ++i) timed(one_wasi_http, wh_us);
+    if (!only || std::string(only) == "wagi")
+      for (int i = 0; i < per_round; ++i) timed(one_wagi, wagi_us);
   }
-  const double n = iterations / rounds * rounds;
-  std::printf("per request, in process (%d each, %d interleaved rounds):\n", iterations, rounds);
-  if (wh_total > 0) std::printf("  wasi-http  %8.2f us\n", wh_total / n * 1e6);
-  if (wagi_total > 0) std::printf("  wagi       %8.2f us\n", wagi_total / n * 1e6);
-  if (wh_total > 0 && wagi_total > 0)
-    std::printf("  wasi-http / wagi: %.2f\n", wh_total / wagi_total);
+  auto mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0.0 : sum / double(v.size());
+  };
+  auto report = [&](const char* name, std::vector<double>& v) {
+    if (v.empty()) return;
+    const double avg = mean(v);
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
+    std::printf("  %-10s %8.2f us   p50 %7.2f   p99 %7.2f   max %8.1f\n", name, avg, at(0.5),
+                at(0.99), v.back());
+  };
+  std::printf("per request, in process (%d each, %d interleaved rounds):\n", per_round * rounds,
+              rounds);
+  const double wh_mean = mean(wh_us), wagi_mean = mean(wagi_us);
+  report("wasi-http", wh_us);
+  report("wagi", wagi_us);
+  if (wh_mean > 0 && wagi_mean > 0) std::printf("  wasi-http / wagi: %.2f\n", wh_mean / wagi_mean);
   return 0;
 }
