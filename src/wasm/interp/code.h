@@ -258,6 +258,20 @@ const int32_t* handler_offsets();
 }  // namespace weft::interp
 
 namespace weft::detail {
+struct InstanceImpl;
+}
+
+namespace weft::interp {
+
+// Runs the memory_m instruction at `pc` (a memory other than memory 0), its
+// slot operands indexing `fp`: the interpreter's handler, and the optimizing
+// tier's through its helper, so both tiers share one implementation.
+// Returns the instruction's length in words, 0 for an out-of-bounds trap.
+uint32_t run_memory_m(const detail::InstanceImpl* inst, const uint32_t* pc, uint64_t* fp);
+
+}  // namespace weft::interp
+
+namespace weft::detail {
 
 // Exception handling: a catch clause of a try_table (or of a legacy try).
 // When an exception reaches it, the tag's values (kCatch, kCatchRef) are

@@ -225,6 +225,8 @@ __attribute__((noinline)) const CatchClause* find_handler(Frame*& fr, const Fram
 // as they would without multi-memory. Every access is checked against the
 // size of the memory it names, a copy against both. Returns the
 // instruction's length in words, 0 for an out-of-bounds trap.
+}  // namespace
+
 __attribute__((noinline)) uint32_t run_memory_m(const InstanceImpl* inst, const uint32_t* pc,
                                                 uint64_t* fp) {
   const Op sub = static_cast<Op>(pc[1]);
@@ -332,6 +334,8 @@ __attribute__((noinline)) uint32_t run_memory_m(const InstanceImpl* inst, const 
       return 0;  // the compiler emits no other sub
   }
 }
+
+namespace {
 
 // Runs `entry` (a wasm function) with its arguments at `entry_fp`; results
 // land at entry_fp[0..]. With store == nullptr, only reports the handler

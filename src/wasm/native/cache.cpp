@@ -1,5 +1,6 @@
 // The code cache and the key that guards it (cache.h).
 #include "wasm/native/cache.h"
+#include "wasm/native/translate.h"
 
 #include "wasm/runtime/runtime.h"
 
@@ -246,6 +247,11 @@ const std::string& code_key() {
     k << "weft-native 1; build " << ids.weft << "; llvm " << LLVM_VERSION_STRING << " "
       << (ids.llvm.empty() ? "static" : ids.llvm) << "; cpu " << llvm::sys::getHostCPUName().str()
       << " " << features << "; O2";
+    const std::vector<uint32_t>& kept = kept_interpreted();
+    if (!kept.empty()) {
+      k << "; interpreted";
+      for (uint32_t f : kept) k << " " << f;
+    }
     return k.str();
   }();
   // Code for guarded memories has no bounds checks: it must never load

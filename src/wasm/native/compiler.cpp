@@ -125,6 +125,16 @@ class Jit {
     add("weft_native_memory_copy", &weft_native_memory_copy);
     add("weft_native_memory_init", &weft_native_memory_init);
     add("weft_native_data_drop", &weft_native_data_drop);
+    add("weft_native_ref_func", &weft_native_ref_func);
+    add("weft_native_table_get", &weft_native_table_get);
+    add("weft_native_table_set", &weft_native_table_set);
+    add("weft_native_table_size", &weft_native_table_size);
+    add("weft_native_table_grow", &weft_native_table_grow);
+    add("weft_native_table_fill", &weft_native_table_fill);
+    add("weft_native_table_copy", &weft_native_table_copy);
+    add("weft_native_table_init", &weft_native_table_init);
+    add("weft_native_elem_drop", &weft_native_elem_drop);
+    add("weft_native_memory_m", &weft_native_memory_m);
     return jd.define(llvm::orc::absoluteSymbols(std::move(symbols)));
   }
 };
@@ -887,9 +897,7 @@ void stop_background_compiles() {
   if (queue_made.load()) TierUpQueue::get().stop();
 }
 
-bool is_precompiled(std::span<const uint8_t> bytes) {
-  return is_precompiled_module(bytes);
-}
+bool is_precompiled(std::span<const uint8_t> bytes) { return is_precompiled_module(bytes); }
 
 // magic | u32 key length | key | SHA-256 of the rest | u64 wasm length |
 // wasm | batches (serialize_batches)

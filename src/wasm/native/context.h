@@ -77,4 +77,23 @@ void weft_native_memory_copy(weft::native::NativeContext* ctx, uint32_t d, uint3
 void weft_native_memory_init(weft::native::NativeContext* ctx, uint32_t segment, uint32_t d,
                              uint32_t s, uint32_t n);
 void weft_native_data_drop(weft::native::NativeContext* ctx, uint32_t segment);
+// Tables and references, as the interpreter does them; elements in slot
+// encoding (TableInst::elements).
+uint64_t weft_native_ref_func(weft::native::NativeContext* ctx, uint32_t func_index);
+uint64_t weft_native_table_get(weft::native::NativeContext* ctx, uint32_t table, uint32_t i);
+void weft_native_table_set(weft::native::NativeContext* ctx, uint32_t table, uint32_t i,
+                           uint64_t value);
+uint32_t weft_native_table_size(weft::native::NativeContext* ctx, uint32_t table);
+uint32_t weft_native_table_grow(weft::native::NativeContext* ctx, uint32_t table, uint64_t init,
+                                uint32_t n);
+void weft_native_table_fill(weft::native::NativeContext* ctx, uint32_t table, uint32_t i,
+                            uint64_t value, uint32_t n);
+void weft_native_table_copy(weft::native::NativeContext* ctx, uint32_t dst_table,
+                            uint32_t src_table, uint32_t d, uint32_t s, uint32_t n);
+void weft_native_table_init(weft::native::NativeContext* ctx, uint32_t table, uint32_t segment,
+                            uint32_t d, uint32_t s, uint32_t n);
+void weft_native_elem_drop(weft::native::NativeContext* ctx, uint32_t segment);
+// A memory_m instruction (a memory other than memory 0): `words` as the
+// interpreter's, their slot operands indexing `slots`.
+void weft_native_memory_m(weft::native::NativeContext* ctx, const uint32_t* words, uint64_t* slots);
 }

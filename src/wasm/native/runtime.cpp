@@ -364,3 +364,81 @@ void weft_native_data_drop(NativeContext* ctx, uint32_t segment) {
 }
 
 }  // extern "C"
+
+namespace {
+
+[[noreturn]] void table_out_of_bounds(NativeContext* ctx) {
+  weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::TableOutOfBounds));
+}
+
+}  // namespace
+
+extern "C" {
+
+uint64_t weft_native_ref_func(NativeContext* ctx, uint32_t func_index) {
+  return reinterpret_cast<uint64_t>(ctx->inst->funcs[func_index]);
+}
+
+uint64_t weft_native_table_get(NativeContext* ctx, uint32_t table, uint32_t i) {
+  const weft::detail::TableInst* t = ctx->inst->tables[table];
+  if (i >= t->elements.size()) table_out_of_bounds(ctx);
+  return t->elements[i];
+}
+
+void weft_native_table_set(NativeContext* ctx, uint32_t table, uint32_t i, uint64_t value) {
+  weft::detail::TableInst* t = ctx->inst->tables[table];
+  if (i >= t->elements.size()) table_out_of_bounds(ctx);
+  t->elements[i] = value;
+}
+
+uint32_t weft_native_table_size(NativeContext* ctx, uint32_t table) {
+  return static_cast<uint32_t>(ctx->inst->tables[table]->elements.size());
+}
+
+uint32_t weft_native_table_grow(NativeContext* ctx, uint32_t table, uint64_t init, uint32_t n) {
+  return ctx->inst->tables[table]->grow(n, init);
+}
+
+void weft_native_table_fill(NativeContext* ctx, uint32_t table, uint32_t i, uint64_t value,
+                            uint32_t n) {
+  weft::detail::TableInst* t = ctx->inst->tables[table];
+  if (uint64_t{i} + n > t->elements.size()) table_out_of_bounds(ctx);
+  std::fill_n(t->elements.begin() + i, n, value);
+}
+
+void weft_native_table_copy(NativeContext* ctx, uint32_t dst_table, uint32_t src_table, uint32_t d,
+                            uint32_t s, uint32_t n) {
+  weft::detail::TableInst* dt = ctx->inst->tables[dst_table];
+  const weft::detail::TableInst* st = ctx->inst->tables[src_table];
+  if (uint64_t{d} + n > dt->elements.size() || uint64_t{s} + n > st->elements.size())
+    table_out_of_bounds(ctx);
+  if (n) std::memmove(dt->elements.data() + d, st->elements.data() + s, n * sizeof(uint64_t));
+}
+
+void weft_native_table_init(NativeContext* ctx, uint32_t table, uint32_t segment, uint32_t d,
+                            uint32_t s, uint32_t n) {
+  weft::detail::InstanceImpl* inst = ctx->inst;
+  weft::detail::TableInst* t = inst->tables[table];
+  const size_t seg_size =
+      segment < inst->elem_values.size() ? inst->elem_values[segment].size() : 0;
+  if (uint64_t{s} + n > seg_size || uint64_t{d} + n > t->elements.size()) table_out_of_bounds(ctx);
+  if (n)
+    std::memcpy(t->elements.data() + d, inst->elem_values[segment].data() + s,
+                n * sizeof(uint64_t));
+}
+
+void weft_native_memory_m(NativeContext* ctx, const uint32_t* words, uint64_t* slots) {
+  if (weft::interp::run_memory_m(ctx->inst, words, slots) == 0)
+    weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryOutOfBounds));
+}
+
+void weft_native_elem_drop(NativeContext* ctx, uint32_t segment) {
+  weft::detail::InstanceImpl* inst = ctx->inst;
+  if (segment < inst->elem_values.size()) {
+    inst->elem_values[segment].clear();
+    inst->elem_values[segment].shrink_to_fit();
+  }
+  if (segment < inst->elem_dropped.size()) inst->elem_dropped[segment] = 1;
+}
+
+}  // extern "C"

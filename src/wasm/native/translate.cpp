@@ -14,7 +14,12 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 #include "wasm/interp/code.h"
@@ -36,6 +41,7 @@ int operand_words(Op op) {
       return op == Op::memory_size ? 1 : 0;
     case Op::br:
     case Op::data_drop:
+    case Op::elem_drop:
       return 1;
     case Op::br_if:
     case Op::br_unless:
@@ -46,15 +52,24 @@ int operand_words(Op op) {
     case Op::global_set:
     case Op::ref_is_null:
     case Op::memory_grow:
+    case Op::ref_func:
+    case Op::table_size:
       return 2;
     case Op::const64:
     case Op::memory_copy:
     case Op::memory_fill:
+    case Op::table_get:
+    case Op::table_set:
       return 3;
     case Op::call_indirect:
     case Op::select:
     case Op::memory_init:
+    case Op::table_grow:
+    case Op::table_fill:
       return 4;
+    case Op::table_copy:
+    case Op::table_init:
+      return 5;
     case Op::i32_load:
     case Op::i64_load:
     case Op::i32_load8_s:
@@ -91,6 +106,55 @@ int operand_words(Op op) {
   WEFT_NUMERIC_OPS(WEFT_NUM_LEN)
 #undef WEFT_NUM_LEN
   return -1;  // br_table (variable) or not translated
+}
+
+// A memory_m instruction (a memory other than memory 0; see run_memory_m in
+// the interpreter) by its sub-op: its length in words, the word positions
+// of its slot operands, and how many of those, from the first, it writes.
+struct MemoryMShape {
+  uint32_t words = 0;
+  uint32_t slots[3] = {};
+  uint32_t count = 0;
+  uint32_t outs = 0;
+};
+
+std::optional<MemoryMShape> memory_m_shape(uint32_t sub_word) {
+  if (sub_word >= static_cast<uint32_t>(Op::kCount)) return std::nullopt;
+  switch (static_cast<Op>(sub_word)) {
+    case Op::i32_load:
+    case Op::i64_load:
+    case Op::i32_load8_s:
+    case Op::i32_load8_u:
+    case Op::i32_load16_s:
+    case Op::i32_load16_u:
+    case Op::i64_load8_s:
+    case Op::i64_load8_u:
+    case Op::i64_load16_s:
+    case Op::i64_load16_u:
+    case Op::i64_load32_s:
+    case Op::i64_load32_u:
+      return MemoryMShape{7, {3, 4}, 2, 1};  // mem d a addend offset
+    case Op::i32_store:
+    case Op::i64_store:
+    case Op::i32_store8:
+    case Op::i32_store16:
+    case Op::i64_store8:
+    case Op::i64_store16:
+    case Op::i64_store32:
+      return MemoryMShape{7, {3, 4}, 2, 0};  // mem a(address) b(value) addend offset
+    case Op::memory_size:
+      return MemoryMShape{4, {3}, 1, 1};  // mem d
+    case Op::memory_grow:
+      return MemoryMShape{5, {3, 4}, 2, 1};  // mem d a
+    case Op::memory_init:
+      return MemoryMShape{7, {4, 5, 6}, 3, 0};  // mem seg d s n
+    case Op::memory_copy:
+      return MemoryMShape{7, {4, 5, 6}, 3, 0};  // dst_mem src_mem d s n
+    case Op::memory_fill:
+      return MemoryMShape{6, {3, 4, 5}, 3, 0};  // mem d value n
+    default:
+      return std::nullopt;
+  }
 }
 
 class OpTable {
@@ -149,6 +213,11 @@ std::optional<std::vector<Insn>> decode(const detail::CompiledFunc& code) {
     if (*op == Op::br_table) {
       if (pc + 2 >= w.size()) return std::nullopt;
       len = 2 + static_cast<int>(w[pc + 2]) + 1;
+    } else if (*op == Op::memory_m) {
+      if (pc + 1 >= w.size()) return std::nullopt;
+      const std::optional<MemoryMShape> shape = memory_m_shape(w[pc + 1]);
+      if (!shape) return std::nullopt;
+      len = static_cast<int>(shape->words) - 1;
     }
     if (len < 0 || pc + 1 + static_cast<uint64_t>(len) > w.size()) return std::nullopt;
     out.push_back({pc, *op});
@@ -630,6 +699,71 @@ class FunctionTranslator {
       case Op::ref_is_null:
         set_bool(p[1], b_.CreateICmpEQ(get64(p[2]), b_.getInt64(0)));
         return;
+      // Tables and function references go through the runtime's helpers
+      // (runtime.cpp), which do what the interpreter does and trap through
+      // weft_native_trap: these are rare next to calls and memory accesses,
+      // and call_indirect reads the tables in its helper too, so nothing of
+      // a table is kept in registers that these could make stale.
+      case Op::ref_func:
+        set64(p[1], b_.CreateCall(helper("weft_native_ref_func", i64_, {ptr_, i32_}),
+                                  {ctx_arg_, b_.getInt32(p[2])}));
+        return;
+      case Op::table_get:
+        set64(p[1], b_.CreateCall(helper("weft_native_table_get", i64_, {ptr_, i32_, i32_}),
+                                  {ctx_arg_, b_.getInt32(p[2]), get32(p[3])}));
+        return;
+      case Op::table_set:
+        b_.CreateCall(helper("weft_native_table_set", b_.getVoidTy(), {ptr_, i32_, i32_, i64_}),
+                      {ctx_arg_, b_.getInt32(p[1]), get32(p[2]), get64(p[3])});
+        return;
+      case Op::table_size:
+        set32(p[1], b_.CreateCall(helper("weft_native_table_size", i32_, {ptr_, i32_}),
+                                  {ctx_arg_, b_.getInt32(p[2])}));
+        return;
+      case Op::table_grow:
+        set32(p[1], b_.CreateCall(helper("weft_native_table_grow", i32_, {ptr_, i32_, i64_, i32_}),
+                                  {ctx_arg_, b_.getInt32(p[2]), get64(p[3]), get32(p[4])}));
+        return;
+      case Op::table_fill:
+        b_.CreateCall(
+            helper("weft_native_table_fill", b_.getVoidTy(), {ptr_, i32_, i32_, i64_, i32_}),
+            {ctx_arg_, b_.getInt32(p[1]), get32(p[2]), get64(p[3]), get32(p[4])});
+        return;
+      case Op::table_copy:
+      case Op::table_init:
+        // (dst_table, src_table | seg, d, s, n): the same shape.
+        b_.CreateCall(
+            helper(in.op == Op::table_copy ? "weft_native_table_copy" : "weft_native_table_init",
+                   b_.getVoidTy(), {ptr_, i32_, i32_, i32_, i32_, i32_}),
+            {ctx_arg_, b_.getInt32(p[1]), b_.getInt32(p[2]), get32(p[3]), get32(p[4]),
+             get32(p[5])});
+        return;
+      case Op::elem_drop:
+        b_.CreateCall(helper("weft_native_elem_drop", b_.getVoidTy(), {ptr_, i32_}),
+                      {ctx_arg_, b_.getInt32(p[1])});
+        return;
+      case Op::memory_m: {
+        // The interpreter's own code, through a helper: the slot operands
+        // go through a buffer, and the instruction's words, renumbered to
+        // index it, sit in a constant. Memory 0 is never grown by one, so
+        // its base and size in registers stay right.
+        const MemoryMShape shape = *memory_m_shape(p[1]);  // decode() checked it
+        std::vector<uint32_t> words(p, p + shape.words);
+        llvm::Value* buf = call_buffer(shape.count);
+        for (uint32_t j = 0; j < shape.count; ++j) {
+          b_.CreateStore(get64(p[shape.slots[j]]), b_.CreateConstInBoundsGEP1_64(i64_, buf, j));
+          words[shape.slots[j]] = j;
+        }
+        llvm::Constant* init = llvm::ConstantDataArray::get(ctx_, words);
+        auto* global = new llvm::GlobalVariable(m_, init->getType(), /*isConstant=*/true,
+                                                llvm::GlobalValue::PrivateLinkage, init);
+        b_.CreateCall(helper("weft_native_memory_m", b_.getVoidTy(), {ptr_, ptr_, ptr_}),
+                      {ctx_arg_, global, buf});
+        for (uint32_t j = 0; j < shape.outs; ++j)
+          set64(p[shape.slots[j]],
+                b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, buf, j)));
+        return;
+      }
       case Op::memory_size:
         set64(p[1], b_.CreateLShr(b_.CreateLoad(i64_, mem_size_), 16));
         return;
@@ -1069,16 +1203,6 @@ bool can_translate(const std::vector<Insn>& insns, const detail::ModuleImpl& mod
     switch (in.op) {
       case Op::throw_tag:
       case Op::throw_ref:
-      case Op::ref_func:
-      case Op::table_get:
-      case Op::table_set:
-      case Op::table_size:
-      case Op::table_grow:
-      case Op::table_fill:
-      case Op::table_copy:
-      case Op::table_init:
-      case Op::elem_drop:
-      case Op::memory_m:
         return false;
       default:
         break;
@@ -1174,14 +1298,43 @@ bool over_size_cut_off(const detail::ModuleImpl& mod, uint32_t defined_index) {
   return code->code.size() > kMaxTranslatedWords || code->frame_size > kMaxTranslatedSlots;
 }
 
+const std::vector<uint32_t>& kept_interpreted() {
+  static const std::vector<uint32_t> funcs = [] {
+    std::vector<uint32_t> out;
+    const char* env = std::getenv("WEFT_TIER_INTERPRET");
+    if (env == nullptr) return out;
+    std::string_view rest(env);
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      uint32_t index = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), index);
+      if (ec == std::errc() && end == item.data() + item.size()) {
+        out.push_back(index);
+      } else {
+        std::fprintf(stderr, "weft: warning: WEFT_TIER_INTERPRET: '%.*s' is no function index\n",
+                     static_cast<int>(item.size()), item.data());
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }();
+  return funcs;
+}
+
 std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod,
                                              std::vector<uint32_t>* too_big) {
   std::vector<uint32_t> out;
   if (op_table().ambiguous()) return out;
   const uint32_t defined = mod.decl.defined_func_count();
+  const std::vector<uint32_t>& kept = kept_interpreted();
   for (uint32_t i = 0; i < defined; ++i) {
     const detail::CompiledFunc* code = mod.code[i].get();
     if (code == nullptr) continue;
+    if (std::binary_search(kept.begin(), kept.end(), mod.decl.funcs_imported + i)) continue;
     // A huge function (an interpreter loop, generated tables, a module
     // built to be slow to compile) would hold up the whole module's
     // compile: it stays interpreted.

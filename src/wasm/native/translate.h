@@ -21,6 +21,13 @@ namespace weft::native {
 std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod,
                                              std::vector<uint32_t>* too_big = nullptr);
 
+// WEFT_TIER_INTERPRET=2,7: the functions (by index in a module's function
+// space, imports first, as backtraces name them) that no module compiles. A
+// test hook, like V8's --wasm-tier-mask-for-testing: it makes calls between
+// the tiers testable whatever instructions the tier covers. Part of the
+// code cache's key.
+const std::vector<uint32_t>& kept_interpreted();
+
 // The size cut-offs (a cap on what one function may cost to compile).
 bool over_size_cut_off(const detail::ModuleImpl& mod, uint32_t defined_index);
 
