@@ -40,11 +40,15 @@ fuzz: setup
 	./fuzz/run.sh $(FUZZ_SECONDS)
 
 # The differential oracle: DIFF_SECONDS of new wasm-opt -ttf modules run in
-# weft and in Node's V8, traces compared (a fixed seed set runs in `make test`).
-DIFF_SECONDS ?= 180
+# weft and in Node's V8, traces compared, once with weft's interpreter and
+# once with its optimizing tier's machine code (a fixed seed set of each runs
+# in `make test`).
+DIFF_SECONDS ?= 90
 diff: setup build
 	python3 fuzz/diff/diff.py --runner $(BUILD_DIR)/weft_diff_run --seconds $(DIFF_SECONDS) \
 	  --failures $(BUILD_DIR)/diff-failures
+	python3 fuzz/diff/diff.py --runner $(BUILD_DIR)/weft_diff_run --tier optimized \
+	  --seconds $(DIFF_SECONDS) --failures $(BUILD_DIR)/diff-failures-optimized
 
 run: setup build
 	./scripts/run-main.sh $(BUILD_DIR)

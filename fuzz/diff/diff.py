@@ -13,6 +13,7 @@ usage:
   diff.py --runner build/weft_diff_run --seeds 1-200          (a fixed set: ctest)
   diff.py --runner build/weft_diff_run --seconds 180          (new seeds: CI)
   diff.py --runner build/weft_diff_run --module FILE.wasm     (one module)
+  ... --tier optimized     weft runs the machine code of its optimizing tier
 
 Mismatching modules and both traces are kept in --failures (default
 build/diff-failures). Exit status: 0 when every module matched, 1 on any
@@ -93,7 +94,7 @@ def run(cmd):
 def compare(runner, wasm):
     """Returns (verdict, detail): verdict is 'ran', 'rejected', 'stack', 'hung' or
     'mismatch'."""
-    weft = run([runner, wasm])
+    weft = run([*runner, wasm])
     v8 = run(["node", "--no-warnings", "--experimental-wasm-type-reflection", V8_RUNNER, wasm])
     if weft[0] == "timeout" and v8[0] == "timeout":
         # A module can spin without a host call; both engines ran it past
@@ -162,6 +163,9 @@ def main():
     g.add_argument("--seconds", type=float, help="run new seeds for this long")
     g.add_argument("--module", help="compare one module file")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--tier", choices=["interp", "optimized"], default="interp",
+                    help="the weft tier that runs the modules (optimized: compiled before the "
+                         "first call)")
     ap.add_argument("--failures", default=os.path.join(os.getcwd(), "build", "diff-failures"))
     args = ap.parse_args()
 
@@ -176,8 +180,13 @@ def main():
         print(f"diff: runner {args.runner} is not executable", file=sys.stderr)
         return 2
 
+    # The runner as a command; random modules stay out of the user's code cache.
+    runner = [args.runner, "--tier", args.tier]
+    os.environ["WEFT_CACHE"] = "off"
+    print(f"diff: weft's {args.tier} tier")
+
     if args.module:
-        verdict, detail = compare(args.runner, args.module)
+        verdict, detail = compare(runner, args.module)
         print(f"{args.module}: {verdict}\n{detail}".rstrip())
         return 1 if verdict == "mismatch" else 0
 
@@ -203,7 +212,7 @@ def main():
                 seed = next(seeds, None)
                 if seed is None:
                     return
-                pending.add(pool.submit(one_seed, args.runner, seed, work, args.failures))
+                pending.add(pool.submit(one_seed, runner, seed, work, args.failures))
 
         refill()
         while pending:

@@ -23,9 +23,11 @@
 // nondeterministic). Traps print as a category that both engines' messages
 // map onto, so a different trap is a mismatch too.
 //
-// usage: weft_diff_run FILE.wasm [DUMP_PREFIX]
+// usage: weft_diff_run [--tier interp|optimized] FILE.wasm [DUMP_PREFIX]
 //   exit 0 whenever a trace was printed; with DUMP_PREFIX, each exported
-//   memory is also written to DUMP_PREFIX.NAME (to find where a hash differs)
+//   memory is also written to DUMP_PREFIX.NAME (to find where a hash differs);
+//   --tier optimized compiles every function the optimizing tier covers
+//   before the first call, so V8 checks the machine code (default interp)
 #include <cmath>
 #include <cstdarg>
 #include <cstdint>
@@ -40,6 +42,7 @@
 #include <variant>
 #include <vector>
 
+#include "wasm/native/native.h"
 #include "weft/weft.h"
 
 namespace {
@@ -323,13 +326,19 @@ std::optional<weft::HostFunc> fuzzing_support(const std::string& name,
   return std::nullopt;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: %s FILE.wasm\n", argv[0]);
+int run_main(int argc, char** argv) {
+  const char* program = argv[0];
+  std::string tier = "interp";
+  if (argc >= 3 && std::strcmp(argv[1], "--tier") == 0) {
+    tier = argv[2];
+    argc -= 2;
+    argv += 2;
+  }
+  if ((argc != 2 && argc != 3) || (tier != "interp" && tier != "optimized")) {
+    std::fprintf(stderr, "usage: %s [--tier interp|optimized] FILE.wasm [DUMP_PREFIX]\n", program);
     return 2;
   }
+  if (tier == "optimized") weft::native::enable(weft::Tier::Optimized);
   std::ifstream in(argv[1], std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "%s: cannot read\n", argv[1]);
@@ -409,4 +418,12 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int status = run_main(argc, argv);
+  weft::native::stop_background_compiles();
+  return status;
 }

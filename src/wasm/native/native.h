@@ -8,9 +8,10 @@
 // traps), locals, globals, loads and stores (on x86-64 without bounds
 // checks: memories have guard regions, see enable()),
 // branches, calls (direct between native functions, through a helper to
-// anything else, call_indirect), memory.size/grow and bulk memory. Not yet:
-// table and reference instructions, exception handling, multi-memory; each
-// keeps its function in the interpreter.
+// anything else, call_indirect), memory.size/grow, bulk memory, table and
+// reference instructions and memories other than memory 0 (through
+// helpers). Not yet: exception handling (throw, try_table and the legacy
+// try), which keeps its function in the interpreter.
 #pragma once
 
 #include <span>
