@@ -22,7 +22,7 @@ packages=(
   llvm-19-dev                                     # the optimizing tier (src/wasm/native)
   libarchive-dev libssl-dev                       # OCI images (src/oci): layers, digests
   docker-registry skopeo                          # tests/oci: a real registry, images copied into it
-  libcap-dev containerd runc                      # weft-oci (src/oci/runtime) and its containerd test
+  libcap-dev libseccomp-dev containerd runc       # weft-oci (src/oci/runtime) and its containerd test
   python3-yaml                                    # tests/oci/deploy.sh reads the rendered Kubernetes files
   wrk nginx hyperfine                             # bench/http
 )

@@ -67,7 +67,28 @@ TEST_F(BundleTest, RefusesWhatWeftCannotHonour) {
     j.insert(j.find("\"namespaces\""), extra + ",");
     return j;
   };
-  expect_refused(with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_ERRNO"})"), "linux.seccomp");
+  // A seccomp profile is applied (SeccompTest below) unless weft-oci
+  // cannot apply it: an agent, or what it does not know.
+  expect_refused(with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_NOTIFY"})"),
+                 "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY needs a seccomp agent");
+  expect_refused(
+      with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/agent"})"),
+      "linux.seccomp.listenerPath");
+  expect_refused(with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_BLOCK"})"),
+                 "unknown action \"SCMP_ACT_BLOCK\"");
+  expect_refused(with_linux(R"("seccomp":{})"), "linux.seccomp.defaultAction: missing");
+  expect_refused(
+      with_linux(
+          R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NEW_LISTENER"]})"),
+      "cannot apply the flag");
+  expect_refused(with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+      {"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]})"),
+                 "linux.seccomp.syscalls[0].args.index");
+  expect_refused(with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+      {"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]})"),
+                 "unknown operator");
+  expect_refused(with_linux(R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":-1})"),
+                 "linux.seccomp.defaultErrnoRet");
   expect_refused(with_linux(R"("mountLabel":"system_u:object_r:x")"), "SELinux");
   std::string user_ns = base;
   user_ns.replace(user_ns.find(R"({"type":"pid"})"), 14, R"({"type":"user"})");
@@ -95,7 +116,7 @@ TEST_F(BundleTest, LenientReadClassifiesAnything) {
   // lenient read only needs what tells who runs it.
   std::string seccomp = kBase;
   seccomp.insert(seccomp.find("\"namespaces\""),
-                 R"("seccomp":{"defaultAction":"SCMP_ACT_ERRNO"},)");
+                 R"("seccomp":{"defaultAction":"SCMP_ACT_NOTIFY"},)");
   auto s = load(seccomp);
   EXPECT_FALSE(s.ok());
   std::ofstream(dir_ / "config.json") << seccomp;

@@ -7,7 +7,8 @@
 # container (stdout, exit status, Env, a bind mount, the memory limit), a
 # native one (handed to runc), and a weft.toml app served over HTTP, in the
 # host's network and in a network namespace the bundle names; `ctr task
-# kill` stops it; a bundle weft cannot honour (seccomp) fails create.
+# kill` stops it; seccomp profiles apply to weft and so to the guest; a
+# bundle weft cannot honour (a seccomp agent) fails create.
 # usage: containerd.sh WEFT SOURCE_DIR   (as root)
 WEFT=$1
 SRC=$2
@@ -69,6 +70,9 @@ cat > "$TMP/guest.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 int main(int argc, char** argv) {
   for (int i = 0; i < argc; i++) printf("argv[%d]=%s\n", i, argv[i]);
   fflush(stdout);
@@ -79,6 +83,10 @@ int main(int argc, char** argv) {
     FILE* f = fopen(path, "r");
     char buf[128];
     if (f && fgets(buf, sizeof buf, f)) printf("read=%s", buf); else printf("read=(none)\n");
+  }
+  if (getenv("MKDIR")) {
+    if (mkdir(getenv("MKDIR"), 0755) == 0) printf("mkdir=ok\n");
+    else printf("mkdir=failed: %s\n", strerror(errno));
   }
   if (getenv("ALLOC_MB")) {
     void* volatile block = malloc((size_t)atoi(getenv("ALLOC_MB")) << 20);  /* kept: volatile */
@@ -183,8 +191,35 @@ ctr_ task kill -s SIGKILL a2 >/dev/null
 for _ in $(seq 1 100); do ctr_ task ls | grep -q "a2.*STOPPED" && break; sleep 0.1; done
 ctr_ task delete a2 >/dev/null 2>&1; ctr_ container delete a2 >/dev/null 2>&1
 
-# --- what weft cannot honour fails create, with the reason -------------------
-expect_status 1 timeout 60 "${CTR[@]}" "${RUN[@]}" --seccomp "$(img wasm)" s1
-expect_contains "$TMP/err" "seccomp"
-ctr_ container delete s1 >/dev/null 2>&1
+# --- seccomp: containerd's default profile, and one that filters -------------
+# weft runs under the profile (loaded before it starts, as runc loads it
+# before the container's process), so the guest's WASI calls do too.
+mkdir -p "$TMP/rw"
+expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" --seccomp --env MKDIR=/rw/made \
+  --mount "type=bind,src=$TMP/rw,dst=/rw,options=rbind:rw" "$(img wasm)" s1
+expect_contains "$TMP/out" "GREETING=hi"
+expect_contains "$TMP/out" "mkdir=ok"
+[[ -d $TMP/rw/made ]] || fail "the guest's mkdir under the default profile made nothing"
+cat > "$TMP/no-mkdir.json" <<'J'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+J
+expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" --seccomp --seccomp-profile "$TMP/no-mkdir.json" \
+  --env MKDIR=/rw/denied --mount "type=bind,src=$TMP/rw,dst=/rw,options=rbind:rw" "$(img wasm)" s2
+expect_contains "$TMP/out" "mkdir=failed: Operation not permitted"
+[[ -e $TMP/rw/denied ]] && fail "mkdir went through a profile that denies it"
+# Without no_new_privs (Kubernetes' default, allowPrivilegeEscalation) the
+# profile is loaded before the init gives up root's capabilities.
+expect_status 3 timeout 60 "${CTR[@]}" "${RUN[@]}" --allow-new-privs --seccomp \
+  --seccomp-profile "$TMP/no-mkdir.json" --env MKDIR=/rw/denied2 \
+  --mount "type=bind,src=$TMP/rw,dst=/rw,options=rbind:rw" "$(img wasm)" s4
+expect_contains "$TMP/out" "mkdir=failed: Operation not permitted"
+[[ -e $TMP/rw/denied2 ]] && fail "mkdir went through a profile that denies it (new privileges allowed)"
+# What weft cannot honour fails create, with the reason: an agent's profile.
+sed 's/"SCMP_ACT_ALLOW"/"SCMP_ACT_NOTIFY"/' "$TMP/no-mkdir.json" > "$TMP/notify.json"
+expect_status 1 timeout 60 "${CTR[@]}" "${RUN[@]}" --seccomp --seccomp-profile "$TMP/notify.json" \
+  "$(img wasm)" s3
+expect_contains "$TMP/err" "SCMP_ACT_NOTIFY needs a seccomp agent"
+ctr_ container delete s3 >/dev/null 2>&1
 finish

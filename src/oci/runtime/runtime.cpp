@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "oci/root_path.h"
+#include "oci/runtime/seccomp.h"
 #include "oci/runtime/spec.h"
 
 namespace weft::oci::runtime {
@@ -718,6 +719,14 @@ void exit_on_signal(int sig) { ::_exit(128 + sig); }
     if (*names)
       for (const std::string& n : **names)
         if (!capability_number(n)) die("unknown capability \"" + n + "\"");
+  // The seccomp profile is built now, so that one libseccomp refuses fails
+  // create; it is loaded as late as runc loads it.
+  std::optional<SeccompFilter> seccomp;
+  if (spec.seccomp) {
+    auto built = SeccompFilter::build(*spec.seccomp);
+    if (!built) die(built.error().message);
+    seccomp.emplace(std::move(*built));
+  }
   // Ready: create may return; start opens the fifo's other end (reopened
   // through /proc while still root: a new user could not).
   ::close(ready);
@@ -726,6 +735,17 @@ void exit_on_signal(int sig) { ::_exit(128 + sig); }
   if (w < 0 || ::write(w, "0", 1) != 1) ::_exit(127);
   ::close(w);
   ::close(fifo_fd);
+  // Without no_new_privs, loading a filter takes CAP_SYS_ADMIN, which the
+  // user may not keep: then it goes on before the change of identity (the
+  // profile must allow that part, as under runc).
+  auto load_seccomp = [&] {
+    if (!seccomp) return;
+    if (auto ok = seccomp->load(); !ok) {
+      std::fprintf(stderr, "weft-oci: %s\n", ok.error().message.c_str());
+      ::_exit(126);
+    }
+  };
+  if (!spec.no_new_privileges) load_seccomp();
   if (auto ok = become(spec); !ok) {
     std::fprintf(stderr, "weft-oci: %s\n", ok.error().message.c_str());
     ::_exit(126);
@@ -746,6 +766,7 @@ void exit_on_signal(int sig) { ::_exit(128 + sig); }
   env.push_back(nullptr);
   // Only stdio (and the fds the shim asked to keep) reach the container.
   ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, 0);
+  if (spec.no_new_privileges) load_seccomp();
   ::execve(argv.front().c_str(), args.data(), env.data());
   std::fprintf(stderr, "weft-oci: cannot run %s: %s\n", argv.front().c_str(), std::strerror(errno));
   ::_exit(127);
@@ -1018,7 +1039,17 @@ int cmd_features() {
            // The systemd driver's paths are followed, with the cgroup made
            // directly rather than as a transient unit.
            {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}}},
-           {"seccomp", {{"enabled", false}}},
+           {"seccomp",
+            {{"enabled", true},
+             {"actions", seccomp_actions()},
+             {"operators", seccomp_operators()},
+             {"archs", seccomp_architectures()},
+             {"knownFlags",
+              {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+               "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}},
+             {"supportedFlags",
+              {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+               "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}}}},
            {"apparmor", {{"enabled", true}}},
            {"selinux", {{"enabled", false}}}}},
          {"annotations",

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace weft::oci::runtime {
 namespace {
@@ -47,6 +48,122 @@ struct Parser {
     return static_cast<uint32_t>(it->get<uint64_t>());
   }
 };
+
+const std::set<std::string> kSeccompActions = {
+    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
+    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",       "SCMP_ACT_ALLOW",        "SCMP_ACT_LOG"};
+const std::set<std::string> kSeccompOperators = {"SCMP_CMP_NE",       "SCMP_CMP_LT", "SCMP_CMP_LE",
+                                                 "SCMP_CMP_EQ",       "SCMP_CMP_GE", "SCMP_CMP_GT",
+                                                 "SCMP_CMP_MASKED_EQ"};
+const std::set<std::string> kSeccompFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                             "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
+// Bounds on what a profile may ask, far above real ones (containerd's and
+// Docker's defaults name about 400 syscalls): a filter is built in memory.
+constexpr size_t kMaxSeccompNames = 10000;
+
+Result<std::optional<uint32_t>> errno_ret(const Parser& p, const Json& j, const std::string& at) {
+  auto it = j.find("errnoRet");
+  if (it == j.end() || it->is_null()) return std::optional<uint32_t>();
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > 4095)
+    return p.bad(at + ".errnoRet", "not an errno (0..4095)");
+  return std::optional<uint32_t>(static_cast<uint32_t>(it->get<uint64_t>()));
+}
+
+Result<std::string> seccomp_action(const Parser& p, const Json& j, const char* key,
+                                   const std::string& at) {
+  auto a = p.str(j, key, at);
+  if (!a) return a;
+  if (*a == "SCMP_ACT_NOTIFY")
+    return p.bad(at + "." + key,
+                 "SCMP_ACT_NOTIFY needs a seccomp agent, which weft-oci does not support");
+  if (!a->empty() && !kSeccompActions.count(*a)) return p.bad(at + "." + key, "unknown action \"" + *a + "\"");
+  return a;
+}
+
+Result<Seccomp> parse_seccomp(const Parser& p, const Json& j) {
+  const std::string at = "linux.seccomp";
+  if (!j.is_object()) return p.bad(at, "not an object");
+  Seccomp sc;
+  if (auto listener = p.str(j, "listenerPath", at); !listener) {
+    return std::move(listener).error();
+  } else if (!listener->empty()) {
+    return p.bad(at + ".listenerPath", "weft-oci does not support seccomp agents");
+  }
+  auto action = seccomp_action(p, j, "defaultAction", at);
+  if (!action) return std::move(action).error();
+  if (action->empty()) return p.bad(at + ".defaultAction", "missing");
+  sc.default_action = *action;
+  if (j.contains("defaultErrnoRet") && !j["defaultErrnoRet"].is_null()) {
+    const Json& e = j["defaultErrnoRet"];
+    if (!e.is_number_unsigned() || e.get<uint64_t>() > 4095)
+      return p.bad(at + ".defaultErrnoRet", "not an errno (0..4095)");
+    sc.default_errno_ret = static_cast<uint32_t>(e.get<uint64_t>());
+  }
+  auto archs = p.strs(j, "architectures", at);
+  if (!archs) return std::move(archs).error();
+  for (const std::string& a : *archs)
+    if (a.rfind("SCMP_ARCH_", 0) != 0) return p.bad(at + ".architectures", "unknown \"" + a + "\"");
+  sc.architectures = *archs;
+  auto flags = p.strs(j, "flags", at);
+  if (!flags) return std::move(flags).error();
+  for (const std::string& f : *flags)
+    if (!kSeccompFlags.count(f))
+      return p.bad(at + ".flags", "weft-oci cannot apply the flag \"" + f + "\"");
+  sc.flags = *flags;
+  size_t names = 0;
+  if (auto calls = j.find("syscalls"); calls != j.end() && !calls->is_null()) {
+    if (!calls->is_array()) return p.bad(at + ".syscalls", "not a list");
+    for (size_t i = 0; i < calls->size(); ++i) {
+      const Json& c = (*calls)[i];
+      const std::string here = at + ".syscalls[" + std::to_string(i) + "]";
+      if (!c.is_object()) return p.bad(here, "not an object");
+      SeccompRule rule;
+      auto n = p.strs(c, "names", here);
+      if (!n) return std::move(n).error();
+      rule.names = *n;
+      names += rule.names.size();
+      if (names > kMaxSeccompNames)
+        return p.bad(at + ".syscalls", "more than " + std::to_string(kMaxSeccompNames) + " names");
+      auto a = seccomp_action(p, c, "action", here);
+      if (!a) return std::move(a).error();
+      if (a->empty()) return p.bad(here + ".action", "missing");
+      rule.action = *a;
+      auto e = errno_ret(p, c, here);
+      if (!e) return std::move(e).error();
+      rule.errno_ret = *e;
+      if (auto args = c.find("args"); args != c.end() && !args->is_null()) {
+        if (!args->is_array() || args->size() > 6)
+          return p.bad(here + ".args", "not a list of at most 6");
+        for (const Json& v : *args) {
+          if (!v.is_object()) return p.bad(here + ".args", "holds a non-object");
+          SeccompArg arg;
+          auto number = [&](const char* key, uint64_t max, uint64_t& into) -> bool {
+            auto it = v.find(key);
+            if (it == v.end() || it->is_null()) return true;
+            if (!it->is_number_unsigned() || it->get<uint64_t>() > max) return false;
+            into = it->get<uint64_t>();
+            return true;
+          };
+          uint64_t index = 0;
+          if (!number("index", 5, index)) return p.bad(here + ".args.index", "not 0..5");
+          arg.index = static_cast<uint32_t>(index);
+          if (!number("value", UINT64_MAX, arg.value))
+            return p.bad(here + ".args.value", "not an unsigned integer");
+          if (!number("valueTwo", UINT64_MAX, arg.value_two))
+            return p.bad(here + ".args.valueTwo", "not an unsigned integer");
+          auto op = p.str(v, "op", here + ".args");
+          if (!op) return std::move(op).error();
+          if (!kSeccompOperators.count(*op))
+            return p.bad(here + ".args.op", "unknown operator \"" + *op + "\"");
+          arg.op = *op;
+          rule.args.push_back(std::move(arg));
+        }
+      }
+      sc.syscalls.push_back(std::move(rule));
+    }
+  }
+  return sc;
+}
 
 bool known_namespace(const std::string& t) {
   return t == "pid" || t == "network" || t == "mount" || t == "ipc" || t == "uts" || t == "cgroup";
@@ -187,10 +304,11 @@ Result<BundleSpec> load_bundle(const fs::path& bundle, bool strict) {
 
   // linux
   if (auto l = j.find("linux"); l != j.end() && l->is_object()) {
-    if (auto sc = l->find("seccomp"); sc != l->end() && !sc->is_null())
-      return p.bad("linux.seccomp",
-                   "weft-oci cannot apply a seccomp profile (the guest makes no "
-                   "system calls of its own; remove the profile)");
+    if (auto sc = l->find("seccomp"); sc != l->end() && !sc->is_null()) {
+      auto parsed = parse_seccomp(p, *sc);
+      if (!parsed) return std::move(parsed).error();
+      s.seccomp = std::move(*parsed);
+    }
     if (auto ns = l->find("namespaces"); ns != l->end() && ns->is_array()) {
       for (const Json& v : *ns) {
         Namespace n;

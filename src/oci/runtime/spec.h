@@ -30,6 +30,28 @@ struct Rlimit {
   uint64_t soft = 0, hard = 0;
 };
 
+// linux.seccomp as the runtime spec writes it. Actions, operators,
+// architectures and flags are checked here; syscall names against
+// libseccomp when the filter is built (seccomp.cpp).
+struct SeccompArg {
+  uint32_t index = 0;  // 0..5
+  uint64_t value = 0, value_two = 0;
+  std::string op;  // SCMP_CMP_EQ ...
+};
+struct SeccompRule {
+  std::vector<std::string> names;
+  std::string action;  // SCMP_ACT_ERRNO ...
+  std::optional<uint32_t> errno_ret;
+  std::vector<SeccompArg> args;
+};
+struct Seccomp {
+  std::string default_action;
+  std::optional<uint32_t> default_errno_ret;
+  std::vector<std::string> architectures;  // SCMP_ARCH_X86_64 ...
+  std::vector<std::string> flags;          // SECCOMP_FILTER_FLAG_LOG ...
+  std::vector<SeccompRule> syscalls;
+};
+
 struct BundleSpec {
   std::filesystem::path bundle;
   std::filesystem::path rootfs;  // absolute
@@ -51,13 +73,16 @@ struct BundleSpec {
   std::optional<int64_t> cpu_shares, cpu_quota, cpu_period;
   std::optional<int> oom_score_adj;
   std::string apparmor_profile;  // applied at exec, as runc does
+  std::optional<Seccomp> seccomp;
   std::string cgroups_path;
   std::map<std::string, std::string> annotations;
 };
 
 // Reads BUNDLE/config.json. Refused, with the field named: malformed JSON
 // or types, no process.args. With `strict` (a container weft runs) also
-// what weft-oci cannot honour: a seccomp profile, SELinux labels, a user
+// what weft-oci cannot honour: a seccomp profile it cannot apply (an agent's
+// SCMP_ACT_NOTIFY, an unknown action, operator, architecture or flag),
+// SELinux labels, a user
 // or time namespace, joining a pid or mount namespace, an unknown namespace
 // type, hooks, a cgroupsPath that climbs, resources it cannot apply (cpuset,
 // block I/O, RDMA, unified keys, a swap limit). Without, just enough to tell whether
