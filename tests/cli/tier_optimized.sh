@@ -211,4 +211,11 @@ for call in "run 0" "run 65528" "size" "grow 2" "grow 3" "oob 65536"; do
   [ "$a" = "$b" ] || fail "memories: $name $arg: interpreter '$a', optimized '$b'"
 done
 
+# Exceptions: functions that throw compile, those that catch stay
+# interpreted (tests/spec/exceptions/across_tiers.wast: 6 of its 9).
+WEFT_CACHE=off WEFT_TIER_LOG=1 expect_status 0 "$WEFT" wast "${O[@]}" \
+  "$(dirname "$0")/../spec/exceptions/across_tiers.wast"
+expect_contains "$TMP/out" "5 passed, 0 failed"
+expect_contains "$TMP/err" "6 functions ("
+
 finish

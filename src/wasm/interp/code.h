@@ -259,7 +259,10 @@ const int32_t* handler_offsets();
 
 namespace weft::detail {
 struct InstanceImpl;
-}
+struct StoreImpl;
+struct TagInst;
+struct ExnInst;
+}  // namespace weft::detail
 
 namespace weft::interp {
 
@@ -268,6 +271,12 @@ namespace weft::interp {
 // tier's through its helper, so both tiers share one implementation.
 // Returns the instruction's length in words, 0 for an out-of-bounds trap.
 uint32_t run_memory_m(const detail::InstanceImpl* inst, const uint32_t* pc, uint64_t* fp);
+
+// A new exception of `tag` with its values (the tag's parameter count of
+// them) in the store, counted against its memory cap: null when over it.
+// The interpreter's throw and the optimizing tier's.
+detail::ExnInst* new_exception(detail::StoreImpl& store, detail::TagInst* tag,
+                               const uint64_t* values);
 
 }  // namespace weft::interp
 

@@ -169,6 +169,8 @@ Result<void> call_host(StoreImpl& store, FuncInst* func, InstanceImpl* caller_in
 // Exceptions live as long as their store (an exnref may be kept anywhere),
 // so each counts against the store's memory cap: a guest throwing in a loop
 // meets the cap (null: the trap) instead of growing the host without bound.
+}  // namespace
+
 __attribute__((noinline)) ExnInst* new_exception(StoreImpl& store, TagInst* tag,
                                                  const uint64_t* values) {
   const uint64_t bytes = sizeof(ExnInst) + tag->type->params.size() * sizeof(uint64_t);
@@ -181,6 +183,8 @@ __attribute__((noinline)) ExnInst* new_exception(StoreImpl& store, TagInst* tag,
   e.values.assign(values, values + tag->type->params.size());
   return &e;
 }
+
+namespace {
 
 // The innermost catch clause that takes `exn` thrown at code word `at` of
 // frame `fr`, searching outwards through the callers down to `entry` (the

@@ -135,6 +135,8 @@ class Jit {
     add("weft_native_table_init", &weft_native_table_init);
     add("weft_native_elem_drop", &weft_native_elem_drop);
     add("weft_native_memory_m", &weft_native_memory_m);
+    add("weft_native_throw", &weft_native_throw);
+    add("weft_native_throw_ref", &weft_native_throw_ref);
     return jd.define(llvm::orc::absoluteSymbols(std::move(symbols)));
   }
 };

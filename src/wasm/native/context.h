@@ -93,6 +93,11 @@ void weft_native_table_copy(weft::native::NativeContext* ctx, uint32_t dst_table
 void weft_native_table_init(weft::native::NativeContext* ctx, uint32_t table, uint32_t segment,
                             uint32_t d, uint32_t s, uint32_t n);
 void weft_native_elem_drop(weft::native::NativeContext* ctx, uint32_t segment);
+// throw and throw_ref: the exception leaves as an UncaughtException error
+// carrying it (a null exnref traps). `values`: the tag's parameters.
+[[noreturn]] void weft_native_throw(weft::native::NativeContext* ctx, uint32_t tag,
+                                    const uint64_t* values);
+[[noreturn]] void weft_native_throw_ref(weft::native::NativeContext* ctx, uint64_t exnref);
 // A memory_m instruction (a memory other than memory 0): `words` as the
 // interpreter's, their slot operands indexing `slots`.
 void weft_native_memory_m(weft::native::NativeContext* ctx, const uint32_t* words, uint64_t* slots);

@@ -9,9 +9,10 @@
 // checks: memories have guard regions, see enable()),
 // branches, calls (direct between native functions, through a helper to
 // anything else, call_indirect), memory.size/grow, bulk memory, table and
-// reference instructions and memories other than memory 0 (through
-// helpers). Not yet: exception handling (throw, try_table and the legacy
-// try), which keeps its function in the interpreter.
+// reference instructions, memories other than memory 0 and throw/throw_ref
+// (through helpers). Not yet: catching (try_table, the legacy try), which
+// keeps its function in the interpreter; exceptions thrown in native code
+// unwind to it through the C++ entry, as a host function's do.
 #pragma once
 
 #include <span>

@@ -371,6 +371,12 @@ namespace {
   weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::TableOutOfBounds));
 }
 
+[[noreturn]] void raise_exception(NativeContext* ctx, weft::detail::ExnInst* exn) {
+  *ctx->error = weft::Error::make_trap(weft::TrapKind::UncaughtException);
+  ctx->error->trap->exception = reinterpret_cast<uint64_t>(exn);
+  std::longjmp(*ctx->trap_jump, 1);
+}
+
 }  // namespace
 
 extern "C" {
@@ -425,6 +431,18 @@ void weft_native_table_init(NativeContext* ctx, uint32_t table, uint32_t segment
   if (n)
     std::memcpy(t->elements.data() + d, inst->elem_values[segment].data() + s,
                 n * sizeof(uint64_t));
+}
+
+void weft_native_throw(NativeContext* ctx, uint32_t tag, const uint64_t* values) {
+  weft::detail::ExnInst* exn =
+      weft::interp::new_exception(*ctx->store, ctx->inst->tags[tag], values);
+  if (exn == nullptr) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryLimit));
+  raise_exception(ctx, exn);
+}
+
+void weft_native_throw_ref(NativeContext* ctx, uint64_t exnref) {
+  if (exnref == 0) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::NullReference));
+  raise_exception(ctx, reinterpret_cast<weft::detail::ExnInst*>(exnref));
 }
 
 void weft_native_memory_m(NativeContext* ctx, const uint32_t* words, uint64_t* slots) {

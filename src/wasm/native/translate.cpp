@@ -42,6 +42,7 @@ int operand_words(Op op) {
     case Op::br:
     case Op::data_drop:
     case Op::elem_drop:
+    case Op::throw_ref:
       return 1;
     case Op::br_if:
     case Op::br_unless:
@@ -54,6 +55,7 @@ int operand_words(Op op) {
     case Op::memory_grow:
     case Op::ref_func:
     case Op::table_size:
+    case Op::throw_tag:
       return 2;
     case Op::const64:
     case Op::memory_copy:
@@ -200,7 +202,9 @@ llvm::Value* to_slot(llvm::IRBuilderBase& b, llvm::Value* v) {
   return v->getType()->isIntegerTy(32) ? b.CreateZExt(v, b.getInt64Ty()) : v;
 }
 
-// The instructions of `code`, or nullopt when one is not translated.
+// The instructions of `code`, or nullopt when it is not translated: a
+// function that catches (try_table or the legacy try: its handlers unwind
+// in the interpreter), or a word the table does not know.
 std::optional<std::vector<Insn>> decode(const detail::CompiledFunc& code) {
   if (!code.handlers.empty() || !code.catches.empty()) return std::nullopt;
   std::vector<Insn> out;
@@ -742,6 +746,28 @@ class FunctionTranslator {
         b_.CreateCall(helper("weft_native_elem_drop", b_.getVoidTy(), {ptr_, i32_}),
                       {ctx_arg_, b_.getInt32(p[1])});
         return;
+      // A throw makes the exception (in the store, as the interpreter
+      // does) and leaves through the entry's jump like a trap, as an
+      // uncaught exception that carries it: the interpreted frame that
+      // catches it (functions with handlers stay interpreted) goes on
+      // unwinding from its call, as it does for a host function's.
+      case Op::throw_tag: {
+        const uint32_t tag = p[1], base = p[2];
+        const size_t n = mod_.decl.types[mod_.decl.tag_types[tag]].params.size();
+        llvm::Value* buf = call_buffer(n);
+        call_buffer_from(base, n, buf);
+        b_.CreateCall(helper("weft_native_throw", b_.getVoidTy(), {ptr_, i32_, ptr_}),
+                      {ctx_arg_, b_.getInt32(tag), buf})
+            ->setDoesNotReturn();
+        b_.CreateUnreachable();
+        return;
+      }
+      case Op::throw_ref:
+        b_.CreateCall(helper("weft_native_throw_ref", b_.getVoidTy(), {ptr_, i64_}),
+                      {ctx_arg_, get64(p[1])})
+            ->setDoesNotReturn();
+        b_.CreateUnreachable();
+        return;
       case Op::memory_m: {
         // The interpreter's own code, through a helper: the slot operands
         // go through a buffer, and the instruction's words, renumbered to
@@ -1196,22 +1222,6 @@ class FunctionTranslator {
   llvm::Type *i8_, *i32_, *i64_, *f32_, *f64_, *ptr_;
 };
 
-// Ops the translator handles (decode() already refused exceptions and
-// variable-length ops other than br_table).
-bool can_translate(const std::vector<Insn>& insns, const detail::ModuleImpl& mod) {
-  for (const Insn& in : insns) {
-    switch (in.op) {
-      case Op::throw_tag:
-      case Op::throw_ref:
-        return false;
-      default:
-        break;
-    }
-  }
-  (void)mod;
-  return true;
-}
-
 }  // namespace
 
 // Register-code words (about 3 per wasm instruction) above which a
@@ -1343,7 +1353,7 @@ std::vector<uint32_t> translatable_functions(const detail::ModuleImpl& mod,
       continue;
     }
     std::optional<std::vector<Insn>> decoded = decode(*code);
-    if (decoded && can_translate(*decoded, mod)) out.push_back(i);
+    if (decoded) out.push_back(i);
   }
   return out;
 }
