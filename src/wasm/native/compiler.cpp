@@ -137,6 +137,11 @@ class Jit {
     add("weft_native_memory_m", &weft_native_memory_m);
     add("weft_native_throw", &weft_native_throw);
     add("weft_native_throw_ref", &weft_native_throw_ref);
+    add("weft_native_call_catching", &weft_native_call_catching);
+    add("weft_native_call_indirect_catching", &weft_native_call_indirect_catching);
+    add("weft_native_catch", &weft_native_catch);
+    add("weft_native_set_exception", &weft_native_set_exception);
+    add("weft_native_set_exception_ref", &weft_native_set_exception_ref);
     return jd.define(llvm::orc::absoluteSymbols(std::move(symbols)));
   }
 };

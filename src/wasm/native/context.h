@@ -98,6 +98,26 @@ void weft_native_elem_drop(weft::native::NativeContext* ctx, uint32_t segment);
 [[noreturn]] void weft_native_throw(weft::native::NativeContext* ctx, uint32_t tag,
                                     const uint64_t* values);
 [[noreturn]] void weft_native_throw_ref(weft::native::NativeContext* ctx, uint64_t exnref);
+// Inside a try_table (or legacy try) of native code. The calls, under a
+// jump of their own: a trap or exception below returns status 1 instead of
+// leaving for the C++ entry. weft_native_catch then finds, as the
+// interpreter would, the clause of function `defined_index` that takes the
+// exception at code word `pc`: its index in the function's catches, with
+// out[0] the exnref and out[1..] the values when the clause catches the tag
+// (the error cleared), or -1 (not
+// an exception of this store, or no clause takes it). set_exception and
+// set_exception_ref are throw and throw_ref that leave the exception in the
+// context for weft_native_catch instead of raising it.
+uint32_t weft_native_call_catching(weft::native::NativeContext* ctx, uint32_t func_index,
+                                   uint64_t* slots);
+uint32_t weft_native_call_indirect_catching(weft::native::NativeContext* ctx, uint32_t type_index,
+                                            uint32_t table_index, uint32_t element,
+                                            uint64_t* slots);
+int32_t weft_native_catch(weft::native::NativeContext* ctx, uint32_t defined_index, uint32_t pc,
+                          uint64_t* out);
+void weft_native_set_exception(weft::native::NativeContext* ctx, uint32_t tag,
+                               const uint64_t* values);
+void weft_native_set_exception_ref(weft::native::NativeContext* ctx, uint64_t exnref);
 // A memory_m instruction (a memory other than memory 0): `words` as the
 // interpreter's, their slot operands indexing `slots`.
 void weft_native_memory_m(weft::native::NativeContext* ctx, const uint32_t* words, uint64_t* slots);

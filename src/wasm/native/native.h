@@ -9,10 +9,10 @@
 // checks: memories have guard regions, see enable()),
 // branches, calls (direct between native functions, through a helper to
 // anything else, call_indirect), memory.size/grow, bulk memory, table and
-// reference instructions, memories other than memory 0 and throw/throw_ref
-// (through helpers). Not yet: catching (try_table, the legacy try), which
-// keeps its function in the interpreter; exceptions thrown in native code
-// unwind to it through the C++ entry, as a host function's do.
+// reference instructions, memories other than memory 0 and exception
+// handling (through helpers: a call inside a try runs under a jump of its
+// own, and the interpreter's clause search picks where it goes). Only
+// functions over the size cut-offs stay interpreted.
 #pragma once
 
 #include <span>

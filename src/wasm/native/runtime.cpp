@@ -316,6 +316,97 @@ uint32_t weft_native_call_indirect(NativeContext* ctx, uint32_t type_index, uint
   return 1;
 }
 
+}  // extern "C"
+
+namespace {
+
+// Runs `call` under a jump of its own: a trap or an exception that native
+// code under it raises (sharing this context, so it would leave for the C++
+// entry) comes back as status 1 with the error in the context, so that the
+// calling function can catch it. frames_left is left as the innermost frame
+// wrote it, for the backtrace if nothing catches.
+template <class Call>
+__attribute__((noinline)) uint32_t under_own_jump(NativeContext* ctx, Call&& call) {
+  std::jmp_buf jump;
+  std::jmp_buf* const outer = ctx->trap_jump;
+  ctx->trap_jump = &jump;
+  if (setjmp(jump) != 0) {
+    ctx->trap_jump = outer;
+    return 1;
+  }
+  const uint32_t status = call();
+  ctx->trap_jump = outer;
+  return status;
+}
+
+}  // namespace
+
+extern "C" {
+
+uint32_t weft_native_call_catching(NativeContext* ctx, uint32_t func_index, uint64_t* slots) {
+  return under_own_jump(ctx, [&] { return weft_native_call(ctx, func_index, slots); });
+}
+
+uint32_t weft_native_call_indirect_catching(NativeContext* ctx, uint32_t type_index,
+                                            uint32_t table_index, uint32_t element,
+                                            uint64_t* slots) {
+  return under_own_jump(
+      ctx, [&] { return weft_native_call_indirect(ctx, type_index, table_index, element, slots); });
+}
+
+int32_t weft_native_catch(NativeContext* ctx, uint32_t defined_index, uint32_t pc, uint64_t* out) {
+  const weft::Error& err = *ctx->error;
+  if (!err.trap || err.trap->kind != weft::TrapKind::UncaughtException || err.trap->exception == 0)
+    return -1;
+  auto* exn = reinterpret_cast<weft::detail::ExnInst*>(err.trap->exception);
+  if (exn->store != ctx->store) return -1;  // another store's: not this code's to catch
+  const weft::detail::CompiledFunc& code = *ctx->inst->mod->code[defined_index];
+  // The interpreter's search (find_handler), within this one frame.
+  const size_t nh = code.handlers.size();
+  for (size_t i = 0; i < nh;) {
+    const weft::detail::TryHandler& h = code.handlers[i];
+    if (pc < h.begin || pc >= h.end) {
+      ++i;
+      continue;
+    }
+    size_t next = i + 1;
+    for (uint32_t k = 0; k < h.count; ++k) {
+      const weft::detail::CatchClause& c = code.catches[h.first + k];
+      if (c.kind == weft::detail::CatchClause::kDelegate) {
+        next = c.target == weft::detail::CatchClause::kReturn ? nh : c.target;
+        break;
+      }
+      if (c.kind == weft::detail::CatchClause::kCatchAll ||
+          c.kind == weft::detail::CatchClause::kCatchAllRef || ctx->inst->tags[c.tag] == exn->tag) {
+        out[0] = reinterpret_cast<uint64_t>(exn);
+        // Values only for a clause of this tag: out has room for the
+        // candidates' values, not for those of any tag a catch_all takes.
+        if (c.kind == weft::detail::CatchClause::kCatch ||
+            c.kind == weft::detail::CatchClause::kCatchRef)
+          std::copy(exn->values.begin(), exn->values.end(), out + 1);
+        *ctx->error = weft::Error();
+        return static_cast<int32_t>(h.first + k);
+      }
+    }
+    i = next;
+  }
+  return -1;
+}
+
+void weft_native_set_exception(NativeContext* ctx, uint32_t tag, const uint64_t* values) {
+  weft::detail::ExnInst* exn =
+      weft::interp::new_exception(*ctx->store, ctx->inst->tags[tag], values);
+  if (exn == nullptr) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryLimit));
+  *ctx->error = weft::Error::make_trap(weft::TrapKind::UncaughtException);
+  ctx->error->trap->exception = reinterpret_cast<uint64_t>(exn);
+}
+
+void weft_native_set_exception_ref(NativeContext* ctx, uint64_t exnref) {
+  if (exnref == 0) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::NullReference));
+  *ctx->error = weft::Error::make_trap(weft::TrapKind::UncaughtException);
+  ctx->error->trap->exception = exnref;
+}
+
 // A poll whose flag was set: the interrupt, then fuel, in the
 // interpreter's order.
 void weft_native_poll(NativeContext* ctx) {

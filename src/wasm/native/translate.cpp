@@ -18,6 +18,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -202,11 +203,9 @@ llvm::Value* to_slot(llvm::IRBuilderBase& b, llvm::Value* v) {
   return v->getType()->isIntegerTy(32) ? b.CreateZExt(v, b.getInt64Ty()) : v;
 }
 
-// The instructions of `code`, or nullopt when it is not translated: a
-// function that catches (try_table or the legacy try: its handlers unwind
-// in the interpreter), or a word the table does not know.
+// The instructions of `code`, or nullopt when one is a word the table does
+// not know.
 std::optional<std::vector<Insn>> decode(const detail::CompiledFunc& code) {
-  if (!code.handlers.empty() || !code.catches.empty()) return std::nullopt;
   std::vector<Insn> out;
   const std::vector<uint32_t>& w = code.code;
   uint32_t pc = 0;
@@ -314,6 +313,10 @@ class FunctionTranslator {
           break;
       }
     }
+    // Where a catch clause sends its exception (see dispatch_catch).
+    for (const detail::CatchClause& c : code_.catches)
+      if (c.kind != detail::CatchClause::kDelegate && c.target != detail::CatchClause::kReturn)
+        block_at(c.target);
     llvm::BasicBlock* first = block_at(0);
     b_.CreateBr(first);
     // The insertion block is open while it has no terminator.
@@ -405,6 +408,96 @@ class FunctionTranslator {
         b_.CreateCall(helper("weft_native_raise", b_.getVoidTy(), {ptr_}), {ctx_arg_});
     call->setDoesNotReturn();
     b_.CreateUnreachable();
+    b_.SetInsertPoint(cont);
+  }
+  // Whether code word `pc` is inside a try_table (or legacy try): calls and
+  // throws there may be caught in this function.
+  bool in_try(uint32_t pc) const {
+    for (const detail::TryHandler& h : code_.handlers)
+      if (pc >= h.begin && pc < h.end) return true;
+    return false;
+  }
+  // The results in slots 0.. returned, as the ret instruction does.
+  void emit_return(const FuncType& type) {
+    llvm::Type* rt = f_->getReturnType();
+    if (type.results.empty()) {
+      b_.CreateRetVoid();
+    } else if (!rt->isStructTy()) {
+      b_.CreateRet(to_register(b_, get64(0), rt));
+    } else {
+      llvm::Value* r = llvm::PoisonValue::get(rt);
+      for (uint32_t i = 0; i < type.results.size(); ++i)
+        r = b_.CreateInsertValue(r, to_register(b_, get64(i), rt->getStructElementType(i)), {i});
+      b_.CreateRet(r);
+    }
+  }
+  // An exception (or a trap) is in the context, raised at code word `pc`
+  // inside a try: the clause that takes it, as the interpreter would choose
+  // (weft_native_catch), gets its values and exnref and its branch; with
+  // none, the error goes on to the C++ entry as before. Every clause of
+  // every try covering `pc` is a candidate.
+  void dispatch_catch(uint32_t pc, const FuncType& type,
+                      const std::function<llvm::BasicBlock*(uint32_t)>& block_at) {
+    std::vector<uint32_t> candidates;
+    size_t max_values = 0;
+    for (const detail::TryHandler& h : code_.handlers) {
+      if (pc < h.begin || pc >= h.end) continue;
+      for (uint32_t k = 0; k < h.count; ++k) {
+        const detail::CatchClause& c = code_.catches[h.first + k];
+        if (c.kind == detail::CatchClause::kDelegate) continue;
+        candidates.push_back(h.first + k);
+        max_values = std::max(max_values, clause_values(c));
+      }
+    }
+    llvm::Value* buf = call_buffer(1 + max_values);
+    llvm::Value* clause = b_.CreateCall(
+        helper("weft_native_catch", i32_, {ptr_, i32_, i32_, ptr_}),
+        {ctx_arg_, b_.getInt32(index_ - mod_.decl.funcs_imported), b_.getInt32(pc), buf});
+    llvm::BasicBlock* none = llvm::BasicBlock::Create(ctx_, "uncaught", f_);
+    llvm::SwitchInst* sw = b_.CreateSwitch(clause, none, static_cast<unsigned>(candidates.size()));
+    b_.SetInsertPoint(none);
+    b_.CreateCall(helper("weft_native_raise", b_.getVoidTy(), {ptr_}), {ctx_arg_})
+        ->setDoesNotReturn();
+    b_.CreateUnreachable();
+    for (uint32_t index : candidates) {
+      const detail::CatchClause& c = code_.catches[index];
+      llvm::BasicBlock* bb = llvm::BasicBlock::Create(ctx_, "catch", f_);
+      sw->addCase(b_.getInt32(index), bb);
+      b_.SetInsertPoint(bb);
+      store_field(frames_self_, offsetof(NativeContext, frames_left));
+      reload_memory();
+      const size_t n = clause_values(c);
+      for (size_t j = 0; j < n; ++j)
+        set64(c.dest + static_cast<uint32_t>(j),
+              b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, buf, 1 + j)));
+      if (c.exn_dest != detail::CatchClause::kNoSlot) set64(c.exn_dest, b_.CreateLoad(i64_, buf));
+      if (c.target == detail::CatchClause::kReturn) {
+        emit_return(type);
+      } else {
+        if (c.target <= pc) poll();  // a catch that loops: still interruptible
+        b_.CreateBr(block_at(c.target));
+      }
+    }
+  }
+  size_t clause_values(const detail::CatchClause& c) const {
+    if (c.kind != detail::CatchClause::kCatch && c.kind != detail::CatchClause::kCatchRef) return 0;
+    return mod_.decl.types[mod_.decl.tag_types[c.tag]].params.size();
+  }
+  // After a helper call at `pc`: a nonzero status raises, or, inside a try,
+  // goes to the clause that catches it.
+  template <typename BlockAt>
+  void after_call(llvm::Value* status, uint32_t pc, const FuncType& type, BlockAt& block_at) {
+    if (!in_try(pc)) {
+      raise_if_nonzero(status);
+      return;
+    }
+    llvm::BasicBlock* cont = llvm::BasicBlock::Create(ctx_, "", f_);
+    llvm::BasicBlock* fail = llvm::BasicBlock::Create(ctx_, "thrown", f_);
+    llvm::MDBuilder md(ctx_);
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), fail, cont,
+                    md.createBranchWeights(1, 1 << 20));
+    b_.SetInsertPoint(fail);
+    dispatch_catch(pc, type, [&](uint32_t t) { return block_at(t); });
     b_.SetInsertPoint(cont);
   }
   bool makes_calls() const {
@@ -605,26 +698,17 @@ class FunctionTranslator {
         for (uint32_t i = 0; i < n; ++i) sw->addCase(b_.getInt32(i), dest(i));
         return;
       }
-      case Op::ret: {
+      case Op::ret:
         // The caller writes its own frames_left again after the call.
-        llvm::Type* rt = f_->getReturnType();
-        if (type.results.empty()) {
-          b_.CreateRetVoid();
-        } else if (!rt->isStructTy()) {
-          b_.CreateRet(to_register(b_, get64(0), rt));
-        } else {
-          llvm::Value* r = llvm::PoisonValue::get(rt);
-          for (uint32_t i = 0; i < type.results.size(); ++i)
-            r = b_.CreateInsertValue(r, to_register(b_, get64(i), rt->getStructElementType(i)),
-                                     {i});
-          b_.CreateRet(r);
-        }
+        emit_return(type);
         return;
-      }
       case Op::call: {
         const uint32_t callee = p[1], base = p[2];
         const FuncType& ct = *mod_.interned_types[mod_.decl.func_types[callee]];
-        llvm::Function* direct = callee >= mod_.decl.funcs_imported
+        // Inside a try, through the helper that catches what native code
+        // under it raises.
+        const bool catching = in_try(in.pc);
+        llvm::Function* direct = callee >= mod_.decl.funcs_imported && !catching
                                      ? bodies_[callee - mod_.decl.funcs_imported]
                                      : nullptr;
         if (direct != nullptr) {
@@ -650,9 +734,11 @@ class FunctionTranslator {
         const size_t n = std::max(ct.params.size(), ct.results.size());
         llvm::Value* buf = call_buffer(n);
         call_buffer_from(base, ct.params.size(), buf);
-        llvm::Value* status = b_.CreateCall(helper("weft_native_call", i32_, {ptr_, i32_, ptr_}),
-                                            {ctx_arg_, b_.getInt32(callee), buf});
-        raise_if_nonzero(status);
+        llvm::Value* status =
+            b_.CreateCall(helper(catching ? "weft_native_call_catching" : "weft_native_call", i32_,
+                                 {ptr_, i32_, ptr_}),
+                          {ctx_arg_, b_.getInt32(callee), buf});
+        after_call(status, in.pc, type, block_at);
         reload_memory();
         results_from(buf, base, ct.results.size());
         return;
@@ -665,9 +751,11 @@ class FunctionTranslator {
         llvm::Value* element = get32(elem);
         call_buffer_from(base, ct.params.size(), buf);
         llvm::Value* status =
-            b_.CreateCall(helper("weft_native_call_indirect", i32_, {ptr_, i32_, i32_, i32_, ptr_}),
+            b_.CreateCall(helper(in_try(in.pc) ? "weft_native_call_indirect_catching"
+                                               : "weft_native_call_indirect",
+                                 i32_, {ptr_, i32_, i32_, i32_, ptr_}),
                           {ctx_arg_, b_.getInt32(type_index), b_.getInt32(table), element, buf});
-        raise_if_nonzero(status);
+        after_call(status, in.pc, type, block_at);
         reload_memory();
         results_from(buf, base, ct.results.size());
         return;
@@ -756,6 +844,12 @@ class FunctionTranslator {
         const size_t n = mod_.decl.types[mod_.decl.tag_types[tag]].params.size();
         llvm::Value* buf = call_buffer(n);
         call_buffer_from(base, n, buf);
+        if (in_try(in.pc)) {  // caught here, maybe
+          b_.CreateCall(helper("weft_native_set_exception", b_.getVoidTy(), {ptr_, i32_, ptr_}),
+                        {ctx_arg_, b_.getInt32(tag), buf});
+          dispatch_catch(in.pc, type, [&](uint32_t t) { return block_at(t); });
+          return;
+        }
         b_.CreateCall(helper("weft_native_throw", b_.getVoidTy(), {ptr_, i32_, ptr_}),
                       {ctx_arg_, b_.getInt32(tag), buf})
             ->setDoesNotReturn();
@@ -763,6 +857,12 @@ class FunctionTranslator {
         return;
       }
       case Op::throw_ref:
+        if (in_try(in.pc)) {
+          b_.CreateCall(helper("weft_native_set_exception_ref", b_.getVoidTy(), {ptr_, i64_}),
+                        {ctx_arg_, get64(p[1])});
+          dispatch_catch(in.pc, type, [&](uint32_t t) { return block_at(t); });
+          return;
+        }
         b_.CreateCall(helper("weft_native_throw_ref", b_.getVoidTy(), {ptr_, i64_}),
                       {ctx_arg_, get64(p[1])})
             ->setDoesNotReturn();

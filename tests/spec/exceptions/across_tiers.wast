@@ -1,7 +1,8 @@
-;; Exceptions between the optimizing tier and the interpreter (run with
-;; --tier optimized by ctest too): functions that only throw compile, ones
-;; that catch stay interpreted, so each throw here leaves machine code and
-;; is caught, or rethrown, by interpreted frames, with its values intact.
+;; Exceptions through machine code (ctest runs this with --tier optimized
+;; too, and tests/cli/tier_optimized.sh with some of the functions kept
+;; interpreted, so that each throw crosses between the tiers both ways):
+;; thrown two frames down, caught with the values intact, caught whole and
+;; thrown again, passed over by a handler of another tag, and uncaught.
 
 (module
   (tag $e (param i32 i64))
