@@ -1,7 +1,7 @@
 // The optimizing tier: the interpreter's validated register code of each
 // function translated to LLVM IR, optimized and compiled to machine code in
-// memory (LLVM 19's ORC JIT). A function the translator does not cover yet
-// stays interpreted; native and interpreted code call each other through
+// memory (LLVM 19's ORC JIT). A function over the size cut-offs stays
+// interpreted; native and interpreted code call each other through
 // the interpreter's slot convention (context.h).
 //
 // Covered: integer and float arithmetic, conversions (with the spec's
