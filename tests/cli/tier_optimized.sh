@@ -251,4 +251,11 @@ PY
 WEFT_CACHE=off WEFT_TIER_LOG=1 expect_status 124 "$WEFT" run "${O[@]}" --timeout 300ms --invoke spin "$TMP/spin_catch.wasm"
 expect_contains "$TMP/err" "2 functions ("
 
+# One memory imported as memory 0 and memory 1: a grow through memory 1 is
+# seen by memory 0's code in both tiers (checked to fail without the reload).
+for tier in interp optimized; do
+  WEFT_CACHE=off expect_status 0 "$WEFT" wast --tier "$tier" "$(dirname "$0")/aliased_memory.wast"
+  expect_contains "$TMP/out" "2 passed, 0 failed"
+done
+
 finish

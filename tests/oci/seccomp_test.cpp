@@ -101,12 +101,14 @@ TEST_F(SeccompTest, FiltersWhatItNames) {
 TEST_F(SeccompTest, ArgumentConditions) {
   // fcntl(F_GETFD) and fcntl(F_GETFL) refused, two conditions on one
   // argument (alternatives, as runc reads them); other commands allowed.
+  // dup3 with O_CLOEXEC refused: flags & 0x80001 (value, the mask) ==
+  // 0x80000 (valueTwo); swapped operands would never match.
   auto filter = SeccompFilter::build(profile(R"({"defaultAction":"SCMP_ACT_ALLOW",
       "syscalls":[{"names":["fcntl"],"action":"SCMP_ACT_ERRNO","errnoRet":13,
                    "args":[{"index":1,"value":1,"op":"SCMP_CMP_EQ"},
                            {"index":1,"value":3,"op":"SCMP_CMP_EQ"}]},
                   {"names":["dup3"],"action":"SCMP_ACT_ERRNO","errnoRet":22,
-                   "args":[{"index":2,"value":524288,"valueTwo":524288,"op":"SCMP_CMP_MASKED_EQ"}]}]})"));
+                   "args":[{"index":2,"value":524289,"valueTwo":524288,"op":"SCMP_CMP_MASKED_EQ"}]}]})"));
   ASSERT_TRUE(filter.ok()) << filter.error().message;
   EXPECT_EQ(in_child(*filter, [] { return errno_of(::fcntl(0, F_GETFD)); }), EACCES);
   EXPECT_EQ(in_child(*filter, [] { return errno_of(::fcntl(0, F_GETFL)); }), EACCES);

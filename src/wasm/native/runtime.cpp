@@ -320,6 +320,19 @@ uint32_t weft_native_call_indirect(NativeContext* ctx, uint32_t type_index, uint
 
 namespace {
 
+// The interpreter's new_exception, trapping on the store's cap, and on an
+// allocation failure too: no C++ exception may unwind into generated code.
+weft::detail::ExnInst* make_exception(NativeContext* ctx, uint32_t tag, const uint64_t* values) {
+  weft::detail::ExnInst* exn = nullptr;
+  try {
+    exn = weft::interp::new_exception(*ctx->store, ctx->inst->tags[tag], values);
+  } catch (const std::bad_alloc&) {
+    exn = nullptr;
+  }
+  if (exn == nullptr) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryLimit));
+  return exn;
+}
+
 // Runs `call` under a jump of its own: a trap or an exception that native
 // code under it raises (sharing this context, so it would leave for the C++
 // entry) comes back as status 1 with the error in the context, so that the
@@ -329,9 +342,13 @@ template <class Call>
 __attribute__((noinline)) uint32_t under_own_jump(NativeContext* ctx, Call&& call) {
   std::jmp_buf jump;
   std::jmp_buf* const outer = ctx->trap_jump;
+  // The fault handler clears running_native on its way to the trap; native
+  // code goes on here, so it is set again, as run_guarded does.
+  NativeContext* const running = weft::native::running_native;
   ctx->trap_jump = &jump;
   if (setjmp(jump) != 0) {
     ctx->trap_jump = outer;
+    weft::native::running_native = running;
     return 1;
   }
   const uint32_t status = call();
@@ -394,9 +411,7 @@ int32_t weft_native_catch(NativeContext* ctx, uint32_t defined_index, uint32_t p
 }
 
 void weft_native_set_exception(NativeContext* ctx, uint32_t tag, const uint64_t* values) {
-  weft::detail::ExnInst* exn =
-      weft::interp::new_exception(*ctx->store, ctx->inst->tags[tag], values);
-  if (exn == nullptr) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryLimit));
+  weft::detail::ExnInst* exn = make_exception(ctx, tag, values);
   *ctx->error = weft::Error::make_trap(weft::TrapKind::UncaughtException);
   ctx->error->trap->exception = reinterpret_cast<uint64_t>(exn);
 }
@@ -493,7 +508,14 @@ uint32_t weft_native_table_size(NativeContext* ctx, uint32_t table) {
 }
 
 uint32_t weft_native_table_grow(NativeContext* ctx, uint32_t table, uint64_t init, uint32_t n) {
-  return ctx->inst->tables[table]->grow(n, init);
+  // No C++ exception may unwind into generated code (it has no unwind
+  // tables): a table the allocator cannot grow fails to grow, as the spec
+  // lets table.grow fail.
+  try {
+    return ctx->inst->tables[table]->grow(n, init);
+  } catch (const std::bad_alloc&) {
+    return 0xFFFFFFFFu;
+  }
 }
 
 void weft_native_table_fill(NativeContext* ctx, uint32_t table, uint32_t i, uint64_t value,
@@ -525,9 +547,7 @@ void weft_native_table_init(NativeContext* ctx, uint32_t table, uint32_t segment
 }
 
 void weft_native_throw(NativeContext* ctx, uint32_t tag, const uint64_t* values) {
-  weft::detail::ExnInst* exn =
-      weft::interp::new_exception(*ctx->store, ctx->inst->tags[tag], values);
-  if (exn == nullptr) weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryLimit));
+  weft::detail::ExnInst* exn = make_exception(ctx, tag, values);
   raise_exception(ctx, exn);
 }
 
@@ -539,6 +559,10 @@ void weft_native_throw_ref(NativeContext* ctx, uint64_t exnref) {
 void weft_native_memory_m(NativeContext* ctx, const uint32_t* words, uint64_t* slots) {
   if (weft::interp::run_memory_m(ctx->inst, words, slots) == 0)
     weft_native_trap(ctx, static_cast<uint32_t>(weft::TrapKind::MemoryOutOfBounds));
+  // Another index may name memory 0 itself (one memory imported twice): a
+  // grow through it changes memory 0's size, as the interpreter's reload
+  // after run_memory_m allows for.
+  weft::native::refresh_memory(ctx);
 }
 
 void weft_native_elem_drop(NativeContext* ctx, uint32_t segment) {

@@ -871,8 +871,9 @@ class FunctionTranslator {
       case Op::memory_m: {
         // The interpreter's own code, through a helper: the slot operands
         // go through a buffer, and the instruction's words, renumbered to
-        // index it, sit in a constant. Memory 0 is never grown by one, so
-        // its base and size in registers stay right.
+        // index it, sit in a constant. Memory 0's base and size are read
+        // again after it: another index may name the same memory (one
+        // memory imported twice), so a grow through it grows memory 0.
         const MemoryMShape shape = *memory_m_shape(p[1]);  // decode() checked it
         std::vector<uint32_t> words(p, p + shape.words);
         llvm::Value* buf = call_buffer(shape.count);
@@ -888,6 +889,7 @@ class FunctionTranslator {
         for (uint32_t j = 0; j < shape.outs; ++j)
           set64(p[shape.slots[j]],
                 b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, buf, j)));
+        reload_memory();
         return;
       }
       case Op::memory_size:
