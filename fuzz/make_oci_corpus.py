@@ -9,6 +9,7 @@ Deterministic (fixed mtimes, no gzip timestamps).
 
 usage: fuzz/make_oci_corpus.py
 """
+import base64
 import gzip
 import io
 import json
@@ -116,6 +117,9 @@ seeds = {
                                              "options": ["rbind", "ro"]}],
                                  "linux": {"namespaces": [{"type": "network", "path": "/proc/1/ns/net"}],
                                            "resources": {"memory": {"limit": 67108864}}}})),
+    # Found by fuzz_oci: a gzip stream whose failure leaves libarchive without
+    # an error message (archive_error_string null, once a crash).
+    "layer_no_message": (LAYER, base64.b64decode("H4sIAAAAAAAC/+3USwrCMBCA4TlKT5Ammsd5Ci12UYyPiB7fEETEIrhJFfp/kMyQLLKYzHQq3ZLUpTNvbYnZe9TBP+8e5z5snTRaFnA5p+6Un5R1Godpimyr2l7r37f1/zmn7pSflHUah2mKbKvaXuvft/X/WOlx5z72/zz3JmhpHP1fXd+q66h2cT/8bv7P8+A2lvm/XP3Liofjn9QDcpfpUQAoAAA=")),
     "bundle_odd": (BUNDLE, b'{"process":{"args":[],"rlimits":[{"type":"RLIMIT_X","hard":-1}]},"root":{"path":"../.."}}'),
 }
 

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <set>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -100,6 +102,15 @@ struct WriteDisk {
   ~WriteDisk() { archive_write_free(a); }
 };
 
+// libarchive's message for the last failure on `a`; it has none for some
+// (a corrupt stream can fail with the message unset: null, which a fuzzed
+// layer turned into a crash), so the errno it kept, or a plain word.
+std::string archive_failure(struct archive* a) {
+  if (const char* message = archive_error_string(a); message != nullptr) return message;
+  const int code = archive_errno(a);
+  return code > 0 ? std::string(std::strerror(code)) : std::string("malformed archive");
+}
+
 }  // namespace
 
 bool is_safe_relative_path(std::string_view path) {
@@ -118,7 +129,7 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
   archive_read_support_format_tar(in.a);
   archive_read_support_format_gnutar(in.a);
   if (archive_read_open_filename(in.a, layer_file.c_str(), 1 << 16) != ARCHIVE_OK)
-    return Error::usage(name + ": not a tar archive: " + archive_error_string(in.a));
+    return Error::usage(name + ": not a tar archive: " + archive_failure(in.a));
   WriteDisk out;
   // libarchive's own guards behind ours: no "..", no extraction through
   // symbolic links (the root is canonical, so the check covers only what
@@ -135,7 +146,7 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
     const int rc = archive_read_next_header(in.a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-      return Error::usage(name + ": " + archive_error_string(in.a));
+      return Error::usage(name + ": " + archive_failure(in.a));
     if (++tally.entries > limits.max_entries)
       return Error::limit(name + ": more than " + std::to_string(limits.max_entries) +
                           " entries in the image's layers");
@@ -218,7 +229,7 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
     archive_entry_set_perm(entry,
                            (archive_entry_perm(entry) & 0777) | (type == AE_IFDIR ? 0700 : 0600));
     if (archive_write_header(out.a, entry) != ARCHIVE_OK)
-      return Error::io(where + ": cannot unpack: " + archive_error_string(out.a));
+      return Error::io(where + ": cannot unpack: " + archive_failure(out.a));
     // This layer's own: its whiteouts leave it (and its parents) alone.
     for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
       made.insert(rel.substr(0, slash));
@@ -228,18 +239,18 @@ Result<void> unpack_layer(const fs::path& layer_file, const fs::path& root, cons
       for (;;) {
         const la_ssize_t n = archive_read_data(in.a, buffer.data(), buffer.size());
         if (n == 0) break;
-        if (n < 0) return Error::usage(where + ": " + archive_error_string(in.a));
+        if (n < 0) return Error::usage(where + ": " + archive_failure(in.a));
         written += static_cast<uint64_t>(n);
         if (tally.bytes + written > limits.max_bytes || written > static_cast<uint64_t>(size))
           return Error::limit(name + ": the image's files are larger than " +
                               std::to_string(limits.max_bytes >> 20) + " MiB unpacked");
         if (archive_write_data(out.a, buffer.data(), static_cast<size_t>(n)) != n)
-          return Error::io(where + ": cannot write: " + archive_error_string(out.a));
+          return Error::io(where + ": cannot write: " + archive_failure(out.a));
       }
       tally.bytes += written;
     }
     if (archive_write_finish_entry(out.a) != ARCHIVE_OK)
-      return Error::io(where + ": cannot unpack: " + archive_error_string(out.a));
+      return Error::io(where + ": cannot unpack: " + archive_failure(out.a));
   }
   tally.decompressed += static_cast<uint64_t>(archive_filter_bytes(in.a, 0));
   return {};
