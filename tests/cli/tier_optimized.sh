@@ -90,13 +90,21 @@ expect_contains "$TMP/err" "invalid conversion to integer"
 expect_status 0 "$WEFT" run "${O[@]}" --invoke trunc "$m" -2147483648.9
 expect_output "-2147483648"
 
+# same_in_both_tiers MODULE "EXPORT [ARG]"...: each call prints the same and
+# exits the same in the interpreter and in the optimizing tier.
+same_in_both_tiers() {
+  local module=$1 call name arg a b
+  shift
+  for call in "$@"; do
+    read -r name arg <<<"$call"
+    a=$("$WEFT" run --tier interp --invoke "$name" "$module" $arg 2>&1; echo "status $?")
+    b=$("$WEFT" run "${O[@]}" --invoke "$name" "$module" $arg 2>&1; echo "status $?")
+    [ "$a" = "$b" ] || fail "$(basename "$module"): $name $arg: interpreter '$a', optimized '$b'"
+  done
+}
+
 # Every answer above is the interpreter's too.
-for call in "fib 20" "mixed 9" "grow 1" "trunc 12.7" "size"; do
-  read -r name arg <<<"$call"
-  a=$("$WEFT" run --tier interp --invoke "$name" "$m" $arg 2>&1)
-  b=$("$WEFT" run "${O[@]}" --invoke "$name" "$m" $arg 2>&1)
-  [ "$a" = "$b" ] || fail "$name $arg: interpreter '$a', optimized '$b'"
-done
+same_in_both_tiers "$m" "fib 20" "mixed 9" "grow 1" "trunc 12.7" "size"
 
 # Table and reference instructions in machine code: every function of this
 # module is compiled, and each answers and traps as the interpreter does.
@@ -162,13 +170,8 @@ expect_status 0 "$WEFT" run "${O[@]}" --invoke grow_extern "$t" 5
 expect_output "2"
 expect_status 134 "$WEFT" run "${O[@]}" --invoke copy_oob "$t" 3
 expect_contains "$TMP/err" "out of bounds table access"
-for call in "shuffle" "get_oob 2" "get_oob 9" "fill_oob 2" "fill_oob 3" "init_dropped 1" \
-            "grow_extern 4294967295" "copy_oob 2" "copy_oob 3"; do
-  read -r name arg <<<"$call"
-  a=$("$WEFT" run --tier interp --invoke "$name" "$t" $arg 2>&1; echo "status $?")
-  b=$("$WEFT" run "${O[@]}" --invoke "$name" "$t" $arg 2>&1; echo "status $?")
-  [ "$a" = "$b" ] || fail "tables: $name $arg: interpreter '$a', optimized '$b'"
-done
+same_in_both_tiers "$t" "shuffle" "get_oob 2" "get_oob 9" "fill_oob 2" "fill_oob 3" \
+  "init_dropped 1" "grow_extern 4294967295" "copy_oob 2" "copy_oob 3"
 
 # A second memory in machine code: loads, stores, size, grow, init, copy and
 # fill on memory 1 (and a copy into memory 0) run in the compiled function.
@@ -204,12 +207,7 @@ expect_status 134 "$WEFT" run "${O[@]}" --invoke oob "$mm" 65533
 expect_contains "$TMP/err" "out of bounds memory access"
 expect_contains "$TMP/err" "0: func[3]"
 expect_status 0 "$WEFT" run "${O[@]}" --invoke oob "$mm" 65532
-for call in "run 0" "run 65528" "size" "grow 2" "grow 3" "oob 65536"; do
-  read -r name arg <<<"$call"
-  a=$("$WEFT" run --tier interp --invoke "$name" "$mm" $arg 2>&1; echo "status $?")
-  b=$("$WEFT" run "${O[@]}" --invoke "$name" "$mm" $arg 2>&1; echo "status $?")
-  [ "$a" = "$b" ] || fail "memories: $name $arg: interpreter '$a', optimized '$b'"
-done
+same_in_both_tiers "$mm" "run 0" "run 65528" "size" "grow 2" "grow 3" "oob 65536"
 
 # Exceptions (tests/spec/exceptions/across_tiers.wast): every function
 # compiles, throws and catches alike; then with the catching functions (4,

@@ -34,7 +34,44 @@ using interp::Op;
 
 // Words after the handler word, for ops of fixed length; -1: variable or
 // not translated.
+// The memory-0 loads and stores (d|a a|b addend offset), also the sub-ops
+// of memory_m.
+bool is_load(Op op) {
+  switch (op) {
+    case Op::i32_load:
+    case Op::i64_load:
+    case Op::i32_load8_s:
+    case Op::i32_load8_u:
+    case Op::i32_load16_s:
+    case Op::i32_load16_u:
+    case Op::i64_load8_s:
+    case Op::i64_load8_u:
+    case Op::i64_load16_s:
+    case Op::i64_load16_u:
+    case Op::i64_load32_s:
+    case Op::i64_load32_u:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_store(Op op) {
+  switch (op) {
+    case Op::i32_store:
+    case Op::i64_store:
+    case Op::i32_store8:
+    case Op::i32_store16:
+    case Op::i64_store8:
+    case Op::i64_store16:
+    case Op::i64_store32:
+      return true;
+    default:
+      return false;
+  }
+}
+
 int operand_words(Op op) {
+  if (is_load(op) || is_store(op)) return 4;
   switch (op) {
     case Op::unreachable:
     case Op::ret:
@@ -73,26 +110,6 @@ int operand_words(Op op) {
     case Op::table_copy:
     case Op::table_init:
       return 5;
-    case Op::i32_load:
-    case Op::i64_load:
-    case Op::i32_load8_s:
-    case Op::i32_load8_u:
-    case Op::i32_load16_s:
-    case Op::i32_load16_u:
-    case Op::i64_load8_s:
-    case Op::i64_load8_u:
-    case Op::i64_load16_s:
-    case Op::i64_load16_u:
-    case Op::i64_load32_s:
-    case Op::i64_load32_u:
-    case Op::i32_store:
-    case Op::i64_store:
-    case Op::i32_store8:
-    case Op::i32_store16:
-    case Op::i64_store8:
-    case Op::i64_store16:
-    case Op::i64_store32:
-      return 4;
     default:
       break;
   }
@@ -123,28 +140,10 @@ struct MemoryMShape {
 
 std::optional<MemoryMShape> memory_m_shape(uint32_t sub_word) {
   if (sub_word >= static_cast<uint32_t>(Op::kCount)) return std::nullopt;
-  switch (static_cast<Op>(sub_word)) {
-    case Op::i32_load:
-    case Op::i64_load:
-    case Op::i32_load8_s:
-    case Op::i32_load8_u:
-    case Op::i32_load16_s:
-    case Op::i32_load16_u:
-    case Op::i64_load8_s:
-    case Op::i64_load8_u:
-    case Op::i64_load16_s:
-    case Op::i64_load16_u:
-    case Op::i64_load32_s:
-    case Op::i64_load32_u:
-      return MemoryMShape{7, {3, 4}, 2, 1};  // mem d a addend offset
-    case Op::i32_store:
-    case Op::i64_store:
-    case Op::i32_store8:
-    case Op::i32_store16:
-    case Op::i64_store8:
-    case Op::i64_store16:
-    case Op::i64_store32:
-      return MemoryMShape{7, {3, 4}, 2, 0};  // mem a(address) b(value) addend offset
+  const Op sub = static_cast<Op>(sub_word);
+  if (is_load(sub)) return MemoryMShape{7, {3, 4}, 2, 1};   // mem d a addend offset
+  if (is_store(sub)) return MemoryMShape{7, {3, 4}, 2, 0};  // mem a(address) b(value) addend offset
+  switch (sub) {
     case Op::memory_size:
       return MemoryMShape{4, {3}, 1, 1};  // mem d
     case Op::memory_grow:
@@ -397,13 +396,19 @@ class FunctionTranslator {
     b_.CreateCondBr(cond, trap_block(kind), cont, md.createBranchWeights(1, 1 << 20));
     b_.SetInsertPoint(cont);
   }
-  void raise_if_nonzero(llvm::Value* status) {
+  // Branches to a new block on a nonzero status, weighted as rare, and
+  // leaves the builder there; returns the block the code goes on in.
+  llvm::BasicBlock* branch_if_failed(llvm::Value* status, const char* name) {
     llvm::BasicBlock* cont = llvm::BasicBlock::Create(ctx_, "", f_);
-    llvm::BasicBlock* fail = llvm::BasicBlock::Create(ctx_, "raise", f_);
+    llvm::BasicBlock* fail = llvm::BasicBlock::Create(ctx_, name, f_);
     llvm::MDBuilder md(ctx_);
     b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), fail, cont,
                     md.createBranchWeights(1, 1 << 20));
     b_.SetInsertPoint(fail);
+    return cont;
+  }
+  void raise_if_nonzero(llvm::Value* status) {
+    llvm::BasicBlock* cont = branch_if_failed(status, "raise");
     llvm::CallInst* call =
         b_.CreateCall(helper("weft_native_raise", b_.getVoidTy(), {ptr_}), {ctx_arg_});
     call->setDoesNotReturn();
@@ -491,12 +496,7 @@ class FunctionTranslator {
       raise_if_nonzero(status);
       return;
     }
-    llvm::BasicBlock* cont = llvm::BasicBlock::Create(ctx_, "", f_);
-    llvm::BasicBlock* fail = llvm::BasicBlock::Create(ctx_, "thrown", f_);
-    llvm::MDBuilder md(ctx_);
-    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), fail, cont,
-                    md.createBranchWeights(1, 1 << 20));
-    b_.SetInsertPoint(fail);
+    llvm::BasicBlock* cont = branch_if_failed(status, "thrown");
     dispatch_catch(pc, type, [&](uint32_t t) { return block_at(t); });
     b_.SetInsertPoint(cont);
   }
